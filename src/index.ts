@@ -1,4 +1,46 @@
+/**
+ * chatapi: one Hono app on Cloudflare Workers. Request → validation (src/request) → chat run
+ * (src/chat: model rounds and tool calls) → step events (src/steps) → encoders (src/encoders) →
+ * response (src/response).
+ */
 import { Hono } from "hono";
-const app = new Hono<{ Bindings: Env }>();
+import type { AppEnv } from "./app-env";
+import { ApiError, envelope } from "./errors";
+import { chat } from "./routes/chat";
+import { newId } from "./steps/recorder";
+
+const app = new Hono<AppEnv>();
+
+app.use(async (c, next) => {
+  const requestId = newId("req_");
+  c.set("requestId", requestId);
+  await next();
+  c.res.headers.set("X-Request-Id", requestId);
+});
+
 app.get("/health", (c) => c.json({ status: "healthy", timestamp: new Date().toISOString() }));
+app.route("/api/chat", chat);
+
+app.all("/health", () => methodNotAllowed("GET"));
+app.all("/api/chat", () => methodNotAllowed("POST"));
+
+app.notFound((c) => c.json(envelope(404, `No route for ${c.req.method} ${new URL(c.req.url).pathname}`, c.get("requestId"), { steps: [] }), 404));
+
+app.onError((err, c) => {
+  const requestId = c.get("requestId") ?? newId("req_");
+  if (err instanceof ApiError || (err.name === "HTTPException" && "status" in err)) {
+    const status = (err as ApiError).status;
+    const headers = err instanceof ApiError ? err.headers : {};
+    // Hono's own body-parse errors say "Malformed JSON…": name the field, which is the body.
+    const message = status === 400 && !(err instanceof ApiError) ? `body: ${err.message}` : err.message;
+    return c.json(envelope(status, message, requestId, { steps: [] }), status, headers);
+  }
+  console.error(JSON.stringify({ requestId, level: "error", error: err.stack ?? err.message }));
+  return c.json(envelope(500, "Internal error", requestId, { steps: [] }), 500);
+});
+
+function methodNotAllowed(allow: string): never {
+  throw new ApiError(405, `Method not allowed; use ${allow}`, { Allow: allow });
+}
+
 export default app;

@@ -1,0 +1,85 @@
+/**
+ * Reads an Azure chat-completions SSE body as batches of parsed chunks: one batch per network
+ * read, so the caller does its per-read work (and one write downstream) once, not per chunk.
+ * SSE framing is eventsource-parser's; comments (`: keep-alive`) are skipped. The idle watchdog
+ * ends the read with a 504 when no byte arrives for `idleTimeoutMs`; a body that is not valid
+ * SSE/JSON is a broken stream (502).
+ */
+import { createParser } from "eventsource-parser";
+import type { ChatCompletionChunk } from "openai/resources/chat/completions";
+import { ApiError } from "../errors";
+
+export interface ReadOptions {
+  idleTimeoutMs: number;
+  signal: AbortSignal;
+}
+
+export async function* readChunkBatches(
+  body: ReadableStream<Uint8Array>,
+  { idleTimeoutMs, signal }: ReadOptions,
+): AsyncGenerator<ChatCompletionChunk[]> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let batch: ChatCompletionChunk[] = [];
+  let sawDone = false;
+  let badData: string | undefined;
+  const parser = createParser({
+    onEvent(event) {
+      if (sawDone || badData !== undefined) return;
+      if (event.data === "[DONE]") {
+        sawDone = true;
+        return;
+      }
+      try {
+        batch.push(JSON.parse(event.data) as ChatCompletionChunk);
+      } catch {
+        badData = event.data.slice(0, 80);
+      }
+    },
+  });
+
+  // One timer per idle period, not per chunk: it re-arms itself for the time still left.
+  let lastByteAt = Date.now();
+  let idle = false;
+  let timer = setTimeout(function check() {
+    const quiet = Date.now() - lastByteAt;
+    if (quiet >= idleTimeoutMs) {
+      idle = true;
+      reader.cancel().catch(() => {});
+    } else {
+      timer = setTimeout(check, idleTimeoutMs - quiet);
+    }
+  }, idleTimeoutMs);
+  const onAbort = () => reader.cancel().catch(() => {});
+  signal.addEventListener("abort", onAbort, { once: true });
+
+  let ended = false;
+  try {
+    while (!sawDone) {
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await reader.read();
+      } catch (err) {
+        if (signal.aborted) throw signal.reason;
+        throw new ApiError(502, "The Azure OpenAI stream broke off: " + (err instanceof Error ? err.message : "read failed"));
+      }
+      if (idle) throw new ApiError(504, `Azure OpenAI sent nothing for ${idleTimeoutMs} ms (UPSTREAM_TIMEOUT_MS)`);
+      if (signal.aborted) throw signal.reason;
+      if (result.done) {
+        ended = true;
+        break;
+      }
+      lastByteAt = Date.now();
+      parser.feed(decoder.decode(result.value, { stream: true }));
+      if (badData !== undefined) throw new ApiError(502, "Azure OpenAI sent a chunk that is not JSON");
+      if (batch.length) {
+        yield batch;
+        batch = [];
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    signal.removeEventListener("abort", onAbort);
+    if (!ended) reader.cancel().catch(() => {});
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Worker variables and secrets (CONTRACT.md "Configuration") read once per env object into a
+ * typed config with safe defaults.
+ */
+
+export interface Config {
+  azure: {
+    /** Empty when not configured: /api/chat answers 503. */
+    endpoint: string;
+    apiKey: string;
+    apiVersion: string;
+    deployment: string;
+    /** True when the endpoint is the local demo upstream that `npm start` runs. */
+    demo: boolean;
+  };
+  upstreamTimeoutMs: number;
+  /** Retries of an upstream 429 / 5xx before the first byte. */
+  upstreamMaxRetries: number;
+  /** Longest total wait spent on those retries. */
+  upstreamRetryMaxWaitMs: number;
+  /** Model rounds in one chat, tool rounds included. */
+  maxToolRounds: number;
+  mcp: {
+    url: string;
+    authToken: string;
+    allowlist: string[] | undefined;
+    callTimeoutMs: number;
+    listCacheTtlMs: number;
+    maxResultChars: number;
+  };
+}
+
+const cache = new WeakMap<object, Config>();
+
+export function readConfig(env: Env): Config {
+  let config = cache.get(env);
+  if (!config) {
+    config = parse(env);
+    cache.set(env, config);
+  }
+  return config;
+}
+
+function parse(env: Env): Config {
+  return {
+    azure: {
+      endpoint: (env.AZURE_OPENAI_ENDPOINT ?? "").trim(),
+      apiKey: (env.AZURE_OPENAI_API_KEY ?? "").trim(),
+      apiVersion: (env.AZURE_OPENAI_API_VERSION ?? "").trim() || "2024-10-21",
+      deployment: (env.AZURE_OPENAI_DEPLOYMENT_NAME ?? "").trim() || "gpt-4.1",
+      demo: env.DEMO_UPSTREAM === "true",
+    },
+    upstreamTimeoutMs: int(env.UPSTREAM_TIMEOUT_MS, 30_000, 1, 600_000),
+    upstreamMaxRetries: int(env.UPSTREAM_MAX_RETRIES, 2, 0, 2),
+    upstreamRetryMaxWaitMs: int(env.UPSTREAM_RETRY_MAX_WAIT_MS, 10_000, 0, 60_000),
+    maxToolRounds: int(env.MAX_TOOL_ROUNDS, 5, 1, 20),
+    mcp: {
+      url: (env.MCP_SERVER_URL ?? "").trim(),
+      authToken: (env.MCP_AUTH_TOKEN ?? "").trim(),
+      allowlist: list(env.MCP_TOOL_ALLOWLIST),
+      callTimeoutMs: int(env.MCP_TOOL_TIMEOUT_MS, 15_000, 1, 120_000),
+      listCacheTtlMs: int(env.MCP_TOOLS_CACHE_TTL_MS, 60_000, 0, 3_600_000),
+      maxResultChars: int(env.MCP_RESULT_MAX_CHARS, 4_000, 100, 100_000),
+    },
+  };
+}
+
+/** An integer setting; a missing or unreadable value takes the default, a value out of range is clamped. */
+export function int(raw: string | undefined, fallback: number, min: number, max: number): number {
+  const value = Number.parseInt((raw ?? "").trim(), 10);
+  if (!Number.isFinite(value)) return fallback;
+  return Math.min(max, Math.max(min, value));
+}
+
+/** A comma-separated list; empty means "not set". */
+export function list(raw: string | undefined): string[] | undefined {
+  const items = (raw ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  return items.length ? items : undefined;
+}

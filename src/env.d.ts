@@ -1,0 +1,17 @@
+/** Secrets and optional settings that wrangler.toml does not declare (see .dev.vars.example). */
+declare namespace Cloudflare {
+  interface Env {
+    AZURE_OPENAI_API_KEY?: string;
+    MCP_AUTH_TOKEN?: string;
+    API_KEYS?: string;
+    /** Set by `npm start` when it runs the local demo upstream: step texts say so. */
+    DEMO_UPSTREAM?: string;
+    UPSTREAM_MAX_RETRIES?: string;
+    UPSTREAM_RETRY_MAX_WAIT_MS?: string;
+    MAX_TOOL_ROUNDS?: string;
+    MCP_TOOL_ALLOWLIST?: string;
+    MCP_TOOL_TIMEOUT_MS?: string;
+    MCP_TOOLS_CACHE_TTL_MS?: string;
+    MCP_RESULT_MAX_CHARS?: string;
+  }
+}

@@ -1,0 +1,29 @@
+/**
+ * One error class for everything the service reports on purpose. `app.onError` (src/index.ts)
+ * turns it into the envelope; anything else is a logged generic 500.
+ */
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { Envelope, Step, Usage } from "./schema/events";
+
+export class ApiError extends HTTPException {
+  constructor(
+    status: ContentfulStatusCode,
+    message: string,
+    /** Response headers that belong to this error, e.g. `Retry-After` on a 429. */
+    readonly headers: Record<string, string> = {},
+  ) {
+    super(status, { message });
+    this.name = "ApiError";
+  }
+}
+
+export interface EnvelopeData {
+  steps: Step[];
+  answer?: string;
+  usage?: Usage;
+}
+
+export function envelope(code: number, message: string, requestId: string, data: EnvelopeData): Envelope {
+  return { code, message, timestamp: new Date().toISOString(), requestId, data };
+}

@@ -1,0 +1,68 @@
+/**
+ * Turns a chat run into the response the client asked for. Streamed formats hold the response
+ * until Azure has accepted the first round, so a failure before that is a plain HTTP error with
+ * the envelope (a 429 keeps its `Retry-After`); after it, the stream ends with an `error` event.
+ * JSON waits for the end. A client that leaves aborts the run and the upstream request at once.
+ */
+import { encoderFor } from "../encoders";
+import type { Format } from "../request/negotiate";
+import type { RunResult } from "../chat/run";
+import type { ChatEvent } from "../schema/events";
+import { EventWriter } from "./event-writer";
+
+export interface RunHooks {
+  emit(event: ChatEvent): void;
+  onStreamStart(): void;
+  signal: AbortSignal;
+}
+
+export type StartRun = (hooks: RunHooks) => Promise<RunResult>;
+
+export async function respond(
+  format: Format,
+  requestId: string,
+  start: StartRun,
+  waitUntil: (promise: Promise<unknown>) => void,
+): Promise<Response> {
+  const abort = new AbortController();
+  const baseHeaders = { "X-Request-Id": requestId, "Cache-Control": "no-store" };
+
+  if (format === "json") {
+    const result = await start({ emit() {}, onStreamStart() {}, signal: abort.signal });
+    return Response.json(result.envelope, { status: result.envelope.code, headers: { ...baseHeaders, ...result.headers } });
+  }
+
+  const encoder = encoderFor(format);
+  const writer = new EventWriter(encoder, () => abort.abort(new DOMException("The client went away", "AbortError")));
+  let streaming = false;
+  let startStreaming!: () => void;
+  const started = new Promise<void>((resolve) => (startStreaming = resolve));
+
+  const run = start({
+    emit: (event) => writer.push(event),
+    onStreamStart: () => {
+      streaming = true;
+      startStreaming();
+    },
+    signal: abort.signal,
+  });
+  const finished = run.then(
+    (result) => {
+      if (!streaming) return result; // Failed before the stream started: a plain error response.
+      writer.push({ type: result.ok ? "done" : "error", ...result.envelope });
+      writer.close();
+      return result;
+    },
+    () => undefined, // The client left: nothing to say, nobody to say it to.
+  );
+  waitUntil(finished);
+
+  const early = await Promise.race([started.then(() => undefined), finished]);
+  if (early) {
+    return Response.json(early.envelope, { status: early.envelope.code, headers: { ...baseHeaders, ...early.headers } });
+  }
+  writer.open();
+  return new Response(writer.stream, {
+    headers: { ...baseHeaders, "Content-Type": encoder.contentType, "X-Content-Type-Options": "nosniff" },
+  });
+}
