@@ -10,7 +10,7 @@ export default defineConfig({
             wrangler: { configPath: "./wrangler.toml" },
           }),
         ],
-        test: { name: "worker", include: ["test/worker/**/*.test.ts"] },
+        test: { name: "worker", include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"] },
       },
       {
         test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"] },

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import { describeIssue, fieldName } from "../../src/request/validate";
+import { ChatRequest } from "../../src/schema/request";
+
+function firstError(body: unknown): string {
+  const result = ChatRequest.safeParse(body);
+  expect(result.success).toBe(false);
+  return describeIssue(result.error!.issues[0]);
+}
+
+describe("request validation messages", () => {
+  it("formats paths like query[0].content[1].image_url", () => {
+    expect(fieldName(["query", 0, "content", 1, "image_url"])).toBe("query[0].content[1].image_url");
+    expect(fieldName([])).toBe("body");
+  });
+
+  it("names the missing or wrong field", () => {
+    expect(firstError({ query: [{ role: "user", content: "hi" }] })).toBe("user_id: is required");
+    expect(firstError({ user_id: "", query: [{ role: "user", content: "hi" }] })).toMatch(/^user_id: /);
+    expect(firstError({ user_id: "x".repeat(129), query: [{ role: "user", content: "hi" }] })).toMatch(/^user_id: /);
+    expect(firstError({ user_id: "u", query: [] })).toMatch(/^query: /);
+    expect(firstError({ user_id: "u", query: [{ role: "robot", content: "hi" }] })).toMatch(/^query\[0\]\.role: /);
+    expect(firstError({ user_id: "u", query: [{ role: "user", content: [{ type: "input_image" }] }] })).toMatch(
+      /^query\[0\]\.content\[0\]\.image_url: /,
+    );
+    expect(firstError({ user_id: "u", query: [{ role: "user", content: [{ type: "input_text", text: "a" }, { type: "video" }] }] })).toMatch(
+      /^query\[0\]\.content\[1\]\.type: /,
+    );
+    expect(firstError({ user_id: "u", query: [{ role: "system", content: [{ type: "output_text", text: "a" }] }] })).toMatch(
+      /^query\[0\]\.content/,
+    );
+    expect(firstError({ user_id: "u", query: [{ role: "user", content: "hi" }], stream: "yes" })).toMatch(/^stream: /);
+  });
+});
