@@ -61,9 +61,10 @@ export async function* readChunkBatches(
         result = await reader.read();
       } catch (err) {
         if (signal.aborted) throw signal.reason;
+        if (idle) throw idleError(idleTimeoutMs);
         throw new ApiError(502, "The Azure OpenAI stream broke off: " + (err instanceof Error ? err.message : "read failed"));
       }
-      if (idle) throw new ApiError(504, `Azure OpenAI sent nothing for ${idleTimeoutMs} ms (UPSTREAM_TIMEOUT_MS)`);
+      if (idle) throw idleError(idleTimeoutMs);
       if (signal.aborted) throw signal.reason;
       if (result.done) {
         ended = true;
@@ -82,4 +83,8 @@ export async function* readChunkBatches(
     signal.removeEventListener("abort", onAbort);
     if (!ended) reader.cancel().catch(() => {});
   }
+}
+
+function idleError(idleTimeoutMs: number): ApiError {
+  return new ApiError(504, `Azure OpenAI sent nothing for ${idleTimeoutMs} ms (UPSTREAM_TIMEOUT_MS)`);
 }

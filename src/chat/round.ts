@@ -39,7 +39,10 @@ export async function readRound(
   const calls: { id: string; name: string; arguments: string }[] = [];
 
   const take = (chunk: ChatCompletionChunk) => {
-    if (chunk.usage) usage = chunk.usage as Usage;
+    if (chunk.usage) {
+      const { prompt_tokens, completion_tokens, total_tokens } = chunk.usage;
+      usage = { prompt_tokens, completion_tokens, total_tokens };
+    }
     const choice = chunk.choices[0];
     if (!choice) return; // Azure's prompt_filter_results chunk and the usage chunk have none.
     const delta = choice.delta;

@@ -49,6 +49,7 @@ export async function runChat(input: RunInput): Promise<RunResult> {
   let usage: Usage | undefined;
   let modelStep: StepHandle | undefined;
 
+  const model = t.model(config.azure.deployment, config.azure.demo);
   const system = steps.start("System", t.systemStart(request.user_id), { user_id: request.user_id });
   try {
     steps
@@ -61,12 +62,14 @@ export async function runChat(input: RunInput): Promise<RunResult> {
     const tools = input.tools ? await listTools(input.tools, steps, t, input.signal) : [];
     const messages: ChatCompletionMessageParam[] = toAzureMessages(request.query);
     let started = false;
+    let rounds = 0;
 
     for (let round = 1; ; round++) {
+      rounds = round;
       const lastRound = round >= config.maxToolRounds;
       modelStep = steps.start(
         "AzureOpenAI",
-        config.azure.demo ? t.demoModelStart(round) : t.modelStart(config.azure.deployment, round),
+        t.modelStart(model, round),
         { deployment: config.azure.deployment, demo: config.azure.demo || undefined, round, messages: messages.length, tools: tools.length },
       );
       const response = await openCompletionStream(
@@ -104,14 +107,14 @@ export async function runChat(input: RunInput): Promise<RunResult> {
       const calls = input.tools && !lastRound ? result.toolCalls : [];
       modelStep.success(
         JSON.stringify({ finish_reason: result.finishReason, usage: result.usage ?? null, tool_calls: calls.map((c) => c.function.name) }),
-        calls.length ? t.modelToolCalls(round, calls.length) : t.modelDone(round),
+        calls.length ? t.modelToolCalls(model, round, calls.length) : t.modelDone(model, round),
       );
       if (!calls.length) break;
       messages.push({ role: "assistant", content: result.text || null, tool_calls: calls });
       messages.push(...(await runToolCalls(input.tools!, calls, tools, steps, t, input.signal)));
     }
 
-    system.success(t.systemDone);
+    system.success(JSON.stringify({ rounds, answer_chars: answer.length, usage: usage ?? null }), t.systemDone);
     return {
       ok: true,
       headers: {},

@@ -5,12 +5,6 @@
 import type { TestProject } from "vitest/node";
 import { startFakeAzure } from "./fake-azure";
 
-declare module "vitest" {
-  export interface ProvidedContext {
-    fakeAzureUrl: string;
-  }
-}
-
 export default async function setup(project: TestProject) {
   const azure = await startFakeAzure();
   project.provide("fakeAzureUrl", azure.url);

@@ -1,0 +1,53 @@
+/**
+ * The server's tool list, cached at module level for a short time so chats don't list tools every
+ * time (each MCP round trip is a subrequest on Workers). Plain data only: I/O objects must not be
+ * shared across requests. Keyed by URL and a hash of the token, so a token change is a new entry
+ * and the token itself is never kept.
+ */
+
+/** A tool as the server listed it: plain JSON. */
+export interface ServerTool {
+  name: string;
+  title?: string;
+  description?: string;
+  inputSchema: Record<string, unknown>;
+}
+
+interface Entry {
+  tools: ServerTool[];
+  expiresAt: number;
+}
+
+const entries = new Map<string, Entry>();
+const MAX_ENTRIES = 32;
+
+export async function toolListCacheKey(url: string, token: string | undefined): Promise<string> {
+  if (!token) return `${url}\n-`;
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
+  const hex = Array.from(new Uint8Array(digest).slice(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${url}\n${hex}`;
+}
+
+export function getCachedTools(key: string, now = Date.now()): ServerTool[] | undefined {
+  const entry = entries.get(key);
+  if (!entry) return undefined;
+  if (entry.expiresAt <= now) {
+    entries.delete(key);
+    return undefined;
+  }
+  return entry.tools;
+}
+
+export function setCachedTools(key: string, tools: ServerTool[], ttlMs: number, now = Date.now()): void {
+  if (ttlMs <= 0) return;
+  if (!entries.has(key) && entries.size >= MAX_ENTRIES) {
+    // Drop the oldest entry (Map keeps insertion order).
+    const oldest = entries.keys().next().value;
+    if (oldest !== undefined) entries.delete(oldest);
+  }
+  entries.set(key, { tools, expiresAt: now + ttlMs });
+}
+
+export function clearToolListCache(): void {
+  entries.clear();
+}

@@ -1,0 +1,159 @@
+/** Upstream faults (CONTRACT.md "Errors"), each against the fake Azure over real HTTP. */
+import { describe, expect, it } from "vitest";
+import { fakeRequests, newNonce, waitForFake } from "../support/fake-azure-client";
+import type { Envelope } from "../../src/schema/events";
+import { deltas, fakeUrl, ndjson, post, terminal, userText } from "./helpers";
+
+const SECRET = "test-azure-key-7f3a9c";
+
+async function envelopeOf(res: Response): Promise<Envelope> {
+  expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+  const body = await res.json<Envelope>();
+  expect(body.code).toBe(res.status);
+  expect(body.requestId).toBe(res.headers.get("x-request-id"));
+  return body;
+}
+
+describe("retries before the first byte", () => {
+  it.each([
+    ["429 with retry-after-ms", "status=429 fail=2 retry_after_ms=40"],
+    ["429 with retry-after seconds", "status=429 fail=1 retry_after=0"],
+    ["503 without retry headers", "status=503 fail=2"],
+    ["500", "status=500 fail=1"],
+  ])("retries %s and then streams the answer", async (_, opts) => {
+    const nonce = newNonce();
+    const fails = Number(/fail=(\d)/.exec(opts)![1]);
+    const events = await ndjson(await post(userText(`[[fake:error ${opts} nonce=${nonce}]] ${nonce}`)));
+    expect(terminal(events).type).toBe("done");
+    expect(await fakeRequests(fakeUrl(), nonce)).toHaveLength(fails + 1);
+  });
+
+  it("gives up after two retries: the client gets the 429 with Retry-After", async () => {
+    const nonce = newNonce();
+    const res = await post(userText(`[[fake:error status=429 retry_after_ms=30 nonce=${nonce}]] ${nonce}`));
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("1");
+    const body = await envelopeOf(res);
+    expect(body.message).toMatch(/rate limit/i);
+    expect(body.data.steps.map((s) => [s.tool_type, s.tool_status])).toEqual([
+      ["System", "Error"],
+      ["InputParser", "Success"],
+      ["AzureOpenAI", "Error"],
+    ]);
+    expect(await fakeRequests(fakeUrl(), nonce)).toHaveLength(3);
+  });
+
+  it("does not wait longer than the retry budget: a long retry-after is passed to the client at once", async () => {
+    const nonce = newNonce();
+    const started = Date.now();
+    const res = await post(userText(`[[fake:error status=429 retry_after=30 nonce=${nonce}]] ${nonce}`));
+    expect(res.status).toBe(429);
+    expect(res.headers.get("retry-after")).toBe("30");
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(await fakeRequests(fakeUrl(), nonce)).toHaveLength(1);
+  });
+
+  it("turns persistent 5xx into a 502 envelope", async () => {
+    const nonce = newNonce();
+    const res = await post(userText(`[[fake:error status=503 nonce=${nonce}]] ${nonce}`));
+    expect(res.status).toBe(502);
+    expect((await envelopeOf(res)).message).toMatch(/HTTP 503/);
+    expect(await fakeRequests(fakeUrl(), nonce)).toHaveLength(3);
+  });
+});
+
+describe("configuration problems upstream", () => {
+  it("reports Azure's 401 as a 502 that points at the key without echoing it", async () => {
+    const res = await post(userText("[[fake:auth]]"));
+    expect(res.status).toBe(502);
+    const body = await envelopeOf(res);
+    expect(body.message).toMatch(/AZURE_OPENAI_API_KEY/);
+    expect(JSON.stringify(body)).not.toContain(SECRET);
+  });
+
+  it("reports a missing deployment as a 502 that points at the deployment name", async () => {
+    const res = await post(userText("[[fake:not_found]]"));
+    expect(res.status).toBe(502);
+    expect((await envelopeOf(res)).message).toMatch(/AZURE_OPENAI_DEPLOYMENT_NAME/);
+  });
+
+  it("answers 503 saying what to set when Azure is not configured", async () => {
+    const res = await post(userText("hi"), { env: { AZURE_OPENAI_ENDPOINT: "" } });
+    expect(res.status).toBe(503);
+    expect((await envelopeOf(res)).message).toMatch(/AZURE_OPENAI_ENDPOINT/);
+    const noKey = await post(userText("hi"), { env: { AZURE_OPENAI_API_KEY: "" } });
+    expect(noKey.status).toBe(503);
+    expect((await envelopeOf(noKey)).message).toMatch(/AZURE_OPENAI_API_KEY/);
+  });
+
+  it("reports an unreachable endpoint as a 502", async () => {
+    const res = await post(userText("hi"), { env: { AZURE_OPENAI_ENDPOINT: "http://127.0.0.1:9/" } });
+    expect(res.status).toBe(502);
+    expect((await envelopeOf(res)).message).toMatch(/AZURE_OPENAI_ENDPOINT/);
+  });
+});
+
+describe("content filter", () => {
+  it("reports a filtered prompt as a 400 before the stream starts", async () => {
+    const res = await post(userText("[[fake:prompt_filter]]"));
+    expect(res.status).toBe(400);
+    expect((await envelopeOf(res)).message).toMatch(/prompt was filtered.*content filter/i);
+  });
+
+  it("ends a filtered answer with an error event that keeps what was streamed", async () => {
+    const res = await post(userText("[[fake:answer_filter]]"));
+    expect(res.status).toBe(200);
+    const events = await ndjson(res);
+    const end = terminal(events);
+    expect(end).toMatchObject({ type: "error", code: 400 });
+    expect(end.message).toMatch(/answer was filtered.*violence/i);
+    expect(end.data.answer).toBe(deltas(events));
+    expect(end.data.answer!.length).toBeGreaterThan(0);
+    expect(end.data.steps.at(-1)).toMatchObject({ tool_type: "AzureOpenAI", tool_status: "Error" });
+  });
+});
+
+describe("broken and stalled streams", () => {
+  it.each(["break", "break_socket", "break split=3"])("ends a stream cut without a finish reason (%s) with a 502 error event, never done", async (scenario) => {
+    const events = await ndjson(await post(userText(`[[fake:${scenario}]]`)));
+    const end = terminal(events);
+    expect(end).toMatchObject({ type: "error", code: 502 });
+    expect(end.data.answer ?? "").toBe(deltas(events));
+    expect(events.some((e) => e.type === "done")).toBe(false);
+  });
+
+  it("times out a response that never starts with a 504", async () => {
+    const started = Date.now();
+    const res = await post(userText("[[fake:hang_start]]"), { env: { UPSTREAM_TIMEOUT_MS: "300" } });
+    expect(res.status).toBe(504);
+    expect((await envelopeOf(res)).message).toMatch(/UPSTREAM_TIMEOUT_MS/);
+    expect(Date.now() - started).toBeLessThan(2500);
+  });
+
+  it("times out a stream that stalls between chunks with a 504 error event", async () => {
+    const nonce = newNonce();
+    const started = Date.now();
+    const events = await ndjson(await post(userText(`[[fake:hang_mid]] ${nonce}`), { env: { UPSTREAM_TIMEOUT_MS: "300" } }));
+    const end = terminal(events);
+    expect(end).toMatchObject({ type: "error", code: 504 });
+    expect(end.data.answer).toBe(deltas(events));
+    expect(Date.now() - started).toBeLessThan(2500);
+    // The stalled upstream request is closed, not left hanging.
+    await waitForFake(fakeUrl(), nonce, (r) => r.length === 1 && r[0].closedByClientAt !== null);
+  });
+});
+
+describe("a client that disconnects", () => {
+  it("cancels the upstream request at once", async () => {
+    const nonce = newNonce();
+    const res = await post(userText(`[[fake:chunks n=400 delay=20]] ${nonce}`));
+    const reader = res.body!.getReader();
+    const first = await reader.read();
+    expect(first.done).toBe(false);
+    await reader.cancel();
+    const cancelledAt = Date.now();
+    const [record] = await waitForFake(fakeUrl(), nonce, (r) => r.length === 1 && r[0].closedByClientAt !== null);
+    expect(record.finished).toBe(false);
+    expect(record.closedByClientAt! - cancelledAt).toBeLessThan(1000);
+  });
+});

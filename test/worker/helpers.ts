@@ -1,0 +1,52 @@
+/** Drives the app inside workerd the way a client does: HTTP in, the response stream read as it comes. */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { expect, inject } from "vitest";
+import app from "../../src/index";
+import type { ChatEvent, Envelope } from "../../src/schema/events";
+
+export const fakeUrl = () => inject("fakeAzureUrl");
+
+export interface ChatOptions {
+  accept?: string;
+  lang?: string;
+  env?: Partial<Env>;
+  headers?: Record<string, string>;
+}
+
+export async function post(body: unknown, options: ChatOptions = {}): Promise<Response> {
+  const ctx = createExecutionContext();
+  const headers: Record<string, string> = { "content-type": "application/json", ...options.headers };
+  if (options.accept !== undefined) headers.accept = options.accept;
+  if (options.lang) headers["accept-language"] = options.lang;
+  const request = new Request("http://chatapi.test/api/chat", {
+    method: "POST",
+    headers,
+    body: typeof body === "string" ? body : JSON.stringify(body),
+  });
+  const response = await app.fetch(request, { ...env, ...options.env }, ctx);
+  // Let the run finish in the background like the runtime would; the body is read by the caller.
+  void waitOnExecutionContext(ctx);
+  return response;
+}
+
+export function userText(text: string, extra: Record<string, unknown> = {}) {
+  return { user_id: "user_123", query: [{ role: "user", content: text }], ...extra };
+}
+
+export async function ndjson(response: Response): Promise<ChatEvent[]> {
+  const text = await response.text();
+  expect(text.endsWith("\n")).toBe(true);
+  return text.trimEnd().split("\n").map((line) => JSON.parse(line) as ChatEvent);
+}
+
+export function terminal(events: ChatEvent[]): Envelope & { type: "done" | "error" } {
+  const last = events.at(-1)!;
+  expect(["done", "error"]).toContain(last.type);
+  expect(events.filter((e) => e.type === "done" || e.type === "error")).toHaveLength(1);
+  return last as Envelope & { type: "done" | "error" };
+}
+
+export function deltas(events: ChatEvent[]): string {
+  return events.map((e) => (e.type === "delta" ? e.text : "")).join("");
+}
