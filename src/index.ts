@@ -4,6 +4,7 @@
  * response (src/response).
  */
 import { Hono } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
 import { ApiError, envelope } from "./errors";
 import { chat } from "./routes/chat";
@@ -28,8 +29,8 @@ app.notFound((c) => c.json(envelope(404, `No route for ${c.req.method} ${new URL
 
 app.onError((err, c) => {
   const requestId = c.get("requestId") ?? newId("req_");
-  if (err instanceof ApiError || (err.name === "HTTPException" && "status" in err)) {
-    const status = (err as ApiError).status;
+  if (err instanceof HTTPException) {
+    const status = err.status;
     const headers = err instanceof ApiError ? err.headers : {};
     // Hono's own body-parse errors say "Malformed JSON…": name the field, which is the body.
     const message = status === 400 && !(err instanceof ApiError) ? `body: ${err.message}` : err.message;

@@ -1,0 +1,192 @@
+import { deflateSync } from "node:zlib";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEMO_LABEL, DEMO_MODEL, describeImage, extractQuery, startDemoUpstream, type DemoUpstream } from "../../scripts/demo-upstream";
+import { schemaErrors } from "../support/azure-schema";
+import { contentOf, readPieces, sseChunks } from "../support/sse";
+
+// ---- minimal valid images, written as bytes ----------------------------------------------------
+
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+function crc32(buf: Buffer): number {
+  let c = 0xffffffff;
+  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+function pngChunk(type: string, data: Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
+  const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
+  const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(body));
+  return Buffer.concat([len, body, crc]);
+}
+/** An RGB PNG; `noisy` fills it with incompressible bytes (to make it large). */
+function png(w: number, h: number, noisy = false): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr.set([8, 2, 0, 0, 0], 8);
+  const rows = Buffer.alloc((w * 3 + 1) * h);
+  let x = 12345;
+  for (let i = 0; i < rows.length; i++) if (i % (w * 3 + 1)) rows[i] = noisy ? (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24 : 200;
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk("IHDR", ihdr), pngChunk("IDAT", deflateSync(rows)), pngChunk("IEND", Buffer.alloc(0))]);
+}
+/** A one-colour GIF89a: LZW min code size 2, a clear code before every pixel keeps codes at 3 bits. */
+function gif(w: number, h: number): Buffer {
+  const codes: number[] = [];
+  for (let i = 0; i < w * h; i++) codes.push(4, 0);
+  codes.push(5);
+  const bytes: number[] = [];
+  let acc = 0, nbits = 0;
+  for (const c of codes) {
+    acc |= c << nbits; nbits += 3;
+    while (nbits >= 8) { bytes.push(acc & 0xff); acc >>= 8; nbits -= 8; }
+  }
+  if (nbits) bytes.push(acc);
+  const blocks: number[] = [];
+  for (let i = 0; i < bytes.length; i += 255) { const b = bytes.slice(i, i + 255); blocks.push(b.length, ...b); }
+  const le = (n: number) => [n & 0xff, n >> 8];
+  return Buffer.from([
+    ...Buffer.from("GIF89a"), ...le(w), ...le(h), 0x80, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff,
+    0x2c, 0, 0, 0, 0, ...le(w), ...le(h), 0, 2, ...blocks, 0, 0x3b,
+  ]);
+}
+// 7×5 baseline JPEG and lossless WebP (made once with libvips; bytes kept as base64).
+const JPEG_7x5 = Buffer.from("/9j/2wBDABALDA4MChAODQ4SERATGCgaGBYWGDEjJR0oOjM9PDkzODdASFxOQERXRTc4UG1RV19iZ2hnPk1xeXBkeFxlZ2P/2wBDARESEhgVGC8aGi9jQjhCY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2NjY2P/wAARCAAFAAcDASIAAhEBAxEB/8QAFQABAQAAAAAAAAAAAAAAAAAAAAH/xAAfEAABBAAHAAAAAAAAAAAAAAAAAQIDEQQFEjJRodL/xAAVAQEBAAAAAAAAAAAAAAAAAAACBf/EAB0RAAIBBAMAAAAAAAAAAAAAAAEDAAIEERIFQVH/2gAMAwEAAhEDEQA/ALk72NxEMOi9q3fESe+gATOQunIdqs4BGeodRVSCfJ//2Q==", "base64");
+const WEBP_7x5 = Buffer.from("UklGRiwAAABXRUJQVlA4TCAAAAAvBgABAM1lRP8Dato2guYCKb7y3787BrM9JTEBXFjwAg==", "base64");
+/** The JPEG with two 60 KB COM segments after SOI, so its size (SOF0) sits beyond the first 64 KiB. */
+function paddedJpeg(): Buffer {
+  const com = Buffer.alloc(60004, 0x20);
+  com.set([0xff, 0xfe, 60002 >> 8, 60002 & 0xff]);
+  return Buffer.concat([JPEG_7x5.subarray(0, 2), com, com, JPEG_7x5.subarray(2)]);
+}
+const dataUrl = (type: string, b: Buffer) => `data:image/${type};base64,${b.toString("base64")}`;
+
+// ---- server ---------------------------------------------------------------------------------
+
+let demo: DemoUpstream;
+beforeAll(async () => { demo = await startDemoUpstream({ port: 0, delayMs: 0 }); });
+afterAll(async () => { await demo.close(); });
+
+function post(body: unknown, base = demo.url) {
+  return fetch(`${base}openai/deployments/gpt-4.1/chat/completions?api-version=2024-10-21`, {
+    method: "POST", headers: { "content-type": "application/json", "api-key": "anything" }, body: JSON.stringify(body),
+  });
+}
+const req = (messages: unknown[], extra: Record<string, unknown> = {}) => ({ messages, stream: true, stream_options: { include_usage: true }, ...extra });
+async function streamed(body: unknown) {
+  const res = await post(body);
+  expect(res.status).toBe(200);
+  const { chunks, done } = sseChunks(await res.text());
+  expect(done).toBe(true);
+  expect(chunks[0]).toMatchObject({ choices: [], prompt_filter_results: [{ prompt_index: 0 }] });
+  const body2 = chunks.slice(1);
+  for (const c of body2) {
+    expect(c.model).toBe(DEMO_MODEL);
+    if (c.choices.length) expect(schemaErrors("createChatCompletionStreamResponse", c)).toEqual([]);
+  }
+  const choices = body2.filter((c) => c.choices.length).map((c) => c.choices[0]);
+  return { chunks: body2, text: contentOf(body2), finish: choices[choices.length - 1].finish_reason, choices };
+}
+const images = [dataUrl("png", png(3, 2)), dataUrl("jpeg", JPEG_7x5), dataUrl("gif", gif(5, 3)), dataUrl("webp", WEBP_7x5), "https://example.com/cat.png"];
+const userWithImages = (text: string) => ({ role: "user", content: [{ type: "text", text }, ...images.map((url) => ({ type: "image_url", image_url: { url, detail: "auto" } }))] });
+
+describe("demo upstream answers", () => {
+  it("describes the request in English, with each image's format and size, labelled as a demo", async () => {
+    const { text, finish, chunks } = await streamed(req([{ role: "system", content: "be brief" }, userWithImages("What is in these pictures?")]));
+    expect(text.startsWith(DEMO_LABEL)).toBe(true);
+    expect(text).not.toMatch(/I am GPT-4\.1/);
+    expect(text).toContain("received 2 messages");
+    expect(text).toContain('"What is in these pictures?"');
+    for (const s of ["image 1: PNG, 3×2 pixels", "image 2: JPEG, 7×5 pixels", "image 3: GIF, 5×3 pixels", "image 4: WEBP, 7×5 pixels", "image 5: an https URL, not fetched"]) expect(text).toContain(s);
+    expect(finish).toBe("stop");
+    const usage = chunks[chunks.length - 1];
+    expect(usage.choices).toEqual([]);
+    expect(usage.usage.completion_tokens).toBe(Math.ceil(text.length / 4));
+    expect(chunks.filter((c) => c.choices[0]?.delta?.content).length).toBeGreaterThan(20);
+  });
+
+  it("answers in Chinese when the user writes Chinese", async () => {
+    const { text } = await streamed(req([userWithImages("这是什么图像？")]));
+    expect(text.startsWith(DEMO_LABEL)).toBe(true);
+    expect(text).toContain("收到了 1 条消息");
+    expect(text).toContain("「这是什么图像？」");
+    expect(text).toContain("第 1 张：PNG，3×2 像素");
+    expect(text).toContain("第 5 张：https 链接，演示模式未下载");
+  });
+
+  it("answers a non-streaming request with a chat.completion JSON", async () => {
+    const res = await post({ messages: [{ role: "user", content: "hi" }] });
+    const body = await res.json();
+    expect(schemaErrors("createChatCompletionResponse", body)).toEqual([]);
+    expect(body.model).toBe(DEMO_MODEL);
+    expect(body.choices[0].message.content.startsWith(DEMO_LABEL)).toBe(true);
+  });
+
+  it("streams slowly enough to watch (default ~15 ms per chunk)", async () => {
+    const slow = await startDemoUpstream({ port: 0 });
+    try {
+      const res = await post({ messages: [{ role: "user", content: "one two three four five" }], stream: true }, slow.url);
+      const { times } = await readPieces(res);
+      expect(times.length).toBeGreaterThan(10);
+      expect(times[times.length - 1] - times[0]).toBeGreaterThan(150);
+    } finally { await slow.close(); }
+  });
+
+  it("404s other paths", async () => {
+    const res = await fetch(`${demo.url}openai/other`, { method: "POST", body: "{}" });
+    expect(res.status).toBe(404);
+    expect(schemaErrors("errorResponse", await res.json())).toEqual([]);
+  });
+});
+
+describe("demo tool calling", () => {
+  const tools = [
+    { type: "function", function: { name: "get_time", parameters: { type: "object" } } },
+    { type: "function", function: { name: "hf__search_models", parameters: { type: "object" } } },
+  ];
+
+  it("calls the search_models tool with a keyword from the Chinese request", async () => {
+    const { choices, finish } = await streamed(req([{ role: "user", content: "帮我找一个 qwen 模型" }], { tools }));
+    const first = choices[0].delta.tool_calls[0];
+    expect(first).toMatchObject({ index: 0, type: "function", function: { name: "hf__search_models", arguments: "" }, id: expect.stringMatching(/^call_/) });
+    const args = choices.flatMap((c) => c.delta.tool_calls ?? []).map((t: any) => t.function.arguments).join("");
+    expect(JSON.parse(args)).toEqual({ query: "qwen", limit: 5 });
+    expect(finish).toBe("tool_calls");
+  });
+
+  it("summarises the tool result, labelled as a demo", async () => {
+    const messages = [
+      { role: "user", content: "Please find a model for image classification" },
+      { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "hf__search_models", arguments: '{"query":"image classification","limit":5}' } }] },
+      { role: "tool", tool_call_id: "call_1", content: "1. google/vit-base\n2. microsoft/resnet-50\n\n3. facebook/convnext" },
+    ];
+    const { text, finish } = await streamed(req(messages, { tools }));
+    expect(text.startsWith(DEMO_LABEL)).toBe(true);
+    expect(text).toContain("hf__search_models");
+    expect(text).toContain("1. google/vit-base\n2. microsoft/resnet-50\n3. facebook/convnext");
+    expect(finish).toBe("stop");
+  });
+
+  it("just answers when no search tool is offered", async () => {
+    const { text, finish } = await streamed(req([{ role: "user", content: "find a qwen model" }], { tools: [tools[0]] }));
+    expect(text).toContain("received 1 message.");
+    expect(finish).toBe("stop");
+  });
+});
+
+describe("demo helpers", () => {
+  it("extracts a search keyword", () => {
+    expect(extractQuery("帮我找一个 qwen 模型")).toBe("qwen");
+    expect(extractQuery("Can you find a model for image classification?")).toBe("image classification");
+    expect(extractQuery("帮我搜索图像分类模型")).toBe("图像分类");
+  });
+
+  it("reads sizes from the head of large images and falls back to the whole image", () => {
+    const big = png(300, 200, true);
+    expect(big.length).toBeGreaterThan(100_000);
+    expect(describeImage(dataUrl("png", big))).toEqual({ source: "data", format: "PNG", width: 300, height: 200 });
+    expect(describeImage(dataUrl("jpeg", paddedJpeg()))).toEqual({ source: "data", format: "JPEG", width: 7, height: 5 });
+    expect(describeImage("data:image/png;base64,AAAA")).toEqual({ source: "unknown" });
+  });
+});
