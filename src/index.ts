@@ -8,6 +8,7 @@ import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "./app-env";
 import { ApiError, envelope } from "./errors";
 import { chat } from "./routes/chat";
+import { schemaRoute } from "./routes/schema";
 import { newId } from "./steps/recorder";
 
 const app = new Hono<AppEnv>();
@@ -21,6 +22,7 @@ app.use(async (c, next) => {
 
 app.get("/health", (c) => c.json({ status: "healthy", timestamp: new Date().toISOString() }));
 app.route("/api/chat", chat);
+app.route("/api/schema", schemaRoute);
 
 app.all("/health", () => methodNotAllowed("GET"));
 app.all("/api/chat", () => methodNotAllowed("POST"));

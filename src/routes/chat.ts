@@ -3,6 +3,7 @@ import { Hono } from "hono";
 import { readConfig } from "../config";
 import { ApiError } from "../errors";
 import { azureClient } from "../chat/upstream";
+import { createMcpToolSource } from "../mcp";
 import { runChat } from "../chat/run";
 import { checkImages } from "../request/images";
 import { pickFormat, pickLang } from "../request/negotiate";
@@ -26,6 +27,17 @@ chat.post("/", requireJson, validateChatRequest, async (c) => {
 
   const requestId = c.get("requestId");
   const client = azureClient(config.azure, config.upstreamTimeoutMs);
+  const { mcp } = config;
+  const tools = mcp.url
+    ? createMcpToolSource({
+        url: mcp.url,
+        authToken: mcp.authToken || undefined,
+        allowlist: mcp.allowlist,
+        callTimeoutMs: mcp.callTimeoutMs,
+        listCacheTtlMs: mcp.listCacheTtlMs,
+        maxResultChars: mcp.maxResultChars,
+      })
+    : undefined;
   return respond(
     format,
     requestId,
@@ -37,8 +49,9 @@ chat.post("/", requireJson, validateChatRequest, async (c) => {
         imageCount,
         lang: pickLang(c.req.header("accept-language")),
         requestId,
+        tools,
         ...hooks,
-      }),
+      }).finally(() => tools?.close?.().catch(() => {})),
     (promise) => c.executionCtx.waitUntil(promise),
   );
 });
