@@ -7,7 +7,7 @@
 import type { ChatCompletionChunk, ChatCompletionMessageFunctionToolCall } from "openai/resources/chat/completions";
 import { ApiError } from "../errors";
 import type { Usage } from "../schema/events";
-import { readChunkBatches, type ReadOptions } from "./chunks";
+import { pumpChunks, type ReadOptions } from "./chunks";
 
 export interface RoundResult {
   text: string;
@@ -65,9 +65,7 @@ export async function readRound(
   };
 
   try {
-    for await (const batch of readChunkBatches(body, options)) {
-      for (const chunk of batch) take(chunk);
-    }
+    await pumpChunks(body, take, options);
   } catch (err) {
     if (err instanceof ApiError) throw new RoundError(err, text, usage);
     throw err;

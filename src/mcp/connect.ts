@@ -41,7 +41,14 @@ const TERMINATE_TIMEOUT_MS = 2_000;
 export async function connectMcp(options: ConnectOptions): Promise<McpConnection> {
   const wanted = options.transport ?? "auto";
   const kind = wanted === "auto" ? (knownKinds.get(options.url) ?? "streamable-http") : wanted;
-  if (kind === "sse") return remember(options.url, await open("sse", options));
+  if (kind === "sse") {
+    try {
+      return remember(options.url, await open("sse", options));
+    } catch (error) {
+      knownKinds.delete(options.url); // the server may have moved on: probe afresh next time
+      throw error;
+    }
+  }
   try {
     return remember(options.url, await open("streamable-http", options));
   } catch (error) {

@@ -2,7 +2,7 @@
  * The events of the chat stream and the envelopes (CONTRACT.md "Events" and "Errors").
  * Types only at run time: the hot path never parses its own events.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const ToolType = z.enum(["System", "InputParser", "AzureOpenAI", "MCP"]);
 export const ToolStatus = z.enum(["Start", "Success", "Error"]);

@@ -2,7 +2,7 @@
  * The request body of `POST /api/chat` (CONTRACT.md). One source of truth: the server validates
  * with it, the typed client and the published JSON Schema are derived from it.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 export const ImageDetail = z.enum(["auto", "low", "high"]);
 

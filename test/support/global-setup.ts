@@ -4,11 +4,18 @@
  */
 import type { TestProject } from "vitest/node";
 import { startFakeAzure } from "./fake-azure";
+import { startMcpServers } from "./mcp-servers";
 
 export default async function setup(project: TestProject) {
   const azure = await startFakeAzure();
   project.provide("fakeAzureUrl", azure.url);
+  const mcp = await startMcpServers();
+  project.provide("mockMcpUrl", mcp.mockUrl);
+  project.provide("mockMcpSseUrl", mcp.mockSseUrl);
+  project.provide("everythingMcpUrl", mcp.everythingUrl);
+  project.provide("everythingMcpSseUrl", mcp.everythingSseUrl);
   return async () => {
+    await mcp.close();
     await azure.close();
   };
 }

@@ -4,5 +4,11 @@ import "vitest";
 declare module "vitest" {
   export interface ProvidedContext {
     fakeAzureUrl: string;
+    /** The ModelScope mock MCP server (scripts/mock-mcp-server.ts): Streamable HTTP and legacy SSE. */
+    mockMcpUrl: string;
+    mockMcpSseUrl: string;
+    /** @modelcontextprotocol/server-everything from npm, a real third-party server. */
+    everythingMcpUrl: string;
+    everythingMcpSseUrl: string;
   }
 }

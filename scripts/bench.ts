@@ -1,0 +1,203 @@
+/**
+ * `npm run bench`: what chatapi costs on top of simply proxying Azure's stream, measured in one
+ * run against the same local fake upstream (test/support/fake-azure.ts, Azure's wire format).
+ *
+ *   - chatapi: the deployable bundle (`wrangler deploy --dry-run`), in its own workerd (Miniflare).
+ *   - pass-through: a Worker that POSTs the same Azure request and pipes the bytes back unparsed,
+ *     in another workerd.
+ *
+ * Figures: median time to the first answer text (added latency), workerd CPU per streamed
+ * 2,000-chunk answer (from /proc: each workerd's utime+stime, all threads), and the bundle's size.
+ * Budgets (issue 2): ≤ 5 ms added median latency, ≤ 2× the pass-through's CPU, ≤ 250 KiB gzip.
+ * Loopback only; bounded in count; stops by itself. Options: --runs N (latency samples, default
+ * 200), --answers N (2,000-chunk answers per side, default 20), --chunks N (default 2000).
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { Miniflare } from "miniflare";
+import { startFakeAzure } from "../test/support/fake-azure";
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+};
+const RUNS = arg("runs", 200);
+const ANSWERS = arg("answers", 20);
+const CHUNKS = arg("chunks", 2000);
+const root = new URL("..", import.meta.url).pathname;
+const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(readFileSync(join(root, "wrangler.toml"), "utf8"))![1];
+
+const PASS_THROUGH = `
+export default {
+  async fetch(request, env) {
+    const upstream = await fetch(env.UPSTREAM, {
+      method: "POST",
+      headers: { "content-type": "application/json", "api-key": "bench-key" },
+      body: request.body,
+    });
+    return new Response(upstream.body, { status: upstream.status, headers: { "content-type": upstream.headers.get("content-type") ?? "text/event-stream" } });
+  },
+};`;
+
+function buildBundle(): { path: string; raw: number; gzip: number } {
+  const out = mkdtempSync(join(tmpdir(), "chatapi-bench-"));
+  execFileSync(process.execPath, [join(root, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", out], {
+    cwd: root,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    stdio: "ignore",
+  });
+  const path = join(out, "index.js");
+  const bytes = readFileSync(path);
+  return { path, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
+}
+
+/** The workerd processes that are children of this process. */
+function workerdPids(): Set<number> {
+  const pids = new Set<number>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      if (stat.includes("(workerd)") && Number(fields[1]) === process.pid) pids.add(Number(entry));
+    } catch {
+      // gone already
+    }
+  }
+  return pids;
+}
+
+const TICK_MS = 1000 / Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim() || 100);
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime + stime
+}
+
+async function startWorker(options: ConstructorParameters<typeof Miniflare>[0]): Promise<{ mf: Miniflare; url: string; pid: number }> {
+  const before = workerdPids();
+  const mf = new Miniflare(options);
+  const url = (await mf.ready).toString();
+  const pid = [...workerdPids()].find((p) => !before.has(p));
+  if (!pid) throw new Error("could not find the workerd process");
+  return { mf, url, pid };
+}
+
+interface Side {
+  name: string;
+  url: string;
+  pid: number;
+  request(text: string): Request;
+  /** True once the bytes so far hold answer text. */
+  hasText(soFar: string): boolean;
+}
+
+/** Time (ms) from sending to the first answer text, and the whole body. */
+async function timeFirstText(side: Side, text: string): Promise<{ firstMs: number; body: string }> {
+  const started = performance.now();
+  const res = await fetch(side.request(text));
+  if (!res.ok) throw new Error(`${side.name}: HTTP ${res.status} ${await res.text()}`);
+  const decoder = new TextDecoder();
+  let body = "";
+  let firstMs = NaN;
+  for await (const bytes of res.body as unknown as AsyncIterable<Uint8Array>) {
+    body += decoder.decode(bytes, { stream: true });
+    if (Number.isNaN(firstMs) && side.hasText(body)) firstMs = performance.now() - started;
+  }
+  return { firstMs, body };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+
+async function main() {
+  console.log(`chatapi bench: ${RUNS} latency runs, ${ANSWERS} answers of ${CHUNKS} chunks per side (workerd via Miniflare, loopback only)\n`);
+  const bundle = buildBundle();
+  const fake = await startFakeAzure();
+  const azureRequest = (text: string) =>
+    JSON.stringify({ model: "gpt-4.1", messages: [{ role: "user", content: text }], stream: true, stream_options: { include_usage: true } });
+
+  const ours = await startWorker({
+    modules: true,
+    scriptPath: bundle.path,
+    modulesRoot: dirname(bundle.path),
+    compatibilityDate,
+    bindings: { AZURE_OPENAI_ENDPOINT: fake.url, AZURE_OPENAI_API_KEY: "bench-key", AZURE_OPENAI_DEPLOYMENT_NAME: "gpt-4.1", ALLOW_ANONYMOUS: "true", UPSTREAM_TIMEOUT_MS: "30000" },
+  });
+  const pass = await startWorker({
+    modules: true,
+    script: PASS_THROUGH,
+    compatibilityDate,
+    bindings: { UPSTREAM: new URL("openai/deployments/gpt-4.1/chat/completions?api-version=2024-10-21", fake.url).toString() },
+  });
+
+  const sides: Side[] = [
+    {
+      name: "chatapi",
+      ...ours,
+      request: (text) =>
+        new Request(new URL("api/chat", ours.url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ user_id: "bench", query: [{ role: "user", content: text }] }) }),
+      hasText: (s) => s.includes('"type":"delta"'),
+    },
+    {
+      name: "pass-through",
+      ...pass,
+      request: (text) => new Request(pass.url, { method: "POST", headers: { "content-type": "application/json" }, body: azureRequest(text) }),
+      hasText: (s) => /"content":"[^"]/.test(s),
+    },
+  ];
+
+  try {
+    // Warm both isolates.
+    for (const side of sides) for (let i = 0; i < 20; i++) await timeFirstText(side, "[[fake:chunks n=20]] warm");
+
+    // 1. Added latency to the first answer text: alternate the sides, short answers.
+    const first: Record<string, number[]> = { chatapi: [], "pass-through": [] };
+    for (let i = 0; i < RUNS; i++) {
+      for (const side of i % 2 ? sides : [...sides].reverse()) first[side.name].push((await timeFirstText(side, `[[fake:chunks n=5]] latency ${i}`)).firstMs);
+    }
+
+    // 2. CPU per streamed answer: one side at a time, sequential answers, workerd CPU from /proc.
+    const cpu: Record<string, { burst: number; paced: number }> = {};
+    for (const side of sides) {
+      const run = async (text: string, count: number) => {
+        const before = cpuMs(side.pid);
+        for (let i = 0; i < count; i++) {
+          const { body } = await timeFirstText(side, text);
+          if (!body.includes(`w${CHUNKS - 1} `)) throw new Error(`${side.name}: incomplete answer`);
+        }
+        return (cpuMs(side.pid) - before) / count;
+      };
+      cpu[side.name] = {
+        burst: await run(`[[fake:chunks n=${CHUNKS}]] cpu`, ANSWERS),
+        // Paced: one chunk per network read (1 ms apart), the worst case for per-read work.
+        paced: await run(`[[fake:chunks n=${CHUNKS} delay=1]] cpu`, Math.max(2, Math.round(ANSWERS / 5))),
+      };
+    }
+
+    const ms = (x: number) => `${x.toFixed(2)} ms`;
+    console.log("Time to first answer text (median / p95):");
+    for (const side of sides) console.log(`  ${side.name.padEnd(13)} ${ms(median(first[side.name]))} / ${ms(pct(first[side.name], 95))}`);
+    const added = median(first.chatapi) - median(first["pass-through"]);
+    console.log(`  added median latency: ${ms(added)}  (budget ≤ 5 ms) ${added <= 5 ? "OK" : "OVER"}\n`);
+
+    console.log(`workerd CPU per ${CHUNKS}-chunk answer (burst: as fast as the upstream writes; paced: 1 ms apart):`);
+    for (const side of sides) console.log(`  ${side.name.padEnd(13)} burst ${ms(cpu[side.name].burst)}   paced ${ms(cpu[side.name].paced)}`);
+    const burstRatio = cpu.chatapi.burst / cpu["pass-through"].burst;
+    const pacedRatio = cpu.chatapi.paced / cpu["pass-through"].paced;
+    console.log(`  ratio chatapi / pass-through: burst ${burstRatio.toFixed(2)}×, paced ${pacedRatio.toFixed(2)}×  (budget ≤ 2×) ${Math.max(burstRatio, pacedRatio) <= 2 ? "OK" : "OVER"}\n`);
+
+    console.log(`Bundle (wrangler deploy --dry-run): ${(bundle.raw / 1024).toFixed(1)} KiB, gzip ${(bundle.gzip / 1024).toFixed(1)} KiB  (budget ≤ 250 KiB gzip) ${bundle.gzip <= 250 * 1024 ? "OK" : "OVER"}`);
+  } finally {
+    await Promise.all([ours.mf.dispose(), pass.mf.dispose()]);
+    await fake.close();
+  }
+}
+
+await main();
