@@ -18,6 +18,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import type { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
 import { Miniflare } from "miniflare";
 import { startFakeAzure } from "../test/support/fake-azure";
@@ -105,7 +106,7 @@ function cpuMs(pid: number): number {
 async function startWorker(options: ConstructorParameters<typeof Miniflare>[0]): Promise<{ mf: Miniflare; url: string; pid: number }> {
   const before = workerdPids();
   // Drain the workers' own output (chatapi logs one line per request) so it doesn't swamp the report.
-  const mf = new Miniflare({ ...options, handleRuntimeStdio: (out, err) => (out.resume(), err.resume()) } as typeof options);
+  const mf = new Miniflare({ ...options, handleRuntimeStdio: (out: Readable, err: Readable) => (out.resume(), err.resume()) } as typeof options);
   const url = (await mf.ready).toString();
   const pid = [...workerdPids()].find((p) => !before.has(p));
   if (!pid) throw new Error("could not find the workerd process");

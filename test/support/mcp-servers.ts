@@ -5,9 +5,11 @@
  * their own.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { createServer } from "node:net";
 import { createRequire } from "node:module";
 import { startMockMcpServer } from "../../scripts/mock-mcp-server";
+import { freePort } from "./wrangler-dev";
+
+export { freePort };
 
 export interface McpServers {
   mockUrl: string;
@@ -59,17 +61,6 @@ export async function startEverythingServer(mode: "streamableHttp" | "sse"): Pro
     throw new Error(`server-everything ${mode} did not start: ${(error as Error).message}\n${stderr}`);
   }
   return { url, close: () => stop(child) };
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForHttp(url: string, child: ChildProcess, timeoutMs = 20_000): Promise<void> {
