@@ -1,0 +1,140 @@
+/**
+ * `npm run chat`: a terminal client of chatapi, built on the typed client (src/client).
+ *
+ *   npm run chat -- "你好" [--image cat.jpg]… [--url http://127.0.0.1:8000] [--key KEY]
+ *                  [--format ndjson|sse|json] [--lang zh|en] [--user ID] [--system TEXT] [--verbose]
+ *   npm run chat -- --selftest [URL]
+ *
+ * Prints each step when it starts and ends (status, tool type, duration), the answer as it
+ * streams, and the usage at the end. Exit code: 0 done, 1 an error from the server (or a failed
+ * selftest), 2 a usage error, 130 interrupted. CHATAPI_URL and CHATAPI_KEY are the defaults of
+ * --url and --key.
+ */
+import { readFileSync, statSync } from "node:fs";
+import { basename } from "node:path";
+import { parseArgs } from "node:util";
+import { ChatApiError, MAX_IMAGE_BYTES, chat, sniffImageType, streamChat, toDataUrl, type ChatRequest } from "../src/client";
+import { ChatPrinter } from "./chat-print";
+import { selftest } from "./chat-selftest";
+
+const USAGE = `usage: npm run chat -- MESSAGE [--image FILE]… [--url URL] [--key KEY] [--format ndjson|sse|json] [--lang zh|en] [--user ID] [--system TEXT] [--verbose]
+       npm run chat -- --selftest [URL] [--key KEY]`;
+
+class UsageError extends Error {}
+
+function parse(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      image: { type: "string", multiple: true, short: "i" },
+      url: { type: "string", short: "u" },
+      key: { type: "string", short: "k" },
+      format: { type: "string", short: "f", default: "ndjson" },
+      lang: { type: "string", short: "l", default: "zh" },
+      user: { type: "string", default: "cli_user" },
+      system: { type: "string" },
+      verbose: { type: "boolean", short: "v" },
+      selftest: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (!["ndjson", "sse", "json"].includes(values.format!)) throw new UsageError(`--format must be ndjson, sse or json, not ${values.format}`);
+  if (!["zh", "en"].includes(values.lang!)) throw new UsageError(`--lang must be zh or en, not ${values.lang}`);
+  const url = (values.selftest && positionals[0]) || values.url || process.env.CHATAPI_URL || "http://127.0.0.1:8000";
+  if (!/^https?:\/\//.test(url)) throw new UsageError(`not an http(s) URL: ${url}`);
+  return {
+    ...values,
+    format: values.format as "ndjson" | "sse" | "json",
+    lang: values.lang as "zh" | "en",
+    url,
+    key: values.key ?? (process.env.CHATAPI_KEY || undefined),
+    text: values.selftest ? "" : positionals.join(" "),
+  };
+}
+
+/** A file as a data URL, refused unless it is a png/jpeg/webp/gif of at most 20 MiB. */
+function imageUrl(path: string): string {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch {
+    throw new UsageError(`cannot read ${path}`);
+  }
+  if (size > MAX_IMAGE_BYTES) throw new UsageError(`${basename(path)} is ${(size / 2 ** 20).toFixed(1)} MiB, over the 20 MiB limit`);
+  const bytes = new Uint8Array(readFileSync(path));
+  const type = sniffImageType(bytes);
+  if (!type) throw new UsageError(`${basename(path)} is not a PNG, JPEG, WebP or GIF image`);
+  return toDataUrl(bytes, type);
+}
+
+function buildRequest(args: ReturnType<typeof parse>): ChatRequest {
+  const images = (args.image ?? []).map(imageUrl);
+  if (!args.text && images.length === 0) throw new UsageError("nothing to send: give a message (or --image)");
+  const content = images.length
+    ? [...(args.text ? [{ type: "input_text" as const, text: args.text }] : []), ...images.map((url) => ({ type: "input_image" as const, image_url: url }))]
+    : args.text;
+  const query: ChatRequest["query"] = [{ role: "user", content }];
+  if (args.system) query.unshift({ role: "system", content: args.system });
+  return { user_id: args.user!, query };
+}
+
+async function run(args: ReturnType<typeof parse>, signal: AbortSignal): Promise<number> {
+  if (args.selftest) return (await selftest({ baseUrl: args.url, apiKey: args.key, lang: args.lang })) ? 0 : 1;
+  const request = buildRequest(args);
+  const printer = new ChatPrinter({ verbose: args.verbose });
+  const options = { baseUrl: args.url, apiKey: args.key, lang: args.lang, signal };
+  const t0 = performance.now();
+  if (args.format === "json") {
+    const envelope = await chat(request, options);
+    for (const step of envelope.data.steps) printer.step(step);
+    printer.end(envelope, (performance.now() - t0) / 1000);
+    return 0;
+  }
+  let code = 1;
+  for await (const event of streamChat(request, { ...options, format: args.format })) {
+    if (event.type === "done" || event.type === "error") {
+      printer.end(event, (performance.now() - t0) / 1000);
+      code = event.type === "done" ? 0 : 1;
+    } else printer.event(event);
+  }
+  return code;
+}
+
+async function main(): Promise<number> {
+  let args: ReturnType<typeof parse>;
+  try {
+    args = parse(process.argv.slice(2));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  if (args.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const abort = new AbortController();
+  process.once("SIGINT", () => abort.abort());
+  try {
+    return await run(args, abort.signal);
+  } catch (error) {
+    if (abort.signal.aborted) {
+      console.error("\ninterrupted");
+      return 130;
+    }
+    if (error instanceof UsageError) {
+      console.error(`${error.message}\n${USAGE}`);
+      return 2;
+    }
+    if (error instanceof ChatApiError) {
+      console.error(`error ${error.code}: ${error.message}${error.requestId ? ` (request ${error.requestId})` : ""}`);
+      return 1;
+    }
+    const { cause } = error as { cause?: { code?: string; message?: string } };
+    const why = cause?.code ?? cause?.message;
+    console.error(`cannot reach ${args.url}: ${(error as Error).message}${why ? ` (${why})` : ""}`);
+    return 1;
+  }
+}
+
+process.exitCode = await main();

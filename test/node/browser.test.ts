@@ -1,0 +1,301 @@
+/**
+ * The page at `/` in real Chromium (playwright-core driving /usr/bin/chromium) against the stack
+ * `npm start` runs: demo upstream + ModelScope mock MCP server + `wrangler dev`. Each chat is
+ * watched while it streams (the timeline and a partial answer before `done`), not only at its end.
+ * Screenshots go to test-results/screenshots/.
+ */
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type Browser, type BrowserContextOptions, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEMO_LABEL } from "../../scripts/demo-upstream";
+import { startDemoStack, type DemoStack } from "../support/demo-stack";
+import { tinyPng } from "../support/tiny-png";
+
+const CHROMIUM = "/usr/bin/chromium";
+const SHOTS = "test-results/screenshots";
+const API_KEY = "browser-test-key-3f9a";
+
+let stack: DemoStack;
+let browser: Browser;
+const scratch = join(tmpdir(), `chatapi-browser-${process.pid}`);
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  mkdirSync(scratch, { recursive: true });
+  // A missing browser fails the suite (no skipping): launch throws. Playwright gives it a fresh temporary profile.
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  // 20 ms per streamed piece: answers take a few seconds, long enough to watch mid-stream.
+  stack = await startDemoStack({ delayMs: 20, vars: { API_KEYS: API_KEY } });
+}, 90_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+interface StepView { tool: string; status: string; badge: string; content: string; duration: string; bar: number; details: string }
+interface TurnView { state: string; statusText: string; answer: string; error: string | null; meta: string; steps: StepView[]; userImages: number }
+
+/** In the page: what the last exchange shows. */
+function installProbe() {
+  (window as unknown as { __turn: () => TurnView | null }).__turn = () => {
+    const turns = document.querySelectorAll<HTMLElement>(".turn");
+    const turn = turns[turns.length - 1];
+    if (!turn) return null;
+    const text = (sel: string, root: ParentNode = turn) => root.querySelector(sel)?.textContent ?? "";
+    const errorNode = turn.querySelector<HTMLElement>(".turn-error")!;
+    return {
+      state: turn.dataset.state ?? "",
+      statusText: text(".turn-status"),
+      answer: text(".answer"),
+      error: errorNode.hidden ? null : errorNode.textContent,
+      meta: text(".turn-meta"),
+      userImages: turn.querySelectorAll(".user-images img").length,
+      steps: [...turn.querySelectorAll<HTMLElement>(".step")].map((s) => ({
+        tool: s.dataset.tool ?? "",
+        status: s.dataset.status ?? "",
+        badge: text(".step-status", s),
+        content: text(".step-content", s),
+        duration: text(".step-duration", s),
+        bar: s.querySelector<HTMLElement>(".step-bar")!.getBoundingClientRect().width,
+        details: [...s.querySelectorAll("pre")].map((p) => p.textContent).join("\n"),
+      })),
+    };
+  };
+}
+
+async function openPage(options: BrowserContextOptions = {}): Promise<{ page: Page; errors: string[]; chatRequests: Record<string, string>[] }> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 850 }, ...options });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  const chatRequests: Record<string, string>[] = [];
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("request", (r) => {
+    if (r.url().endsWith("/api/chat")) chatRequests.push(r.headers());
+  });
+  await page.addInitScript(installProbe);
+  await page.goto(`${stack.url}/`);
+  await page.waitForSelector("body[data-ready=true]");
+  return { page, errors, chatRequests };
+}
+
+/** Waits (checking every frame) until the last exchange satisfies `predicate`; returns what it showed then. */
+async function turnWhen(page: Page, predicate: string, timeout = 15_000): Promise<TurnView> {
+  const handle = await page.waitForFunction(
+    (body) => {
+      const turn = (window as unknown as { __turn: () => TurnView | null }).__turn();
+      return turn && new Function("t", `return (${body});`)(turn) ? turn : null;
+    },
+    predicate,
+    { polling: "raf", timeout },
+  ).catch(async (error) => {
+    const seen = await page.evaluate(() => (window as unknown as { __turn: () => TurnView | null }).__turn());
+    throw new Error(`${(error as Error).message}\nwaiting for: ${predicate}\nthe page showed: ${JSON.stringify(seen, null, 1)}\nwrangler dev said: ${stack.output().slice(-1500)}`);
+  });
+  return (await handle.jsonValue()) as TurnView;
+}
+
+const finished = (page: Page) => turnWhen(page, `t.state === "done" || t.state === "error" || t.state === "stopped"`);
+
+async function send(page: Page, text: string) {
+  await page.fill("#message", text);
+  await page.press("#message", "Enter");
+}
+
+const step = (view: TurnView, tool: string, i = 0) => view.steps.filter((s) => s.tool === tool)[i];
+
+describe("the page at /", () => {
+  it("streams a text chat: steps and a partial answer show before done, then the whole answer", async () => {
+    const { page, errors, chatRequests } = await openPage();
+    expect(await page.title()).toBe("chatapi 对话");
+    await send(page, "你好，请介绍一下你自己");
+
+    const mid = await turnWhen(
+      page,
+      `t.state === "streaming" && t.answer.length > 0 && t.steps.some((s) => s.tool === "AzureOpenAI" && s.status === "Start")`,
+    );
+    await page.screenshot({ path: `${SHOTS}/text-streaming.png` });
+    expect(step(mid, "System")).toMatchObject({ status: "Start", badge: "进行中" });
+    expect(step(mid, "System").content).toMatch(/^开始处理用户 web_\w+ 的请求$/);
+    expect(step(mid, "InputParser")).toMatchObject({ status: "Success", content: "解析输入：1 条消息，0 张图片" });
+    expect(step(mid, "AzureOpenAI").duration).toMatch(/…$/); // a live timer while it runs
+
+    const end = await finished(page);
+    await page.screenshot({ path: `${SHOTS}/text-done.png`, fullPage: true });
+    expect(end.state).toBe("done");
+    expect(end.statusText).toBe("完成");
+    expect(end.answer.startsWith(mid.answer)).toBe(true);
+    expect(end.answer.length).toBeGreaterThan(mid.answer.length);
+    expect(end.answer).toContain(DEMO_LABEL);
+    expect(end.answer).toContain("你最后说：「你好，请介绍一下你自己」");
+    expect(end.steps.map((s) => [s.tool, s.status])).toEqual([["System", "Success"], ["InputParser", "Success"], ["MCP", "Success"], ["AzureOpenAI", "Success"]]);
+    for (const s of end.steps) {
+      expect(s.badge).toBe("成功");
+      expect(s.duration).toMatch(/^\d+ ms$|^\d+\.\d\d s$/);
+      expect(s.bar).toBeGreaterThan(0);
+    }
+    expect(end.meta).toMatch(/tokens：输入 \d+，输出 \d+，共 \d+/);
+    expect(end.meta).toMatch(/请求 ID：req_\w+/);
+    expect(chatRequests).toHaveLength(1);
+    expect(chatRequests[0]["accept-language"]).toBe("zh");
+    expect(chatRequests[0]).not.toHaveProperty("authorization");
+    expect(errors).toEqual([]);
+  });
+
+  it("sends an attached PNG and shows what the model saw, while streaming", async () => {
+    const { page, errors, chatRequests } = await openPage();
+    await page.setInputFiles("#file", { name: "gradient.png", mimeType: "image/png", buffer: tinyPng(48, 32) });
+    await expect.poll(() => page.locator("#attachments img").count()).toBe(1);
+    await send(page, "这是什么图像？");
+
+    const mid = await turnWhen(page, `t.state === "streaming" && t.answer.length > 0`);
+    expect(step(mid, "InputParser").content).toBe("解析输入：1 条消息，1 张图片");
+    expect(mid.userImages).toBe(1);
+    expect(await page.locator("#attachments img").count()).toBe(0);
+
+    const end = await finished(page);
+    expect(end.state).toBe("done");
+    expect(end.answer).toContain("其中有 1 张图片：第 1 张：PNG，48×32 像素");
+    expect(chatRequests).toHaveLength(1);
+    await page.screenshot({ path: `${SHOTS}/image-done.png`, fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  it("shows the MCP tool call in the timeline as it happens", async () => {
+    const { page, errors } = await openPage();
+    await send(page, "帮我找一个 qwen 模型");
+
+    const mid = await turnWhen(page, `t.state === "streaming" && t.answer.length > 0 && t.steps.some((s) => s.content.includes("search_models"))`);
+    await page.screenshot({ path: `${SHOTS}/tool-streaming.png` });
+    const call = mid.steps.find((s) => s.tool === "MCP" && s.content.includes("search_models"))!;
+    expect(call).toMatchObject({ status: "Success", content: "工具 search_models 调用成功" });
+    expect(step(mid, "System").status).toBe("Start");
+    expect(step(mid, "AzureOpenAI", 1).status).toBe("Start");
+
+    const end = await finished(page);
+    expect(end.state).toBe("done");
+    const tool = end.steps.find((s) => s.tool === "MCP" && s.content.includes("search_models"))!;
+    expect(tool.details).toContain('"query": "qwen"');
+    expect(tool.details).toContain("Qwen/Qwen2.5-7B-Instruct");
+    expect(end.steps.filter((s) => s.tool === "AzureOpenAI")).toHaveLength(2);
+    expect(end.answer).toContain("工具 search_models 返回了结果");
+    await page.locator(".step-detail").nth(0).evaluate((d) => ((d as HTMLDetailsElement).open = true));
+    await page.screenshot({ path: `${SHOTS}/tool-done.png`, fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  it("stops mid-answer: the answer stays partial and the page says it stopped", async () => {
+    const { page, errors } = await openPage();
+    await send(page, "帮我找一个 qwen 模型");
+    await turnWhen(page, `t.state === "streaming" && t.answer.length > 20`);
+    expect(await page.isEnabled("#stop")).toBe(true);
+    await page.click("#stop");
+
+    const stopped = await turnWhen(page, `t.state !== "streaming" && t.state !== "waiting"`);
+    expect(stopped.state).toBe("stopped");
+    expect(stopped.statusText).toBe("已停止");
+    expect(stopped.error).toBeNull();
+    expect(step(stopped, "System")).toMatchObject({ status: "Start", badge: "未完成" });
+    expect(stopped.meta).toMatch(/^用时 \d+\.\d 秒 · 请求 ID：req_\w+$/);
+    await page.waitForTimeout(500);
+    const later = await turnWhen(page, "true");
+    expect(later.answer).toBe(stopped.answer); // nothing more arrives
+    expect(later.answer).not.toContain("Qwen/QwQ-32B"); // the last lines never came
+    expect(await page.isEnabled("#send")).toBe(true);
+    expect(await page.isDisabled("#stop")).toBe(true);
+    await page.screenshot({ path: `${SHOTS}/stopped.png`, fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
+  it("refuses a wrong-type or oversized image in the page, before sending anything", async () => {
+    const { page, errors, chatRequests } = await openPage();
+    await page.setInputFiles("#file", { name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("hello") });
+    await expect.poll(() => page.textContent("#composer-error")).toBe("无法添加「notes.txt」：只支持 PNG、JPEG、WebP、GIF 图片。");
+
+    const big = join(scratch, "big.png");
+    const bytes = Buffer.alloc(20 * 1024 * 1024 + 1);
+    tinyPng(2, 2).copy(bytes);
+    writeFileSync(big, bytes);
+    await page.setInputFiles("#file", big);
+    await expect.poll(() => page.textContent("#composer-error")).toBe("无法添加「big.png」：图片大小 20.0 MiB，超过 20 MiB 上限。");
+    expect(await page.locator("#attachments img").count()).toBe(0);
+    await page.screenshot({ path: `${SHOTS}/image-refused.png` });
+
+    await page.click("#send");
+    await expect.poll(() => page.textContent("#composer-error")).toBe("请输入消息或添加图片。");
+    expect(chatRequests).toHaveLength(0);
+    expect(errors).toEqual([]);
+  });
+
+  it("shows the server's error envelope plainly (a 400 for a fake PNG, a 401 for a wrong key)", async () => {
+    const { page, errors } = await openPage();
+    await page.setInputFiles("#file", { name: "fake.png", mimeType: "image/png", buffer: Buffer.from("not really a png") });
+    await send(page, "看看这张图");
+    const bad = await finished(page);
+    expect(bad.state).toBe("error");
+    expect(bad.statusText).toBe("出错");
+    expect(bad.error).toMatch(/^错误 400：.*image/i);
+    expect(bad.meta).toMatch(/请求 ID：req_\w+/);
+    await page.screenshot({ path: `${SHOTS}/error-400.png`, fullPage: true });
+
+    await page.click(".settings summary");
+    await page.fill("#api-key", "wrong-key");
+    await send(page, "你好");
+    const denied = await finished(page);
+    expect(denied.state).toBe("error");
+    expect(denied.error).toBe("错误 401：Invalid API key");
+    expect(errors).toEqual([]);
+  });
+
+  it("switches to English, keeps the API key, and sends both", async () => {
+    const { page, errors, chatRequests } = await openPage();
+    await page.click("button[data-lang=en]");
+    await page.click(".settings summary");
+    await page.fill("#api-key", API_KEY);
+    await page.reload();
+    await page.waitForSelector("body[data-ready=true]");
+    expect(await page.inputValue("#api-key")).toBe(API_KEY);
+    expect(await page.getAttribute("#message", "placeholder")).toBe("Type a message, Enter to send");
+    expect(await page.getAttribute("html", "lang")).toBe("en");
+
+    await send(page, "hello there");
+    const mid = await turnWhen(page, `t.state === "streaming" && t.answer.length > 0`);
+    expect(step(mid, "System")).toMatchObject({ status: "Start", badge: "Running" });
+    const end = await finished(page);
+    expect(end.state).toBe("done");
+    expect(end.statusText).toBe("Done");
+    expect(step(end, "System").content).toBe("Request completed");
+    expect(end.answer).toContain('Your last message: "hello there"');
+    expect(chatRequests.at(-1)).toMatchObject({ authorization: `Bearer ${API_KEY}`, "accept-language": "en" });
+
+    await page.click("button[data-lang=zh]");
+    expect(await page.textContent(".turn .section-title")).toBe("处理步骤");
+    expect((await turnWhen(page, "true")).statusText).toBe("完成");
+    expect(errors).toEqual([]);
+  });
+
+  it("fits a phone-sized screen", async () => {
+    const { page, errors } = await openPage({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    await send(page, "帮我找一个 qwen 模型");
+    await turnWhen(page, `t.state === "streaming" && t.answer.length > 0`);
+    const end = await finished(page);
+    expect(end.state).toBe("done");
+    const layout = await page.evaluate(() => ({
+      scrollWidth: document.documentElement.scrollWidth,
+      width: window.innerWidth,
+      composer: document.querySelector("#composer")!.getBoundingClientRect().toJSON(),
+      send: document.querySelector("#send")!.getBoundingClientRect().toJSON(),
+    }));
+    expect(layout.scrollWidth).toBeLessThanOrEqual(layout.width);
+    expect(layout.send.right).toBeLessThanOrEqual(layout.width);
+    expect(layout.composer.bottom).toBeLessThanOrEqual(844 + 1);
+    await page.screenshot({ path: `${SHOTS}/phone.png` });
+    expect(errors).toEqual([]);
+  });
+});

@@ -1,0 +1,95 @@
+/**
+ * The published JSON Schema: generated from the zod schemas (no drift), served at GET /api/schema,
+ * and saying the same as zod about valid and invalid documents.
+ */
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import committed from "../../schema/chatapi.schema.json";
+import { buildSchemaDocument } from "../../scripts/schema-doc";
+import app from "../../src/index";
+import { ChatEvent, Envelope } from "../../src/schema/events";
+import { ChatRequest } from "../../src/schema/request";
+import { schemaErrors, type SchemaDef } from "../support/event-schema";
+
+const step = { message_id: "msg_1", present_content: "开始处理用户 u 的请求", tool_type: "System", parameters: '{"user_id":"u"}', tool_status: "Start" };
+const done = {
+  type: "done", code: 200, message: "成功", timestamp: "2025-12-16T10:30:00.000Z", requestId: "req_1",
+  data: { steps: [{ ...step, tool_status: "Success", observation: "{}", execution_duration: 12 }], answer: "这是", usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } },
+};
+const request = {
+  user_id: "user_123",
+  query: [
+    { role: "system", content: "You are concise." },
+    { role: "user", content: [{ type: "input_text", text: "这是什么图像？" }, { type: "input_image", image_url: "data:image/jpeg;base64,/9j/4AAQ", detail: "auto" }] },
+    { role: "assistant", content: [{ type: "output_text", text: "..." }] },
+  ],
+  stream: true,
+};
+
+/** Documents on which zod and the JSON Schema must agree. */
+const cases: [SchemaDef, boolean, unknown][] = [
+  ["ChatRequest", true, request],
+  ["ChatRequest", true, { user_id: "u", query: [{ role: "user", content: "hi" }] }],
+  ["ChatRequest", false, { user_id: "", query: [{ role: "user", content: "hi" }] }],
+  ["ChatRequest", false, { user_id: "x".repeat(129), query: [{ role: "user", content: "hi" }] }],
+  ["ChatRequest", false, { user_id: "u", query: [] }],
+  ["ChatRequest", false, { user_id: "u", query: [{ role: "robot", content: "hi" }] }],
+  ["ChatRequest", false, { user_id: "u", query: [{ role: "user", content: [{ type: "input_image", image_url: "x", detail: "max" }] }] }],
+  ["ChatRequest", false, { user_id: "u", query: [{ role: "system", content: [{ type: "output_text", text: "a" }] }] }],
+  ["ChatRequest", false, { user_id: "u", query: [{ role: "user", content: [] }] }],
+  ["ChatEvent", true, { type: "step", requestId: "req_1", step }],
+  ["ChatEvent", true, { type: "delta", requestId: "req_1", message_id: "msg_2", text: "这是" }],
+  ["ChatEvent", true, done],
+  ["ChatEvent", true, { ...done, type: "error", code: 502, message: "broken", data: { steps: [] } }],
+  ["ChatEvent", false, { type: "step", requestId: "req_1", step: { ...step, tool_type: "Shell" } }],
+  ["ChatEvent", false, { type: "step", requestId: "req_1", step: { ...step, tool_status: "Running" } }],
+  ["ChatEvent", false, { type: "step", requestId: "req_1", step: { ...step, tool_status: "Success", execution_duration: 1.5 } }],
+  ["ChatEvent", false, { type: "delta", requestId: "req_1", message_id: "msg_2" }],
+  ["ChatEvent", false, { ...done, data: { steps: [], usage: { prompt_tokens: -1, completion_tokens: 0, total_tokens: 0 } } }],
+  ["ChatEvent", false, { type: "keepalive" }],
+  ["Envelope", true, (({ type: _t, ...rest }) => rest)(done)],
+  ["Envelope", false, { code: 400, message: "x", timestamp: "t", requestId: "r" }],
+];
+const zod = { ChatRequest, ChatEvent, Envelope };
+
+describe("schema/chatapi.schema.json", () => {
+  it("is what `npm run schema` generates from the zod schemas now (no drift)", () => {
+    expect(committed).toEqual(buildSchemaDocument());
+  });
+
+  it("defines the request, every event and the envelope, and every $ref resolves", () => {
+    const defs = Object.keys(committed.$defs);
+    for (const name of ["ChatRequest", "QueryMessage", "ChatEvent", "StepEvent", "DeltaEvent", "DoneEvent", "ErrorEvent", "Envelope", "Step", "Usage"]) {
+      expect(defs).toContain(name);
+    }
+    const refs = JSON.stringify(committed).match(/"\$ref":"[^"]+"/g) ?? [];
+    expect(refs.length).toBeGreaterThan(10);
+    for (const ref of refs) expect(defs).toContain(ref.replace(/^"\$ref":"#\/\$defs\//, "").replace(/"$/, ""));
+    expect(committed.$schema).toBe("https://json-schema.org/draft/2020-12/schema");
+  });
+
+  it.each(cases.map((c, i) => [i, ...c] as const))("case %i: a %s is %s per zod and per the JSON Schema alike", (_, def, valid, value) => {
+    expect(zod[def].safeParse(value).success).toBe(valid);
+    const errors = schemaErrors(def, value);
+    expect(errors.length === 0, errors.join("\n")).toBe(valid);
+  });
+
+  it("describes events exactly: a key the contract does not name is an error", () => {
+    expect(schemaErrors("ChatEvent", { type: "delta", requestId: "r", message_id: "m", text: "a", extra: 1 })).not.toHaveLength(0);
+    // Requests, like the server, ignore keys they do not know.
+    expect(schemaErrors("ChatRequest", { ...request, temperature: 0.2 })).toEqual([]);
+  });
+});
+
+describe("GET /api/schema", () => {
+  it("serves the committed schema as JSON", async () => {
+    const ctx = createExecutionContext();
+    const res = await app.fetch(new Request("http://chatapi.test/api/schema"), env, ctx);
+    await waitOnExecutionContext(ctx);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^application\/(schema\+)?json/);
+    expect(res.headers.get("x-request-id")).toMatch(/^req_/);
+    expect(await res.json()).toEqual(committed);
+  });
+});
