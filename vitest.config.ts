@@ -18,11 +18,27 @@ export default defineConfig({
                 UPSTREAM_TIMEOUT_MS: "5000",
                 UPSTREAM_RETRY_MAX_WAIT_MS: "2000",
                 ALLOW_ANONYMOUS: "true",
+                // Configured for every test so the leak scan (test/worker/leak-scan.ts) has them to look for.
+                API_KEYS: "test-api-key-3d9f1c2ab84e,test-api-key-second-77c0",
+                MCP_AUTH_TOKEN: "test-mcp-token-b51e08d2",
+              },
+              // wrangler.toml's limits would throttle the suite (hundreds of anonymous requests, one
+              // user_id); the rate-limit tests swap in TIGHT_RATE_LIMITER.
+              ratelimits: {
+                KEY_RATE_LIMITER: { simple: { limit: 1_000_000, period: 60 } },
+                USER_RATE_LIMITER: { simple: { limit: 1_000_000, period: 60 } },
+                TIGHT_RATE_LIMITER: { simple: { limit: 3, period: 60 } },
               },
             },
           })),
         ],
-        test: { name: "worker", include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"], globalSetup },
+        test: {
+          name: "worker",
+          include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"],
+          globalSetup,
+          // Records every log line and fails a file whose responses or logs hold a configured secret.
+          setupFiles: ["test/worker/leak-scan.ts"],
+        },
       },
       {
         // Node-side tests: the fakes themselves, MCP servers, and end-to-end runs against `wrangler dev`.

@@ -28,6 +28,23 @@ export interface Config {
     listCacheTtlMs: number;
     maxResultChars: number;
   };
+  /** Who may call /api/chat (src/security/auth.ts). */
+  auth: {
+    /** `API_KEYS`, comma-separated; empty = no keys (fail closed unless anonymous). */
+    apiKeys: string[];
+    /** `ALLOW_ANONYMOUS=true`: requests without a key are served (local development only). */
+    allowAnonymous: boolean;
+  };
+  /** `CORS_ORIGINS`: allowed browser origins, `"*"` for any; empty = no cross-origin access. */
+  corsOrigins: string[] | "*";
+  /** Request size limits (src/security/limits.ts, src/security/body-limit.ts). */
+  limits: {
+    maxBodyBytes: number;
+    maxTextChars: number;
+    maxQueryItems: number;
+  };
+  /** `Retry-After` (seconds) of a 429 from our own rate limits: the period of the `[[ratelimits]]` bindings. */
+  rateLimitRetryAfterS: number;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -62,7 +79,23 @@ function parse(env: Env): Config {
       listCacheTtlMs: int(env.MCP_TOOLS_CACHE_TTL_MS, 60_000, 0, 3_600_000),
       maxResultChars: int(env.MCP_RESULT_MAX_CHARS, 4_000, 100, 100_000),
     },
+    auth: {
+      apiKeys: list(env.API_KEYS) ?? [],
+      allowAnonymous: (env.ALLOW_ANONYMOUS ?? "").trim().toLowerCase() === "true",
+    },
+    corsOrigins: corsOrigins(env.CORS_ORIGINS),
+    limits: {
+      maxBodyBytes: int(env.MAX_BODY_BYTES, 32 * 1024 * 1024, 1024, 512 * 1024 * 1024),
+      maxTextChars: int(env.MAX_TEXT_CHARS, 200_000, 1, 10_000_000),
+      maxQueryItems: int(env.MAX_QUERY_ITEMS, 100, 1, 10_000),
+    },
+    rateLimitRetryAfterS: int(env.RATE_LIMIT_RETRY_AFTER_S, 60, 1, 3600),
   };
+}
+
+function corsOrigins(raw: string | undefined): string[] | "*" {
+  const origins = list(raw) ?? [];
+  return origins.includes("*") ? "*" : origins.map((origin) => origin.replace(/\/+$/, ""));
 }
 
 /** An integer setting; a missing or unreadable value takes the default, a value out of range is clamped. */

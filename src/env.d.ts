@@ -13,5 +13,10 @@ declare namespace Cloudflare {
     MCP_TOOL_TIMEOUT_MS?: string;
     MCP_TOOLS_CACHE_TTL_MS?: string;
     MCP_RESULT_MAX_CHARS?: string;
+    /** Request limits (src/security): body bytes, characters per text, messages per query. */
+    MAX_BODY_BYTES?: string;
+    MAX_TEXT_CHARS?: string;
+    MAX_QUERY_ITEMS?: string;
+    RATE_LIMIT_RETRY_AFTER_S?: string;
   }
 }

@@ -9,6 +9,8 @@ import type { AppEnv } from "./app-env";
 import { ApiError, envelope } from "./errors";
 import { chat } from "./routes/chat";
 import { schemaRoute } from "./routes/schema";
+import { corsPolicy } from "./security/cors";
+import { requestLog } from "./security/request-log";
 import { newId } from "./steps/recorder";
 
 const app = new Hono<AppEnv>();
@@ -19,6 +21,10 @@ app.use(async (c, next) => {
   await next();
   c.res.headers.set("X-Request-Id", requestId);
 });
+// One log line per request; CORS headers on every answer to an allowed origin, errors included,
+// and its preflight answered before any key is asked for (src/security).
+app.use(requestLog);
+app.use(corsPolicy);
 
 app.get("/health", (c) => c.json({ status: "healthy", timestamp: new Date().toISOString() }));
 app.route("/api/chat", chat);
@@ -38,7 +44,7 @@ app.onError((err, c) => {
     const message = status === 400 && !(err instanceof ApiError) ? `body: ${err.message}` : err.message;
     return c.json(envelope(status, message, requestId, { steps: [] }), status, headers);
   }
-  console.error(JSON.stringify({ requestId, level: "error", error: err.stack ?? err.message }));
+  // Not ours: the request's log line (src/security/request-log.ts) carries the stack.
   return c.json(envelope(500, "Internal error", requestId, { steps: [] }), 500);
 });
 

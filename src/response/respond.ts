@@ -23,12 +23,18 @@ export async function respond(
   requestId: string,
   start: StartRun,
   waitUntil: (promise: Promise<unknown>) => void,
+  /** Called once when the work is over (a stream: after its last event), `undefined` if the client left. */
+  onFinish: (result: RunResult | undefined) => void = () => {},
 ): Promise<Response> {
   const abort = new AbortController();
   const baseHeaders = { "X-Request-Id": requestId, "Cache-Control": "no-store" };
 
   if (format === "json") {
-    const result = await start({ emit() {}, onStreamStart() {}, signal: abort.signal });
+    const result = await start({ emit() {}, onStreamStart() {}, signal: abort.signal }).catch((err: unknown) => {
+      onFinish(undefined);
+      throw err;
+    });
+    onFinish(result);
     return Response.json(result.envelope, { status: result.envelope.code, headers: { ...baseHeaders, ...result.headers } });
   }
 
@@ -56,6 +62,7 @@ export async function respond(
     () => undefined, // The client left: nothing to say, nobody to say it to.
   );
   waitUntil(finished);
+  void finished.then(onFinish);
 
   const early = await Promise.race([started.then(() => undefined), finished]);
   if (early) {

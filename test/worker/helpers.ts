@@ -4,6 +4,8 @@ import { env } from "cloudflare:workers";
 import { expect, inject } from "vitest";
 import app from "../../src/index";
 import type { ChatEvent, Envelope } from "../../src/schema/events";
+import { assertValid } from "../support/event-schema";
+import { addSecret, addSecretsFrom, recordResponse } from "./leak-registry";
 
 export const fakeUrl = () => inject("fakeAzureUrl");
 
@@ -24,10 +26,19 @@ export async function post(body: unknown, options: ChatOptions = {}): Promise<Re
     headers,
     body: typeof body === "string" ? body : JSON.stringify(body),
   });
-  const response = await app.fetch(request, { ...env, ...options.env }, ctx);
+  return fetchApp(request, options.env);
+}
+
+/** Any request through the app; the response is recorded for the leak scan (leak-scan.ts). */
+export async function fetchApp(request: Request, overrides: Partial<Env> = {}): Promise<Response> {
+  addSecretsFrom(overrides);
+  const presented = /^\s*Bearer\s+(\S+)/i.exec(request.headers.get("authorization") ?? "");
+  if (presented) addSecret(presented[1]);
+  const ctx = createExecutionContext();
+  const response = await app.fetch(request, { ...env, ...overrides }, ctx);
   // Let the run finish in the background like the runtime would; the body is read by the caller.
   void waitOnExecutionContext(ctx);
-  return response;
+  return recordResponse(`${request.method} ${new URL(request.url).pathname}`, response);
 }
 
 export function userText(text: string, extra: Record<string, unknown> = {}) {
@@ -37,7 +48,10 @@ export function userText(text: string, extra: Record<string, unknown> = {}) {
 export async function ndjson(response: Response): Promise<ChatEvent[]> {
   const text = await response.text();
   expect(text.endsWith("\n")).toBe(true);
-  return text.trimEnd().split("\n").map((line) => JSON.parse(line) as ChatEvent);
+  const events = text.trimEnd().split("\n").map((line) => JSON.parse(line) as ChatEvent);
+  // Every event the suite sees must match the published schema (schema/chatapi.schema.json).
+  for (const event of events) assertValid("ChatEvent", event);
+  return events;
 }
 
 export function terminal(events: ChatEvent[]): Envelope & { type: "done" | "error" } {

@@ -1,0 +1,33 @@
+/**
+ * Size limits of a validated chat request, each a configurable setting and an envelope that names
+ * the field: too many messages (`MAX_QUERY_ITEMS`) is a 400, like too many images; a text longer
+ * than `MAX_TEXT_CHARS` is a 413, like an image too large. `user_id` keeps the contract's 1–128
+ * characters (src/schema/request.ts); image count and size are checked by src/request/images.ts.
+ */
+import type { Config } from "../config";
+import { ApiError } from "../errors";
+import type { ChatRequest } from "../schema/request";
+
+export function checkLimits(request: ChatRequest, limits: Config["limits"]): void {
+  const { query } = request;
+  if (query.length > limits.maxQueryItems) {
+    throw new ApiError(400, `query: ${query.length} messages, more than the ${limits.maxQueryItems} allowed (MAX_QUERY_ITEMS)`);
+  }
+  for (let i = 0; i < query.length; i++) {
+    const { content } = query[i];
+    if (typeof content === "string") {
+      checkText(content, `query[${i}].content`, limits.maxTextChars);
+      continue;
+    }
+    for (let j = 0; j < content.length; j++) {
+      const part = content[j];
+      if ("text" in part) checkText(part.text, `query[${i}].content[${j}].text`, limits.maxTextChars);
+    }
+  }
+}
+
+function checkText(text: string, field: string, max: number): void {
+  if (text.length > max) {
+    throw new ApiError(413, `${field}: ${text.length} characters, more than the ${max} allowed (MAX_TEXT_CHARS)`);
+  }
+}

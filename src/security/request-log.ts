@@ -1,0 +1,111 @@
+/**
+ * Exactly one structured log line per request: `console.log` of one JSON object, written when the
+ * response is complete (for a stream, when the stream ends). Holds request id, method, path,
+ * status, durations, the key's fingerprint, the hashed user id, format, outcome, token usage and
+ * tool calls (names, ok or not); never keys, tokens, image bytes or message text. The per-chunk
+ * path is not touched: a streamed chat reports once, through the callback of `track()`.
+ */
+import type { Context, MiddlewareHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { AppEnv } from "../app-env";
+import type { RunResult } from "../chat/run";
+import type { Format } from "../request/negotiate";
+import type { Step } from "../schema/events";
+
+export class RequestLog {
+  /** Key fingerprint or `anonymous` (src/security/auth.ts). */
+  key?: string;
+  /** First 16 hex of the SHA-256 of `user_id`. */
+  user?: string;
+  format?: Format;
+  rateLimiterFailed?: boolean;
+  result?: RunResult;
+  clientLeft = false;
+  pending?: Promise<void>;
+
+  /** For a response that outlives the handler: the line waits until the returned callback runs. */
+  track(): (result: RunResult | undefined) => void {
+    let settle!: () => void;
+    this.pending = new Promise<void>((resolve) => (settle = resolve));
+    return (result) => {
+      this.result = result;
+      this.clientLeft = !result;
+      settle();
+    };
+  }
+}
+
+export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const started = Date.now();
+  const log = new RequestLog();
+  c.set("log", log);
+  try {
+    await next();
+  } catch (err) {
+    console.log(JSON.stringify(line(c, log, 500, started, undefined, err)));
+    throw err;
+  }
+  const headersAt = Date.now();
+  const status = c.res.status;
+  const write = () => console.log(JSON.stringify(line(c, log, status, started, headersAt)));
+  if (!log.pending) return write();
+  const done = log.pending.then(write);
+  try {
+    c.executionCtx.waitUntil(done);
+  } catch {
+    // No execution context (a bare app.request in a test): the promise still runs.
+  }
+};
+
+function line(c: Context<AppEnv>, log: RequestLog, status: number, started: number, headersAt?: number, thrown?: unknown) {
+  const result = log.result;
+  const envelope = result?.envelope;
+  const streamed = status === 200 && log.format !== undefined && log.format !== "json";
+  const code = envelope?.code ?? status;
+  return {
+    level: Math.max(status, code) >= 500 ? "error" : Math.max(status, code) >= 400 ? "warn" : "info",
+    msg: "request",
+    requestId: c.var.requestId,
+    method: c.req.method,
+    path: c.req.path.slice(0, 200),
+    status,
+    ...(code !== status ? { code } : {}),
+    duration_ms: Date.now() - started,
+    ...(streamed && headersAt !== undefined ? { ttfb_ms: headersAt - started } : {}),
+    ...(log.format ? { format: log.format } : {}),
+    ...(log.key ? { key: log.key } : {}),
+    ...(log.user ? { user: log.user } : {}),
+    ...(result || log.clientLeft ? { outcome: log.clientLeft ? "client_closed" : result!.ok ? "done" : "error" } : {}),
+    ...(envelope?.data.usage ? { usage: envelope.data.usage } : {}),
+    ...(envelope ? toolSummary(envelope.data.steps) : {}),
+    ...(log.rateLimiterFailed ? { rate_limiter_failed: true } : {}),
+    ...errorOf(envelope && envelope.code >= 400 ? envelope.message : undefined, thrown ?? c.error, code),
+  };
+}
+
+/** Model rounds and tool calls (name, ok) of a chat, from its steps. */
+export function toolSummary(steps: Step[]) {
+  let rounds = 0;
+  const tools: { name: string; ok: boolean }[] = [];
+  for (const step of steps) {
+    if (step.tool_type === "AzureOpenAI") rounds++;
+    if (step.tool_type !== "MCP") continue;
+    let name = "?";
+    try {
+      const parameters = JSON.parse(step.parameters) as { tool?: unknown; action?: unknown };
+      name = String(parameters.tool ?? parameters.action ?? "?").slice(0, 64);
+    } catch {
+      // Not JSON: keep "?".
+    }
+    tools.push({ name, ok: step.tool_status === "Success" });
+  }
+  return { rounds, ...(tools.length ? { tools } : {}) };
+}
+
+/** Our own error message (never request content), or the stack of an unexpected error. */
+function errorOf(message: string | undefined, err: unknown, code: number) {
+  if (message) return { error: message.slice(0, 500) };
+  if (code < 400 || !err) return {};
+  if (err instanceof HTTPException) return { error: err.message.slice(0, 500) };
+  return { error: err instanceof Error ? (err.stack ?? err.message).slice(0, 2000) : String(err).slice(0, 500) };
+}

@@ -1,0 +1,71 @@
+/**
+ * The leak scan (leak-scan.ts, run after every worker test file) really sees what the suite
+ * produces, and the paths most likely to leak a secret don't: Azure refusing our key, a wrong
+ * client key, an MCP server that is down while a token is configured, an unexpected error.
+ */
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { ndjson, post, terminal, userText } from "./helpers";
+import { allLogs, clearRecords, counts, findLeaks } from "./leak-registry";
+import { chatBody, envelopeOf, KEY_A, send } from "./security-support";
+
+const configured = env as unknown as { AZURE_OPENAI_API_KEY: string; MCP_AUTH_TOKEN: string; API_KEYS: string };
+
+describe("the leak scan", () => {
+  it("finds a secret in a log line or a response, as is, URL-encoded or base64", async () => {
+    console.log(`[planted leak for the scan's self-test] ${configured.AZURE_OPENAI_API_KEY}`);
+    expect(findLeaks().map((l) => l.where)).toEqual([expect.stringMatching(/^log line/)]);
+    clearRecords();
+
+    console.error(JSON.stringify({ auth: btoa(configured.MCP_AUTH_TOKEN) }));
+    expect(findLeaks()).toHaveLength(1);
+    clearRecords();
+
+    // A response that echoes a key the client presented (the app never does; this one is made up).
+    const key = "sk-test-presented-12345678";
+    await send("/api/chat", { headers: { authorization: `Bearer ${key}` }, body: chatBody() }).then((r) => r.arrayBuffer());
+    console.warn(encodeURIComponent(key));
+    expect(findLeaks().map((l) => l.where)).toEqual([expect.stringMatching(/^log line/)]);
+    clearRecords();
+  });
+
+  it("records every response post() returns and every log line", async () => {
+    const before = counts();
+    const res = await post(userText("count me"));
+    await res.text();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const after = counts();
+    expect(after.responses).toBe(before.responses + 1);
+    expect(after.logs).toBeGreaterThan(before.logs);
+    expect(allLogs().at(-1)).toContain('"msg":"request"');
+  });
+});
+
+describe("paths that could leak a secret don't", () => {
+  it("Azure refusing our key", async () => {
+    const res = await post(userText("[[fake:auth]]"));
+    await envelopeOf(res, 502, /AZURE_OPENAI_API_KEY/);
+  });
+
+  it("a wrong or right client key, and no keys configured", async () => {
+    const keys = configured.API_KEYS.split(",");
+    for (const key of [...keys, `${keys[0]}-wrong`, KEY_A]) {
+      const res = await send("/api/chat", { headers: { authorization: `Bearer ${key}` }, body: chatBody(), env: { ALLOW_ANONYMOUS: "false" } });
+      await res.arrayBuffer();
+    }
+    await envelopeOf(await send("/api/chat", { body: chatBody(), env: { API_KEYS: "", ALLOW_ANONYMOUS: "false" } }), 503);
+  });
+
+  it("an MCP server that is down while MCP_AUTH_TOKEN is set", async () => {
+    const events = await ndjson(await post(userText("tools?"), { env: { MCP_SERVER_URL: "http://127.0.0.1:9/mcp" } }));
+    expect(terminal(events).type).toBe("done");
+  });
+
+  it("every format and error so far", async () => {
+    await (await post(userText("sse"), { accept: "text/event-stream" })).text();
+    await (await post(userText("json"), { accept: "application/json" })).text();
+    await (await post(userText("[[fake:break]]"))).text();
+    await (await post("{bad", {})).text();
+    expect(findLeaks()).toEqual([]);
+  });
+});

@@ -1,0 +1,56 @@
+/** Shared by the security tests: requests of any shape, envelope checks, the request's log line. */
+import { expect } from "vitest";
+import type { Envelope } from "../../src/schema/events";
+import { fetchApp } from "./helpers";
+import { requestLines } from "./leak-registry";
+
+export const KEY_A = "sk-test-alpha-5b0c6e1f9a2d4c7e";
+export const KEY_B = "sk-test-bravo-0e8d7c6b5a4f3e2d";
+
+export interface SendOptions {
+  method?: string;
+  headers?: Record<string, string>;
+  body?: BodyInit | null;
+  env?: Partial<Env>;
+}
+
+/** One request to the app at `path` (JSON content type unless given). */
+export function send(path: string, options: SendOptions = {}): Promise<Response> {
+  const method = options.method ?? "POST";
+  const headers = new Headers(options.headers);
+  if (options.body != null && !headers.has("content-type")) headers.set("content-type", "application/json");
+  return fetchApp(new Request(`http://chatapi.test${path}`, { method, headers, body: options.body ?? null }), options.env);
+}
+
+/** A chat body with its own nonce in the text. */
+export function chatBody(text = `hello ${crypto.randomUUID()}`, userId = "user_sec") {
+  return JSON.stringify({ user_id: userId, query: [{ role: "user", content: text }] });
+}
+
+/** Checks the error envelope (JSON, code = status, requestId = X-Request-Id) and returns it. */
+export async function envelopeOf(res: Response, status: number, message?: RegExp): Promise<Envelope> {
+  expect(res.status).toBe(status);
+  expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+  const body = await res.json<Envelope>();
+  expect(body.code).toBe(status);
+  expect(body.requestId).toBe(res.headers.get("x-request-id"));
+  if (message) expect(body.message).toMatch(message);
+  return body;
+}
+
+/** The request log line of a response (waits for it: a stream writes it when it ends). */
+export async function logLineOf(res: Response | string, timeoutMs = 3000): Promise<Record<string, unknown>> {
+  const requestId = typeof res === "string" ? res : res.headers.get("x-request-id");
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const lines = requestLines().filter((line) => line.requestId === requestId);
+    if (lines.length) {
+      // Exactly one line per request, ever.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(requestLines().filter((line) => line.requestId === requestId)).toHaveLength(1);
+      return lines[0];
+    }
+    if (Date.now() > deadline) throw new Error(`no request log line for ${requestId}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
