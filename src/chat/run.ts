@@ -39,6 +39,8 @@ export interface RunResult {
   envelope: Envelope;
   /** Headers that belong to the error (e.g. `Retry-After`). */
   headers: Record<string, string>;
+  /** The stack of an unexpected error (a bug of ours, reported to the client as a 500), for the log. */
+  internalError?: string;
 }
 
 export async function runChat(input: RunInput): Promise<RunResult> {
@@ -122,12 +124,13 @@ export async function runChat(input: RunInput): Promise<RunResult> {
     };
   } catch (err) {
     if (input.signal.aborted) throw input.signal.reason ?? err;
-    const error = toApiError(err, config.upstreamTimeoutMs, requestId);
+    const { error, internalError } = classify(err, config.upstreamTimeoutMs);
     if (modelStep && !modelStep.finished) modelStep.error(error.message);
     system.error(error.message, t.systemError(error.message));
     return {
       ok: false,
       headers: error.headers,
+      ...(internalError ? { internalError } : {}),
       envelope: envelope(error.status, error.message, requestId, {
         steps: steps.snapshot(),
         ...(answer ? { answer } : {}),
@@ -168,14 +171,13 @@ function addUsage(total: Usage | undefined, more: Usage | undefined): Usage | un
   };
 }
 
-function toApiError(err: unknown, timeoutMs: number, requestId: string): ApiError {
-  if (err instanceof RoundError) return err.error;
-  if (err instanceof ApiError) return err;
+function classify(err: unknown, timeoutMs: number): { error: ApiError; internalError?: string } {
+  if (err instanceof RoundError) return { error: err.error };
+  if (err instanceof ApiError) return { error: err };
   const mapped = upstreamError(err, timeoutMs);
   if (mapped.status === 502 && !(err instanceof Error && err.name.startsWith("API"))) {
-    // Not an upstream failure the SDK knows: a bug of ours. Log it (no request content) and say 500.
-    console.error(JSON.stringify({ requestId, level: "error", error: err instanceof Error ? err.stack ?? err.message : String(err) }));
-    return new ApiError(500, "Internal error");
+    // Not an upstream failure the SDK knows: a bug of ours. The request's log line gets the stack.
+    return { error: new ApiError(500, "Internal error"), internalError: err instanceof Error ? (err.stack ?? err.message) : String(err) };
   }
-  return mapped;
+  return { error: mapped };
 }

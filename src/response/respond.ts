@@ -18,28 +18,38 @@ export interface RunHooks {
 
 export type StartRun = (hooks: RunHooks) => Promise<RunResult>;
 
-export async function respond(
-  format: Format,
-  requestId: string,
-  start: StartRun,
-  waitUntil: (promise: Promise<unknown>) => void,
+export interface RespondOptions {
+  format: Format;
+  requestId: string;
+  start: StartRun;
+  waitUntil(promise: Promise<unknown>): void;
   /** Called once when the work is over (a stream: after its last event), `undefined` if the client left. */
-  onFinish: (result: RunResult | undefined) => void = () => {},
-): Promise<Response> {
+  onFinish?(result: RunResult | undefined): void;
+  /** The incoming request's signal (`enable_request_signal`): aborts when the client disconnects. */
+  clientSignal?: AbortSignal;
+}
+
+export async function respond({ format, requestId, start, waitUntil, onFinish = () => {}, clientSignal }: RespondOptions): Promise<Response> {
   const abort = new AbortController();
+  const clientLeft = () => abort.abort(new DOMException("The client went away", "AbortError"));
+  if (clientSignal?.aborted) clientLeft();
+  clientSignal?.addEventListener("abort", clientLeft, { once: true });
   const baseHeaders = { "X-Request-Id": requestId, "Cache-Control": "no-store" };
 
   if (format === "json") {
     const result = await start({ emit() {}, onStreamStart() {}, signal: abort.signal }).catch((err: unknown) => {
       onFinish(undefined);
+      if (abort.signal.aborted) return undefined;
       throw err;
     });
+    // The client left: nobody reads this; 499 (nginx's "client closed request") keeps logs honest.
+    if (!result) return new Response(null, { status: 499, headers: baseHeaders });
     onFinish(result);
     return Response.json(result.envelope, { status: result.envelope.code, headers: { ...baseHeaders, ...result.headers } });
   }
 
   const encoder = encoderFor(format);
-  const writer = new EventWriter(encoder, () => abort.abort(new DOMException("The client went away", "AbortError")));
+  const writer = new EventWriter(encoder, clientLeft);
   let streaming = false;
   let startStreaming!: () => void;
   const started = new Promise<void>((resolve) => (startStreaming = resolve));

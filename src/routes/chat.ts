@@ -49,10 +49,10 @@ chat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateChatRequ
         maxResultChars: mcp.maxResultChars,
       })
     : undefined;
-  return respond(
+  return respond({
     format,
     requestId,
-    (hooks) => {
+    start: (hooks) => {
       const run = runChat({
         config,
         client,
@@ -67,7 +67,8 @@ chat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateChatRequ
       if (tools?.close) c.executionCtx.waitUntil(run.catch(() => {}).then(() => tools.close!()).catch(() => {}));
       return run;
     },
-    (promise) => c.executionCtx.waitUntil(promise),
-    c.var.log.track(),
-  );
+    waitUntil: (promise) => c.executionCtx.waitUntil(promise),
+    onFinish: c.var.log.track(),
+    clientSignal: c.req.raw.signal,
+  });
 });

@@ -79,7 +79,9 @@ function line(c: Context<AppEnv>, log: RequestLog, status: number, started: numb
     ...(envelope?.data.usage ? { usage: envelope.data.usage } : {}),
     ...(envelope ? toolSummary(envelope.data.steps) : {}),
     ...(log.rateLimiterFailed ? { rate_limiter_failed: true } : {}),
-    ...errorOf(envelope && envelope.code >= 400 ? envelope.message : undefined, thrown ?? c.error, code),
+    ...(result?.internalError
+      ? { error: result.internalError.slice(0, 2000) }
+      : errorOf(envelope && envelope.code >= 400 ? envelope.message : undefined, thrown ?? c.error, code)),
   };
 }
 

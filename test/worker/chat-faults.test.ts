@@ -156,4 +156,18 @@ describe("a client that disconnects", () => {
     expect(record.finished).toBe(false);
     expect(record.closedByClientAt! - cancelledAt).toBeLessThan(1000);
   });
+
+  it("cancels the upstream request of a JSON chat when the request's signal aborts", async () => {
+    const nonce = newNonce();
+    const client = new AbortController();
+    const pending = post(userText(`[[fake:chunks n=400 delay=20]] ${nonce}`), { accept: "application/json", signal: client.signal });
+    await waitForFake(fakeUrl(), nonce, (r) => r.length === 1);
+    client.abort();
+    const cancelledAt = Date.now();
+    const [record] = await waitForFake(fakeUrl(), nonce, (r) => r.length === 1 && r[0].closedByClientAt !== null);
+    expect(record.finished).toBe(false);
+    expect(record.closedByClientAt! - cancelledAt).toBeLessThan(1000);
+    // Nobody is left to read it; the log says 499 (client closed request), not a server error.
+    expect((await pending).status).toBe(499);
+  });
 });

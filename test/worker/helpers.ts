@@ -14,6 +14,8 @@ export interface ChatOptions {
   lang?: string;
   env?: Partial<Env>;
   headers?: Record<string, string>;
+  /** The request's signal: what the runtime aborts when the client disconnects (`enable_request_signal`). */
+  signal?: AbortSignal;
 }
 
 export async function post(body: unknown, options: ChatOptions = {}): Promise<Response> {
@@ -25,6 +27,7 @@ export async function post(body: unknown, options: ChatOptions = {}): Promise<Re
     method: "POST",
     headers,
     body: typeof body === "string" ? body : JSON.stringify(body),
+    signal: options.signal,
   });
   return fetchApp(request, options.env);
 }
