@@ -1,12 +1,13 @@
 /**
  * Validates values against schemas of Azure's published OpenAPI file
- * (/work/shared/azure-openai/inference-2024-10-21.json, copied reference data). OpenAPI 3.0's
+ * (../shared/azure-openai/inference-2024-10-21.json beside the repository, reference data). OpenAPI 3.0's
  * `nullable: true` is turned into JSON Schema (`anyOf: [schema, {type: "null"}]`).
  */
 import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { Validator } from "@cfworker/json-schema";
 
-export const OPENAPI_PATH = "/work/shared/azure-openai/inference-2024-10-21.json";
+export const OPENAPI_PATH = fileURLToPath(new URL("../../../shared/azure-openai/inference-2024-10-21.json", import.meta.url));
 
 function convert(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(convert);
