@@ -34,7 +34,8 @@ const CHUNKS = arg("chunks", 2000);
 const root = new URL("..", import.meta.url).pathname;
 const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(readFileSync(join(root, "wrangler.toml"), "utf8"))![1];
 
-const PASS_THROUGH = `
+/** A Worker that POSTs the request body to the same upstream and answers with `respond`. */
+const upstreamWorker = (respond: string) => `
 export default {
   async fetch(request, env) {
     const upstream = await fetch(env.UPSTREAM, {
@@ -42,19 +43,15 @@ export default {
       headers: { "content-type": "application/json", "api-key": "bench-key" },
       body: request.body,
     });
-    return new Response(upstream.body, { status: upstream.status, headers: { "content-type": upstream.headers.get("content-type") ?? "text/event-stream" } });
+    ${respond}
   },
 };`;
 
-const JS_FLOOR = `
-export default {
-  async fetch(request, env) {
-    const upstream = await fetch(env.UPSTREAM, {
-      method: "POST",
-      headers: { "content-type": "application/json", "api-key": "bench-key" },
-      body: request.body,
-    });
-    const pipe = new IdentityTransformStream();
+/** The bytes piped back natively: they never enter JS. */
+const PASS_THROUGH = upstreamWorker(`return new Response(upstream.body, { headers: { "content-type": "text/event-stream" } });`);
+
+/** The bytes read and written back in JS, unparsed. */
+const JS_FLOOR = upstreamWorker(`const pipe = new IdentityTransformStream();
     const writer = pipe.writable.getWriter();
     (async () => {
       const reader = upstream.body.getReader();
@@ -65,9 +62,7 @@ export default {
       }
       writer.close();
     })();
-    return new Response(pipe.readable, { headers: { "content-type": "text/event-stream" } });
-  },
-};`;
+    return new Response(pipe.readable, { headers: { "content-type": "text/event-stream" } });`);
 
 function buildBundle(): { path: string; raw: number; gzip: number } {
   const out = mkdtempSync(join(tmpdir(), "chatapi-bench-"));

@@ -1,36 +1,11 @@
-import { deflateSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_LABEL, DEMO_MODEL, describeImage, extractQuery, startDemoUpstream, type DemoUpstream } from "../../scripts/demo-upstream";
 import { schemaErrors } from "../support/azure-schema";
 import { contentOf, readPieces, sseChunks } from "../support/sse";
+import { tinyPng as png } from "../support/tiny-png";
 
 // ---- minimal valid images, written as bytes ----------------------------------------------------
 
-const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
-  let c = n;
-  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  return c >>> 0;
-});
-function crc32(buf: Buffer): number {
-  let c = 0xffffffff;
-  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-function pngChunk(type: string, data: Buffer): Buffer {
-  const body = Buffer.concat([Buffer.from(type, "latin1"), data]);
-  const len = Buffer.alloc(4); len.writeUInt32BE(data.length);
-  const crc = Buffer.alloc(4); crc.writeUInt32BE(crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
-/** An RGB PNG; `noisy` fills it with incompressible bytes (to make it large). */
-function png(w: number, h: number, noisy = false): Buffer {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0); ihdr.writeUInt32BE(h, 4); ihdr.set([8, 2, 0, 0, 0], 8);
-  const rows = Buffer.alloc((w * 3 + 1) * h);
-  let x = 12345;
-  for (let i = 0; i < rows.length; i++) if (i % (w * 3 + 1)) rows[i] = noisy ? (x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 24 : 200;
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), pngChunk("IHDR", ihdr), pngChunk("IDAT", deflateSync(rows)), pngChunk("IEND", Buffer.alloc(0))]);
-}
 /** A one-colour GIF89a: LZW min code size 2, a clear code before every pixel keeps codes at 3 bits. */
 function gif(w: number, h: number): Buffer {
   const codes: number[] = [];
