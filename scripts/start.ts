@@ -9,7 +9,9 @@
  * Ctrl-C stops everything it started.
  */
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { parseEnv } from "node:util";
 import { startDemoUpstream } from "./demo-upstream";
 import { startMockMcpServer } from "./mock-mcp-server";
@@ -17,7 +19,9 @@ import { startMockMcpServer } from "./mock-mcp-server";
 const args = process.argv.slice(2);
 const host = process.env.APP_HOST || "127.0.0.1";
 const port = flag("--port") ?? process.env.APP_PORT ?? "8000";
-const configured = { ...readVars(".env"), ...readVars(".dev.vars") };
+// As wrangler reads them: .dev.vars if there is one, else .env.
+const varsFile = existsSync(".dev.vars") ? ".dev.vars" : existsSync(".env") ? ".env" : undefined;
+const configured = varsFile ? (parseEnv(readFileSync(varsFile, "utf8")) as Record<string, string>) : {};
 const isSet = (name: string) => Boolean((configured[name] ?? process.env[name] ?? "").trim());
 
 const vars: Record<string, string> = {};
@@ -49,8 +53,15 @@ if (!isSet("API_KEYS") && !isSet("ALLOW_ANONYMOUS")) {
   notes.push("No API_KEYS set: serving without keys (ALLOW_ANONYMOUS=true), for local development only.");
 }
 
+// What we add goes to wrangler in a private env file after the user's own, never on the command
+// line, where `ps` would show a key taken from the environment.
+const secretsDir = mkdtempSync(join(tmpdir(), "chatapi-start-"));
+const extraVars = join(secretsDir, "vars.env");
+writeFileSync(extraVars, Object.entries(vars).map(([k, v]) => `${k}=${quote(v)}`).join("\n") + "\n", { mode: 0o600 });
+closers.push(async () => rmSync(secretsDir, { recursive: true, force: true }));
+const envFiles = [...(varsFile ? [varsFile] : []), extraVars].flatMap((f) => ["--env-file", f]);
 const passThrough = withoutFlag(args, "--port");
-const wranglerArgs = ["dev", "--ip", host, "--port", port, ...Object.entries(vars).flatMap(([k, v]) => ["--var", `${k}:${v}`]), ...passThrough];
+const wranglerArgs = ["dev", "--ip", host, "--port", port, ...envFiles, ...passThrough];
 const wranglerBin = new URL("../node_modules/wrangler/bin/wrangler.js", import.meta.url).pathname;
 
 for (const note of notes) console.log(`[chatapi] ${note}`);
@@ -88,6 +99,9 @@ function withoutFlag(list: string[], name: string): string[] {
   return out;
 }
 
-function readVars(file: string): Record<string, string> {
-  return existsSync(file) ? (parseEnv(readFileSync(file, "utf8")) as Record<string, string>) : {};
+/** A dotenv value: quoted with a quote character it does not contain (dotenv has no escapes). */
+function quote(value: string): string {
+  const q = ["'", '"', "`"].find((c) => !value.includes(c));
+  if (!q || /[\r\n]/.test(value)) throw new Error("a configuration value has quotes of every kind or a line break");
+  return q + value + q;
 }

@@ -32,6 +32,7 @@ app.route("/api/schema", schemaRoute);
 
 app.all("/health", () => methodNotAllowed("GET"));
 app.all("/api/chat", () => methodNotAllowed("POST"));
+app.all("/api/schema", () => methodNotAllowed("GET"));
 
 app.notFound((c) => c.json(envelope(404, `No route for ${c.req.method} ${new URL(c.req.url).pathname}`, c.get("requestId"), { steps: [] }), 404));
 

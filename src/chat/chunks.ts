@@ -23,22 +23,29 @@ export async function pumpChunks(
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let sawDone = false;
-  let badData = false;
+  let badData: string | undefined;
   const parser = createParser({
     onEvent(event) {
-      if (sawDone || badData) return;
+      if (sawDone || badData !== undefined) return;
       if (event.data === "[DONE]") {
         sawDone = true;
         return;
       }
-      let chunk: ChatCompletionChunk;
+      let chunk: unknown;
       try {
-        chunk = JSON.parse(event.data) as ChatCompletionChunk;
+        chunk = JSON.parse(event.data);
       } catch {
-        badData = true;
+        badData = "Azure OpenAI sent a chunk that is not JSON";
         return;
       }
-      onChunk(chunk);
+      if (!chunk || typeof chunk !== "object" || Array.isArray(chunk)) {
+        badData = "Azure OpenAI sent a chunk that is not a chat completion chunk";
+      } else if ("error" in chunk) {
+        // What Azure and OpenAI send when the model fails mid-answer: `data: {"error": {...}}`.
+        badData = "Azure OpenAI reported an error in the middle of the stream";
+      } else {
+        onChunk(chunk as ChatCompletionChunk);
+      }
     },
   });
 
@@ -76,7 +83,7 @@ export async function pumpChunks(
       }
       lastByteAt = Date.now();
       parser.feed(decoder.decode(result.value, { stream: true }));
-      if (badData) throw new ApiError(502, "Azure OpenAI sent a chunk that is not JSON");
+      if (badData !== undefined) throw new ApiError(502, badData);
     }
   } finally {
     clearTimeout(timer);

@@ -39,19 +39,24 @@ export async function readRound(
   const calls: { id: string; name: string; arguments: string }[] = [];
 
   const take = (chunk: ChatCompletionChunk) => {
-    if (chunk.usage) {
+    if (chunk.usage && typeof chunk.usage === "object") {
       const { prompt_tokens, completion_tokens, total_tokens } = chunk.usage;
-      usage = { prompt_tokens, completion_tokens, total_tokens };
+      if ([prompt_tokens, completion_tokens, total_tokens].every((n) => Number.isInteger(n) && n >= 0)) {
+        usage = { prompt_tokens, completion_tokens, total_tokens };
+      }
     }
-    const choice = chunk.choices[0];
+    const choice = Array.isArray(chunk.choices) ? chunk.choices[0] : undefined;
     if (!choice) return; // Azure's prompt_filter_results chunk and the usage chunk have none.
     const delta = choice.delta;
-    if (delta?.content) {
+    if (typeof delta?.content === "string" && delta.content) {
       text += delta.content;
       onText(delta.content);
     }
-    if (delta?.tool_calls) {
+    if (Array.isArray(delta?.tool_calls)) {
       for (const part of delta.tool_calls) {
+        if (!Number.isInteger(part?.index) || part.index < 0 || part.index > 127) {
+          throw new ApiError(502, "Azure OpenAI sent a tool call chunk without a valid index");
+        }
         const call = (calls[part.index] ??= { id: "", name: "", arguments: "" });
         if (part.id) call.id = part.id;
         if (part.function?.name) call.name += part.function.name;

@@ -55,8 +55,15 @@ function retryAfterSeconds(headers: Headers | undefined): number {
   return Number.isFinite(s) && s > 0 ? s : 1;
 }
 
+/**
+ * Azure's own message, cut to 300 characters, with anything that could be request content taken
+ * out: data URLs and long base64-like runs (image bytes) and quoted text longer than 40 characters.
+ */
 function cut(body: unknown): string {
   const message = (body as { message?: unknown })?.message;
-  const text = typeof message === "string" ? message : "invalid request";
+  const text = (typeof message === "string" ? message : "invalid request")
+    .replace(/data:[^\s"']*/g, "[data URL]")
+    .replace(/[A-Za-z0-9+/=]{64,}/g, "[…]")
+    .replace(/(["'])[^"'\n]{40,}\1/g, "$1…$1");
   return text.length > 300 ? text.slice(0, 300) + "…" : text;
 }

@@ -48,6 +48,27 @@ export function setCachedTools(key: string, tools: ServerTool[], ttlMs: number, 
   entries.set(key, { tools, expiresAt: now + ttlMs });
 }
 
+/**
+ * A listing that just failed is remembered for a few seconds, so a server that is down or hangs
+ * costs one chat the wait (up to MCP_TOOL_TIMEOUT_MS), not every chat in a row.
+ */
+export const FAILURE_TTL_MS = 10_000;
+const failures = new Map<string, { message: string; until: number }>();
+
+export function getRecentFailure(key: string, now = Date.now()): string | undefined {
+  const failure = failures.get(key);
+  if (failure && failure.until > now) return failure.message;
+  failures.delete(key);
+  return undefined;
+}
+
+export function setRecentFailure(key: string, message: string, ttlMs: number, now = Date.now()): void {
+  if (ttlMs <= 0) return;
+  if (!failures.has(key) && failures.size >= MAX_ENTRIES) failures.delete(failures.keys().next().value!);
+  failures.set(key, { message, until: now + Math.min(ttlMs, FAILURE_TTL_MS) });
+}
+
 export function clearToolListCache(): void {
   entries.clear();
+  failures.clear();
 }

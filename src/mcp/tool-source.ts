@@ -8,7 +8,7 @@ import { describeMcpError } from "./errors";
 import { resultToText } from "./result-text";
 import { McpSession } from "./session";
 import { withTimeout } from "./signals";
-import { getCachedTools, setCachedTools, toolListCacheKey, type ServerTool } from "./tool-list-cache";
+import { getCachedTools, getRecentFailure, setCachedTools, setRecentFailure, toolListCacheKey, type ServerTool } from "./tool-list-cache";
 import { assignToolNames } from "./tool-names";
 import type { ToolResult, ToolSource, ToolSpec } from "./types";
 
@@ -104,16 +104,21 @@ class McpToolSource implements ToolSource {
     const key = await toolListCacheKey(url, authToken);
     const cached = getCachedTools(key);
     if (cached) return cached;
+    const ttl = this.#options.listCacheTtlMs ?? 60_000;
+    const recent = getRecentFailure(key);
+    if (recent) throw new Error(`${recent} (failed moments ago; not retried yet)`);
     const bound = withTimeout(signal, this.#timeoutMs);
     try {
       const tools = await this.#session.run((client) => listAll(client, bound.signal), bound.signal);
-      setCachedTools(key, tools, this.#options.listCacheTtlMs ?? 60_000);
+      setCachedTools(key, tools, ttl);
       return tools;
     } catch (error) {
       const why = bound.timedOut()
         ? `no answer within ${this.#timeoutMs} ms`
         : describeMcpError(error, [authToken]);
-      throw new Error(`Could not list the MCP server's tools: ${why}`);
+      const message = `Could not list the MCP server's tools: ${why}`;
+      if (!signal?.aborted) setRecentFailure(key, message, ttl);
+      throw new Error(message);
     }
   }
 }

@@ -20,11 +20,14 @@ export function fieldName(path: readonly PropertyKey[]): string {
 export function describeIssue(issue: z.core.$ZodIssue): string {
   const field = fieldName(issue.path);
   if (issue.code === "invalid_union" && "errors" in issue) {
-    // Report the branch that got furthest, e.g. a bad part inside a content list.
-    const deepest = issue.errors.flat().sort((a, b) => b.path.length - a.path.length)[0];
+    // Report the branch that got furthest, e.g. a bad part inside a content list: not a branch whose
+    // type did not fit at all, and among the rest the deepest issue.
+    const fitting = issue.errors.filter((branch) => !branch.every((e) => e.code === "invalid_type" && e.path.length === 0));
+    const deepest = (fitting.length ? fitting : issue.errors).flat().sort((a, b) => b.path.length - a.path.length)[0];
     if (deepest) return describeIssue({ ...deepest, path: [...issue.path, ...deepest.path] } as z.core.$ZodIssue);
   }
-  if (issue.code === "invalid_type" && issue.input === undefined) return `${field}: is required`;
+  // zod 4 does not keep the input on the issue; its message ends in "received undefined" when absent.
+  if (issue.code === "invalid_type" && /received undefined$/.test(issue.message)) return `${field}: is required`;
   return `${field}: ${issue.message}`;
 }
 

@@ -23,16 +23,19 @@ export const OutputTextPart = z.object({
   text: z.string(),
 });
 
+/** Parts in one message's content: a fixed bound that also stops validation early on hostile lists. */
+export const MAX_CONTENT_PARTS = 1000;
+
 export const SystemMessage = z.object({
   role: z.literal("system"),
-  content: z.union([z.string(), z.array(InputTextPart).min(1)]),
+  content: z.union([z.string(), z.array(InputTextPart).min(1).max(MAX_CONTENT_PARTS)]),
 });
 
 export const UserMessage = z.object({
   role: z.literal("user"),
   content: z.union([
     z.string(),
-    z.array(z.discriminatedUnion("type", [InputTextPart, InputImagePart])).min(1),
+    z.array(z.discriminatedUnion("type", [InputTextPart, InputImagePart])).min(1).max(MAX_CONTENT_PARTS),
   ]),
 });
 
@@ -40,7 +43,7 @@ export const AssistantMessage = z.object({
   role: z.literal("assistant"),
   content: z.union([
     z.string(),
-    z.array(z.discriminatedUnion("type", [OutputTextPart, InputTextPart])).min(1),
+    z.array(z.discriminatedUnion("type", [OutputTextPart, InputTextPart])).min(1).max(MAX_CONTENT_PARTS),
   ]),
 });
 

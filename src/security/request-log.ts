@@ -85,23 +85,25 @@ function line(c: Context<AppEnv>, log: RequestLog, status: number, started: numb
   };
 }
 
-/** Model rounds and tool calls (name, ok) of a chat, from its steps. */
+/** Model rounds, whether the MCP tool list came, and the tool calls (name, ok) of a chat, from its steps. */
 export function toolSummary(steps: Step[]) {
   let rounds = 0;
+  let toolsListed: boolean | undefined;
   const tools: { name: string; ok: boolean }[] = [];
   for (const step of steps) {
     if (step.tool_type === "AzureOpenAI") rounds++;
     if (step.tool_type !== "MCP") continue;
-    let name = "?";
+    let parameters: { tool?: unknown; action?: unknown } = {};
     try {
-      const parameters = JSON.parse(step.parameters) as { tool?: unknown; action?: unknown };
-      name = String(parameters.tool ?? parameters.action ?? "?").slice(0, 64);
+      parameters = JSON.parse(step.parameters) as typeof parameters;
     } catch {
-      // Not JSON: keep "?".
+      // Not JSON: neither a listing nor a call.
     }
-    tools.push({ name, ok: step.tool_status === "Success" });
+    const ok = step.tool_status === "Success";
+    if (parameters.action === "tools/list") toolsListed = ok;
+    else if (parameters.tool !== undefined) tools.push({ name: String(parameters.tool).slice(0, 64), ok });
   }
-  return { rounds, ...(tools.length ? { tools } : {}) };
+  return { rounds, ...(toolsListed !== undefined ? { tools_listed: toolsListed } : {}), ...(tools.length ? { tools } : {}) };
 }
 
 /** Our own error message (never request content), or the stack of an unexpected error. */

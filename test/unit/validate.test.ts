@@ -31,4 +31,17 @@ describe("request validation messages", () => {
     );
     expect(firstError({ user_id: "u", query: [{ role: "user", content: "hi" }], stream: "yes" })).toMatch(/^stream: /);
   });
+
+  it("says what was wrong with a field of the wrong type, not that it is missing", () => {
+    expect(firstError({ user_id: 123, query: [{ role: "user", content: "hi" }] })).toBe("user_id: Invalid input: expected string, received number");
+    expect(firstError({ user_id: "u", query: [{ role: "user", content: "hi" }], stream: "false" })).toBe("stream: Invalid input: expected boolean, received string");
+    expect(firstError({ user_id: "u", query: "hi" })).toBe("query: Invalid input: expected array, received string");
+    expect(firstError(null)).toBe("body: Invalid input: expected object, received null");
+    expect(firstError([])).toBe("body: Invalid input: expected object, received array");
+  });
+
+  it("bounds the parts of one message, without validating a hostile list to the end", () => {
+    const parts = Array.from({ length: 1001 }, () => ({ type: "input_text", text: "" }));
+    expect(firstError({ user_id: "u", query: [{ role: "user", content: parts }] })).toMatch(/^query\[0\]\.content: .*1000/);
+  });
 });

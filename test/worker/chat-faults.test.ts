@@ -1,6 +1,6 @@
 /** Upstream faults (CONTRACT.md "Errors"), each against the fake Azure over real HTTP. */
 import { describe, expect, it } from "vitest";
-import { fakeRequests, newNonce, waitForFake } from "../support/fake-azure-client";
+import { fakeRequests, newNonce, scriptFake, waitForFake } from "../support/fake-azure-client";
 import type { Envelope } from "../../src/schema/events";
 import { deltas, fakeUrl, ndjson, post, terminal, userText } from "./helpers";
 
@@ -169,5 +169,54 @@ describe("a client that disconnects", () => {
     expect(record.closedByClientAt! - cancelledAt).toBeLessThan(1000);
     // Nobody is left to read it; the log says 499 (client closed request), not a server error.
     expect((await pending).status).toBe(499);
+  });
+});
+
+describe("chunks that are not what Azure promised", () => {
+  const base = 'data: {"choices":[{"index":0,"delta":{"content":"Hel"},"finish_reason":null}],"object":"chat.completion.chunk"}\n\n';
+  it.each([
+    ["an error object mid-stream", 'data: {"error":{"message":"The server had an error while processing your request.","type":"server_error"}}\n\n', /error in the middle of the stream/],
+    ["data: null", "data: null\n\n", /not a chat completion chunk/],
+    ["a JSON array", "data: [1,2]\n\n", /not a chat completion chunk/],
+    ["broken JSON", 'data: {"choices":[\n\n', /not JSON/],
+    ["a tool call without an index", 'data: {"choices":[{"delta":{"tool_calls":[{"id":"c","function":{"name":"x"}}]},"finish_reason":null}]}\n\n', /tool call/],
+  ])("ends the stream with a 502 error event on %s, keeping the text so far", async (_, bad, message) => {
+    const nonce = newNonce();
+    await scriptFake(fakeUrl(), nonce, [{ raw: base + bad + 'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n' }]);
+    const events = await ndjson(await post(userText(`bad chunk ${nonce}`)));
+    const end = terminal(events);
+    expect(end).toMatchObject({ type: "error", code: 502 });
+    expect(end.message).toMatch(message);
+    expect(end.data.answer).toBe("Hel");
+  });
+
+  it("tolerates chunks without choices or with odd usage, as long as the stream finishes", async () => {
+    const nonce = newNonce();
+    const raw =
+      'data: {"id":"x"}\n\n' +
+      base +
+      'data: {"choices":[{"index":0,"delta":{"content":"lo"},"finish_reason":"stop"}]}\n\n' +
+      'data: {"choices":[],"usage":{"prompt_tokens":"many"}}\n\ndata: [DONE]\n\n';
+    await scriptFake(fakeUrl(), nonce, [{ raw }]);
+    const end = terminal(await ndjson(await post(userText(`odd chunks ${nonce}`))));
+    expect(end).toMatchObject({ type: "done", data: { answer: "Hello" } });
+    expect(end.data.usage).toBeUndefined();
+  });
+});
+
+describe("Azure's 400 messages", () => {
+  it("passes Azure's reason on without echoing request content or image bytes", async () => {
+    const nonce = newNonce();
+    const image = "data:image/png;base64," + "iVBORw0KGgo".padEnd(400, "A");
+    const message = `Invalid image URL: '${image}'. Also your text "${"a secret sentence from the user ".repeat(2)}" was too long. Context: 130000 tokens.`;
+    await scriptFake(fakeUrl(), nonce, [{ status: 400, body: { error: { code: "BadRequest", message, param: "messages" } } }]);
+    const res = await post(userText(`x ${nonce}`));
+    expect(res.status).toBe(400);
+    const body = await res.json<Envelope>();
+    expect(body.message).toMatch(/^Azure OpenAI rejected the request: Invalid image URL/);
+    expect(body.message).toContain("130000 tokens");
+    expect(body.message).not.toContain("iVBORw0KGgo");
+    expect(body.message).not.toContain("AAAAAAAA");
+    expect(body.message).not.toContain("secret sentence");
   });
 });

@@ -140,6 +140,16 @@ describe("tools in the chat loop", () => {
     expect(sent[0].tools).toBeUndefined();
   });
 
+  it("remembers a failed listing for a few seconds, so the next chat does not wait on the dead server again", async () => {
+    const env = { MCP_SERVER_URL: "http://127.0.0.1:9/remembered-mcp" };
+    const first = await chatWithTools([{ text: "first" }], env);
+    const second = await chatWithTools([{ text: "second" }], env);
+    const listing = (done: typeof first.done) => done.data.steps.find((s) => s.tool_type === "MCP")!;
+    expect(listing(first.done)).toMatchObject({ tool_status: "Error", observation: expect.not.stringContaining("moments ago") });
+    expect(listing(second.done)).toMatchObject({ tool_status: "Error", observation: expect.stringContaining("failed moments ago") });
+    expect(second.done).toMatchObject({ type: "done", data: { answer: "second" } });
+  });
+
   it("calls the ModelScope mock's search_models", async () => {
     const { done } = await chatWithTools(
       [{ toolCalls: [{ id: "call_ms", name: "search_models", arguments: '{"query":"qwen","limit":3}' }] }, { text: "Found some." }],

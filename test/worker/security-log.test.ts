@@ -125,13 +125,13 @@ describe("tool summary", () => {
     ]);
     expect(summary).toEqual({
       rounds: 2,
+      tools_listed: true,
       tools: [
-        { name: "tools/list", ok: true },
         { name: "search_models", ok: true },
         { name: "get_model_info", ok: false },
-        { name: "?", ok: false },
       ],
     });
+    expect(toolSummary([step("MCP", { action: "tools/list" }, "Error")])).toEqual({ rounds: 0, tools_listed: false });
     expect(JSON.stringify(summary)).not.toContain("private words");
   });
 });
