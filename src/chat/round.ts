@@ -16,11 +16,10 @@ export interface RoundResult {
   usage?: Usage;
 }
 
-/** Thrown when the round fails after some text was streamed: the run reports both. */
+/** Thrown when the round fails: the run reports the error with the usage the round had reached. */
 export class RoundError extends Error {
   constructor(
     readonly error: ApiError,
-    readonly text: string,
     readonly usage: Usage | undefined,
   ) {
     super(error.message);
@@ -72,16 +71,16 @@ export async function readRound(
   try {
     await pumpChunks(body, take, options);
   } catch (err) {
-    if (err instanceof ApiError) throw new RoundError(err, text, usage);
+    if (err instanceof ApiError) throw new RoundError(err, usage);
     throw err;
   }
 
   if (finishReason === null) {
-    throw new RoundError(new ApiError(502, "The Azure OpenAI stream ended without a finish reason (broken stream)"), text, usage);
+    throw new RoundError(new ApiError(502, "The Azure OpenAI stream ended without a finish reason (broken stream)"), usage);
   }
   if (finishReason === "content_filter") {
     const which = filtered.length ? ` (${filtered.join(", ")})` : "";
-    throw new RoundError(new ApiError(400, `The answer was filtered by Azure OpenAI's content filter${which}; data.answer holds the text before the cut.`), text, usage);
+    throw new RoundError(new ApiError(400, `The answer was filtered by Azure OpenAI's content filter${which}; data.answer holds the text before the cut.`), usage);
   }
   return {
     text,

@@ -24,7 +24,7 @@ export function upstreamError(err: unknown, timeoutMs: number): ApiError {
     return new ApiError(502, "Azure OpenAI found no such deployment (HTTP 404): check AZURE_OPENAI_DEPLOYMENT_NAME, AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_VERSION");
   }
   if (status === 429) {
-    const retryAfter = Math.max(1, Math.ceil(retryAfterSeconds(err.headers)));
+    const retryAfter = Math.max(1, Math.ceil(retryDelayMs(err.headers, 0) / 1000));
     return new ApiError(429, "Azure OpenAI is rate limiting this service; retry later", { "Retry-After": String(retryAfter) });
   }
   if (status === 413) return new ApiError(413, "Azure OpenAI says the request is too large");
@@ -48,11 +48,18 @@ function categories(body: unknown): string {
   return hit.length ? ` (${hit.join(", ")})` : "";
 }
 
-function retryAfterSeconds(headers: Headers | undefined): number {
+/** Azure's `retry-after-ms`, then `retry-after` (seconds or a date), else 0.5 s, 1 s, … */
+export function retryDelayMs(headers: Headers | undefined, attempt: number): number {
   const ms = Number(headers?.get("retry-after-ms"));
-  if (Number.isFinite(ms) && ms > 0) return ms / 1000;
-  const s = Number(headers?.get("retry-after"));
-  return Number.isFinite(s) && s > 0 ? s : 1;
+  if (headers?.has("retry-after-ms") && Number.isFinite(ms) && ms >= 0) return Math.ceil(ms);
+  const after = headers?.get("retry-after");
+  if (after) {
+    const seconds = Number(after);
+    if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
+    const date = Date.parse(after);
+    if (Number.isFinite(date)) return Math.max(0, date - Date.now());
+  }
+  return 500 * 2 ** attempt;
 }
 
 /**

@@ -7,7 +7,7 @@
 import { AzureOpenAI, APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
 import type { Config } from "../config";
-import { upstreamError } from "./upstream-errors";
+import { retryDelayMs, upstreamError } from "./upstream-errors";
 
 export interface UpstreamOptions {
   signal: AbortSignal;
@@ -61,20 +61,6 @@ export async function openCompletionStream(
       await sleep(delay, options.signal);
     }
   }
-}
-
-/** Azure's `retry-after-ms`, then `retry-after` (seconds or a date), else 0.5 s, 1 s, … */
-export function retryDelayMs(headers: Headers | undefined, attempt: number): number {
-  const ms = Number(headers?.get("retry-after-ms"));
-  if (headers?.has("retry-after-ms") && Number.isFinite(ms) && ms >= 0) return Math.ceil(ms);
-  const after = headers?.get("retry-after");
-  if (after) {
-    const seconds = Number(after);
-    if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
-    const date = Date.parse(after);
-    if (Number.isFinite(date)) return Math.max(0, date - Date.now());
-  }
-  return 500 * 2 ** attempt;
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -35,6 +35,8 @@ export async function respond({ format, requestId, start, waitUntil, onFinish = 
   if (clientSignal?.aborted) clientLeft();
   clientSignal?.addEventListener("abort", clientLeft, { once: true });
   const baseHeaders = { "X-Request-Id": requestId, "Cache-Control": "no-store" };
+  const envelopeResponse = (result: RunResult) =>
+    Response.json(result.envelope, { status: result.envelope.code, headers: { ...baseHeaders, ...result.headers } });
 
   if (format === "json") {
     const result = await start({ emit() {}, onStreamStart() {}, signal: abort.signal }).catch((err: unknown) => {
@@ -45,7 +47,7 @@ export async function respond({ format, requestId, start, waitUntil, onFinish = 
     // The client left: nobody reads this; 499 (nginx's "client closed request") keeps logs honest.
     if (!result) return new Response(null, { status: 499, headers: baseHeaders });
     onFinish(result);
-    return Response.json(result.envelope, { status: result.envelope.code, headers: { ...baseHeaders, ...result.headers } });
+    return envelopeResponse(result);
   }
 
   const encoder = encoderFor(format);
@@ -75,9 +77,7 @@ export async function respond({ format, requestId, start, waitUntil, onFinish = 
   void finished.then(onFinish);
 
   const early = await Promise.race([started.then(() => undefined), finished]);
-  if (early) {
-    return Response.json(early.envelope, { status: early.envelope.code, headers: { ...baseHeaders, ...early.headers } });
-  }
+  if (early) return envelopeResponse(early);
   writer.open();
   return new Response(writer.stream, {
     headers: { ...baseHeaders, "Content-Type": encoder.contentType, "X-Content-Type-Options": "nosniff" },

@@ -39,16 +39,7 @@ chat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateChatRequ
   const requestId = c.get("requestId");
   const client = azureClient(config.azure, config.upstreamTimeoutMs);
   const { mcp } = config;
-  const tools = mcp.url
-    ? createMcpToolSource({
-        url: mcp.url,
-        authToken: mcp.authToken || undefined,
-        allowlist: mcp.allowlist,
-        callTimeoutMs: mcp.callTimeoutMs,
-        listCacheTtlMs: mcp.listCacheTtlMs,
-        maxResultChars: mcp.maxResultChars,
-      })
-    : undefined;
+  const tools = mcp.url ? createMcpToolSource({ ...mcp, authToken: mcp.authToken || undefined }) : undefined;
   return respond({
     format,
     requestId,

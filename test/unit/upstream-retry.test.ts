@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { retryDelayMs } from "../../src/chat/upstream";
+import { retryDelayMs } from "../../src/chat/upstream-errors";
 
 describe("retryDelayMs", () => {
   it("prefers retry-after-ms, then retry-after seconds or date, then backoff", () => {
