@@ -9,5 +9,7 @@ export interface AppEnv {
     log: RequestLog;
     /** Who is calling: an API key's fingerprint or `anonymous` (src/security/auth.ts). */
     client: string;
+    /** `zh` or `en`, from Accept-Language (hono/language). */
+    language: string;
   };
 }

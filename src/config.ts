@@ -1,5 +1,7 @@
+import { DEFAULT_LIMITS } from "./request/limits";
+
 /**
- * Worker variables and secrets (CONTRACT.md "Configuration") read once per env object into a
+ * Worker variables and secrets (the README's settings table) read once per env object into a
  * typed config with safe defaults.
  */
 
@@ -43,6 +45,12 @@ export interface Config {
     maxTextChars: number;
     maxQueryItems: number;
   };
+  /** An answer (all rounds) longer than this ends with a 502 (`MAX_ANSWER_CHARS`). */
+  maxAnswerChars: number;
+  /** Streams (src/stream): keep-alive period, disconnect probe period, how far a client may fall behind. */
+  stream: { heartbeatMs: number; probeMs: number; maxBufferedBytes: number };
+  /** How long a resumable chat's events stay readable after its run ended (`RESUME_TTL_S`). */
+  resumeTtlS: number;
   /** `Retry-After` (seconds) of a 429 from our own rate limits: the period of the `[[ratelimits]]` bindings. */
   rateLimitRetryAfterS: number;
 }
@@ -85,10 +93,17 @@ function parse(env: Env): Config {
     },
     corsOrigins: corsOrigins(env.CORS_ORIGINS),
     limits: {
-      maxBodyBytes: int(env.MAX_BODY_BYTES, 32 * 1024 * 1024, 1024, 512 * 1024 * 1024),
-      maxTextChars: int(env.MAX_TEXT_CHARS, 200_000, 1, 10_000_000),
-      maxQueryItems: int(env.MAX_QUERY_ITEMS, 100, 1, 10_000),
+      maxBodyBytes: int(env.MAX_BODY_BYTES, DEFAULT_LIMITS.maxBodyBytes, 1024, 512 * 1024 * 1024),
+      maxTextChars: int(env.MAX_TEXT_CHARS, DEFAULT_LIMITS.maxTextChars, 1, 10_000_000),
+      maxQueryItems: int(env.MAX_QUERY_ITEMS, DEFAULT_LIMITS.maxQueryItems, 1, 10_000),
     },
+    maxAnswerChars: int(env.MAX_ANSWER_CHARS, 1_000_000, 1, 50_000_000),
+    stream: {
+      heartbeatMs: int(env.HEARTBEAT_MS, 15_000, 0, 600_000),
+      probeMs: int(env.DISCONNECT_PROBE_MS, 1_000, 0, 60_000),
+      maxBufferedBytes: int(env.STREAM_BUFFER_BYTES, 1024 * 1024, 1024, 64 * 1024 * 1024),
+    },
+    resumeTtlS: int(env.RESUME_TTL_S, 600, 1, 7 * 24 * 3600),
     rateLimitRetryAfterS: int(env.RATE_LIMIT_RETRY_AFTER_S, 60, 1, 3600),
   };
 }

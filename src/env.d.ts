@@ -18,5 +18,11 @@ declare namespace Cloudflare {
     MAX_TEXT_CHARS?: string;
     MAX_QUERY_ITEMS?: string;
     RATE_LIMIT_RETRY_AFTER_S?: string;
+    MAX_ANSWER_CHARS?: string;
+    /** Streams (src/stream): keep-alive period, disconnect probe period, bytes a client may fall behind. */
+    HEARTBEAT_MS?: string;
+    DISCONNECT_PROBE_MS?: string;
+    STREAM_BUFFER_BYTES?: string;
+    RESUME_TTL_S?: string;
   }
 }

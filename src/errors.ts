@@ -4,7 +4,7 @@
  */
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { Envelope, Step, Usage } from "./schema/events";
+import type { Envelope } from "./schema/events";
 
 export class ApiError extends HTTPException {
   constructor(
@@ -18,12 +18,21 @@ export class ApiError extends HTTPException {
   }
 }
 
-export interface EnvelopeData {
-  steps: Step[];
-  answer?: string;
-  usage?: Usage;
-}
+export type EnvelopeData = Envelope["data"];
 
 export function envelope(code: number, message: string, requestId: string, data: EnvelopeData): Envelope {
   return { code, message, timestamp: new Date().toISOString(), requestId, data };
+}
+
+/** The reason a run's signal aborts with: the client went away, or asked to stop the run. */
+export class RunAborted extends Error {
+  constructor(readonly why: "client_closed" | "stopped") {
+    super(why === "stopped" ? "Stopped by the client" : "The client went away");
+    this.name = "AbortError";
+  }
+}
+
+/** An unexpected error's stack, for the log line (never for the client). */
+export function stackOf(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);
 }

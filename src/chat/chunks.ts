@@ -13,12 +13,14 @@ import { ApiError } from "../errors";
 export interface ReadOptions {
   idleTimeoutMs: number;
   signal: AbortSignal;
+  /** Backpressure: a promise while the client is behind; nothing more is read upstream until it settles. */
+  ready?: () => Promise<void> | undefined;
 }
 
 export async function pumpChunks(
   body: ReadableStream<Uint8Array>,
   onChunk: (chunk: ChatCompletionChunk) => void,
-  { idleTimeoutMs, signal }: ReadOptions,
+  { idleTimeoutMs, signal, ready }: ReadOptions,
 ): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
@@ -67,6 +69,11 @@ export async function pumpChunks(
   let ended = false;
   try {
     while (!sawDone) {
+      const behind = ready?.();
+      if (behind) {
+        await behind;
+        lastByteAt = Date.now(); // Waiting for our client is not the upstream's silence.
+      }
       let result: ReadableStreamReadResult<Uint8Array>;
       try {
         result = await reader.read();

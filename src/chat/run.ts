@@ -2,19 +2,22 @@
  * One chat, from validated request to final envelope: the System and InputParser steps, the MCP
  * tool list, then model rounds (each an AzureOpenAI step) with the tool calls they ask for (each
  * an MCP step) until the model answers or the round limit is reached. Everything that happens is
- * emitted as it happens; the result is the `done` envelope or the error envelope, never a throw
- * (except when the client went away and nobody is listening).
+ * sent to the sink as it happens. The result is the `done` envelope or the error envelope, also
+ * when the run is stopped (499); it rejects only on a bug of ours, which the caller reports.
  */
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { OpenAIError } from "openai";
 import type { ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
 import type { AzureOpenAI } from "openai";
 import type { Config } from "../config";
-import { ApiError, envelope } from "../errors";
+import { ApiError, envelope, RunAborted, stackOf } from "../errors";
 import type { ToolSource, ToolSpec } from "../mcp/types";
-import type { ChatEvent, Envelope, Usage } from "../schema/events";
+import type { Usage } from "../schema/events";
 import type { ChatRequest } from "../schema/request";
-import { textsFor, type Lang } from "../steps/i18n";
+import { textsFor, type Lang, type Texts } from "../steps/i18n";
 import { StepRecorder, type StepHandle } from "../steps/recorder";
 import { toAzureMessages } from "./messages";
+import type { RunResult, RunSink, RunSummary } from "./run-result";
 import { readRound, RoundError } from "./round";
 import { runToolCalls } from "./tool-calls";
 import { openCompletionStream } from "./upstream";
@@ -27,26 +30,16 @@ export interface RunInput {
   imageCount: number;
   lang: Lang;
   requestId: string;
-  signal: AbortSignal;
   tools?: ToolSource;
-  emit(event: ChatEvent): void;
-  /** Called once, when Azure has accepted the first round: the response may start streaming. */
-  onStreamStart(): void;
-}
-
-export interface RunResult {
-  ok: boolean;
-  envelope: Envelope;
-  /** Headers that belong to the error (e.g. `Retry-After`). */
-  headers: Record<string, string>;
-  /** The stack of an unexpected error (a bug of ours, reported to the client as a 500), for the log. */
-  internalError?: string;
+  sink: RunSink;
 }
 
 export async function runChat(input: RunInput): Promise<RunResult> {
-  const { config, request, lang, requestId, emit } = input;
+  const { config, request, lang, requestId, sink } = input;
+  const { signal } = sink;
   const t = textsFor(lang);
-  const steps = new StepRecorder((step) => emit({ type: "step", requestId, step }));
+  const steps = new StepRecorder((step) => sink.emit({ type: "step", requestId, step }));
+  const summary: RunSummary = { rounds: 0, tools: [] };
   let answer = "";
   let usage: Usage | undefined;
   let modelStep: StepHandle | undefined;
@@ -61,13 +54,18 @@ export async function runChat(input: RunInput): Promise<RunResult> {
       })
       .success(JSON.stringify({ query_items: request.query.length, images: input.imageCount, roles: request.query.map((m) => m.role) }));
 
-    const tools = input.tools ? await listTools(input.tools, steps, t, input.signal) : [];
+    const tools = input.tools ? await listTools(input.tools, steps, t, summary, signal) : [];
     const messages: ChatCompletionMessageParam[] = toAzureMessages(request.query);
-    let started = false;
-    let rounds = 0;
+    const onText = (messageId: string) => (text: string) => {
+      if (answer.length + text.length > config.maxAnswerChars) {
+        throw new ApiError(502, `The answer grew longer than ${config.maxAnswerChars} characters (MAX_ANSWER_CHARS); it was cut off`);
+      }
+      answer += text;
+      sink.emit({ type: "delta", requestId, message_id: messageId, text });
+    };
 
     for (let round = 1; ; round++) {
-      rounds = round;
+      summary.rounds = round;
       const lastRound = round >= config.maxToolRounds;
       modelStep = steps.start(
         "AzureOpenAI",
@@ -84,23 +82,15 @@ export async function runChat(input: RunInput): Promise<RunResult> {
           ...(tools.length ? { tools: tools.map(toFunction), tool_choice: lastRound ? "none" : "auto" } : {}),
         },
         {
-          signal: input.signal,
+          signal,
           timeoutMs: config.upstreamTimeoutMs,
           maxRetries: config.upstreamMaxRetries,
           retryMaxWaitMs: config.upstreamRetryMaxWaitMs,
         },
       );
-      if (!started) {
-        started = true;
-        input.onStreamStart();
-      }
-      const messageId = modelStep.id;
       let result;
       try {
-        result = await readRound(response.body!, (text) => {
-          answer += text;
-          emit({ type: "delta", requestId, message_id: messageId, text });
-        }, { idleTimeoutMs: config.upstreamTimeoutMs, signal: input.signal });
+        result = await readRound(response.body!, onText(modelStep.id), { idleTimeoutMs: config.upstreamTimeoutMs, signal, ready: sink.ready });
       } catch (err) {
         if (err instanceof RoundError) usage = addUsage(usage, err.usage);
         throw err;
@@ -113,43 +103,52 @@ export async function runChat(input: RunInput): Promise<RunResult> {
       );
       if (!calls.length) break;
       messages.push({ role: "assistant", content: result.text || null, tool_calls: calls });
-      messages.push(...(await runToolCalls(input.tools!, calls, tools, steps, t, input.signal)));
+      const replies = await runToolCalls(input.tools!, calls, tools, steps, t, signal);
+      for (const reply of replies) summary.tools.push(reply.outcome);
+      messages.push(...replies.map((reply) => reply.message));
     }
 
-    system.success(JSON.stringify({ rounds, answer_chars: answer.length, usage: usage ?? null }), t.systemDone);
+    system.success(JSON.stringify({ rounds: summary.rounds, answer_chars: answer.length, usage: usage ?? null }), t.systemDone);
     return {
       ok: true,
+      outcome: "done",
       headers: {},
+      summary,
       envelope: envelope(200, t.success, requestId, { steps: steps.snapshot(), answer, usage }),
     };
   } catch (err) {
-    if (input.signal.aborted) throw input.signal.reason ?? err;
-    const { error, internalError } = classify(err, config.upstreamTimeoutMs);
+    const aborted = signal.aborted ? (signal.reason instanceof RunAborted ? signal.reason : new RunAborted("client_closed")) : undefined;
+    const { error, internalError } = aborted ? { error: new ApiError(499 as ContentfulStatusCode, aborted.message) } : classify(err, config.upstreamTimeoutMs);
     if (modelStep && !modelStep.finished) modelStep.error(error.message);
     system.error(error.message, t.systemError(error.message));
     return {
       ok: false,
+      outcome: aborted ? aborted.why : "error",
       headers: error.headers,
+      summary,
       ...(internalError ? { internalError } : {}),
       envelope: envelope(error.status, error.message, requestId, {
         steps: steps.snapshot(),
         ...(answer ? { answer } : {}),
         ...(usage ? { usage } : {}),
+        ...(error.status === 429 && error.headers["Retry-After"] ? { retry_after_ms: Number(error.headers["Retry-After"]) * 1000 } : {}),
       }),
     };
   }
 }
 
-async function listTools(source: ToolSource, steps: StepRecorder, t: ReturnType<typeof textsFor>, signal: AbortSignal): Promise<ToolSpec[]> {
+async function listTools(source: ToolSource, steps: StepRecorder, t: Texts, summary: RunSummary, signal: AbortSignal): Promise<ToolSpec[]> {
   const step = steps.start("MCP", t.listTools, { action: "tools/list" });
   try {
     const tools = await source.listTools(signal);
     step.success(tools.map((tool) => tool.name).join(", ") || "(none)", t.listToolsDone(tools.length));
+    summary.toolsListed = true;
     return tools;
   } catch (err) {
     if (signal.aborted) throw err;
     const message = err instanceof Error ? err.message : String(err);
     step.error(message, t.listToolsError(message));
+    summary.toolsListed = false;
     return [];
   }
 }
@@ -171,13 +170,10 @@ function addUsage(total: Usage | undefined, more: Usage | undefined): Usage | un
   };
 }
 
+/** Our reported errors and the SDK's upstream failures keep their meaning; anything else is a bug of ours: a generic 500. */
 function classify(err: unknown, timeoutMs: number): { error: ApiError; internalError?: string } {
   if (err instanceof RoundError) return { error: err.error };
   if (err instanceof ApiError) return { error: err };
-  const mapped = upstreamError(err, timeoutMs);
-  if (mapped.status === 502 && !(err instanceof Error && err.name.startsWith("API"))) {
-    // Not an upstream failure the SDK knows: a bug of ours. The request's log line gets the stack.
-    return { error: new ApiError(500, "Internal error"), internalError: err instanceof Error ? (err.stack ?? err.message) : String(err) };
-  }
-  return { error: mapped };
+  if (err instanceof OpenAIError) return { error: upstreamError(err, timeoutMs) };
+  return { error: new ApiError(500, "Internal error"), internalError: stackOf(err) };
 }

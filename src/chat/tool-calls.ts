@@ -8,6 +8,12 @@ import type { ToolSource, ToolSpec } from "../mcp/types";
 import type { Texts } from "../steps/i18n";
 import type { StepRecorder } from "../steps/recorder";
 
+/** What the model is told, and the call's outcome for the run's summary. */
+export interface ToolReply {
+  message: ChatCompletionToolMessageParam;
+  outcome: { name: string; ok: boolean };
+}
+
 export async function runToolCalls(
   source: ToolSource,
   calls: ChatCompletionMessageFunctionToolCall[],
@@ -15,9 +21,9 @@ export async function runToolCalls(
   steps: StepRecorder,
   t: Texts,
   signal: AbortSignal,
-): Promise<ChatCompletionToolMessageParam[]> {
+): Promise<ToolReply[]> {
   return Promise.all(
-    calls.map(async (call): Promise<ChatCompletionToolMessageParam> => {
+    calls.map(async (call): Promise<ToolReply> => {
       const { name, arguments: raw } = call.function;
       const spec = offered.find((tool) => tool.name === name);
       const step = steps.start("MCP", t.toolStart(name), {
@@ -29,7 +35,10 @@ export async function runToolCalls(
       if (signal.aborted) throw signal.reason;
       if (result.ok) step.success(result.text, t.toolDone(name));
       else step.error(result.text, t.toolError(name));
-      return { role: "tool", tool_call_id: call.id, content: result.ok ? result.text : `Error: ${result.text}` };
+      return {
+        message: { role: "tool", tool_call_id: call.id, content: result.ok ? result.text : `Error: ${result.text}` },
+        outcome: { name: name.slice(0, 64), ok: result.ok },
+      };
     }),
   );
 }

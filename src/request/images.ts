@@ -1,27 +1,19 @@
 /**
- * Image checks before anything goes upstream (CONTRACT.md): declared type png/jpeg/webp/gif,
+ * Image checks before anything goes upstream (README "API"): declared type png/jpeg/webp/gif,
  * valid base64, the decoded bytes start with that type's signature, at most 20 MiB each and 10 per
  * request. Reads as little of the image as it can: one pass of a compiled character-class test
  * over the base64 text, and the first 16 characters decoded for the signature. No copy is made.
  */
 import { ApiError } from "../errors";
 import type { ChatRequest } from "../schema/request";
+import { IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_IMAGES, sniffImageType, type ImageType } from "./limits";
 
-export const MAX_IMAGE_BYTES = 20 * 1024 * 1024;
-export const MAX_IMAGES = 10;
-
-export type ImageType = "png" | "jpeg" | "webp" | "gif";
+export { MAX_IMAGE_BYTES, MAX_IMAGES, type ImageType };
 
 const DATA_URL = /^data:image\/([a-z0-9.+-]+);base64,/i;
 /** Sticky: run from the comma without slicing the (possibly 27 MB) string. */
 const BASE64_BODY = /[A-Za-z0-9+/]*={0,2}$/y;
 
-const SIGNATURES: Record<ImageType, (b: Uint8Array) => boolean> = {
-  png: (b) => b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47 && b[4] === 0x0d && b[5] === 0x0a && b[6] === 0x1a && b[7] === 0x0a,
-  jpeg: (b) => b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff,
-  gif: (b) => b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x38 && (b[4] === 0x37 || b[4] === 0x39) && b[5] === 0x61,
-  webp: (b) => b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50,
-};
 
 export interface ImageInfo {
   kind: "data" | "https";
@@ -40,7 +32,7 @@ export function checkImageUrl(url: string, field: string): ImageInfo {
     throw new ApiError(400, `${field}: must be a data:image/{png|jpeg|webp|gif};base64,… URL or an https:// URL`);
   }
   const declared = head[1].toLowerCase();
-  if (!(declared in SIGNATURES)) {
+  if (!(IMAGE_TYPES as readonly string[]).includes(declared)) {
     throw new ApiError(400, `${field}: image type "image/${declared}" is not supported (png, jpeg, webp, gif)`);
   }
   const type = declared as ImageType;
@@ -50,7 +42,7 @@ export function checkImageUrl(url: string, field: string): ImageInfo {
   const bytes = (length / 4) * 3 - padding;
   if (length === 0) throw new ApiError(400, `${field}: the image data is empty`);
   if (bytes > MAX_IMAGE_BYTES) {
-    throw new ApiError(413, `${field}: image is ${(bytes / 1048576).toFixed(1)} MiB, more than the 20 MiB allowed`);
+    throw new ApiError(413, `${field}: image is ${(bytes / 1048576).toFixed(1)} MiB, more than the ${MAX_IMAGE_BYTES / 1048576} MiB allowed`);
   }
   BASE64_BODY.lastIndex = start;
   if (length % 4 !== 0 || !BASE64_BODY.test(url)) {
@@ -62,7 +54,7 @@ export function checkImageUrl(url: string, field: string): ImageInfo {
   } catch {
     throw new ApiError(400, `${field}: the image data is not valid base64`);
   }
-  if (!SIGNATURES[type](head12)) {
+  if (sniffImageType(head12) !== type) {
     throw new ApiError(400, `${field}: the image bytes are not a ${type.toUpperCase()} image (declared image/${declared})`);
   }
   return { kind: "data", type, bytes };

@@ -1,18 +1,16 @@
 /**
- * Content negotiation for /api/chat: the response format from `Accept` (with q-values; among
- * equals NDJSON wins) and the step language from `Accept-Language` (Chinese unless English is
- * preferred).
+ * Content negotiation for the chat endpoints: the response format from `Accept`, with q-values;
+ * among equals the first of FORMATS (NDJSON) wins. (The step language comes from Hono's
+ * languageDetector, src/index.ts.)
  */
-import type { Lang } from "../steps/i18n";
+import { FORMAT_NAMES, FORMATS, type Format } from "../stream/formats";
 
-export type Format = "ndjson" | "sse" | "json";
+export type { Format };
 
-const offers: { format: Format; type: string; subtype: string }[] = [
-  { format: "ndjson", type: "application", subtype: "x-ndjson" },
-  { format: "sse", type: "text", subtype: "event-stream" },
-  { format: "json", type: "application", subtype: "json" },
-];
-
+const offers = FORMAT_NAMES.map((format) => {
+  const [type, subtype] = FORMATS[format].mediaType.split("/");
+  return { format, type, subtype };
+});
 interface Range {
   type: string;
   subtype: string;
@@ -68,15 +66,3 @@ export function pickFormat(accept: string | undefined | null): Format | null {
   return best;
 }
 
-/** `en` when `Accept-Language` ranks English above Chinese, otherwise `zh`. */
-export function pickLang(acceptLanguage: string | undefined | null): Lang {
-  if (!acceptLanguage) return "zh";
-  let best: { lang: Lang; q: number; index: number } | undefined;
-  for (const { value, q, index } of parseList(acceptLanguage)) {
-    const primary = value.split("-")[0];
-    const lang: Lang | undefined = primary === "en" ? "en" : primary === "zh" ? "zh" : undefined;
-    if (!lang || q <= 0) continue;
-    if (!best || q > best.q || (q === best.q && index < best.index)) best = { lang, q, index };
-  }
-  return best?.lang ?? "zh";
-}

@@ -26,6 +26,10 @@ export function describeIssue(issue: z.core.$ZodIssue): string {
     const deepest = (fitting.length ? fitting : issue.errors).flat().sort((a, b) => b.path.length - a.path.length)[0];
     if (deepest) return describeIssue({ ...deepest, path: [...issue.path, ...deepest.path] } as z.core.$ZodIssue);
   }
+  if (issue.code === "unrecognized_keys") {
+    const names = issue.keys.map((key) => fieldName([...issue.path, key]));
+    return `${names.join(", ")}: unknown ${names.length === 1 ? "field" : "fields"}`;
+  }
   // zod 4 does not keep the input on the issue; its message ends in "received undefined" when absent.
   if (issue.code === "invalid_type" && /received undefined$/.test(issue.message)) return `${field}: is required`;
   return `${field}: ${issue.message}`;

@@ -1,65 +1,74 @@
-/** `POST /api/chat`: validate, negotiate, run the chat, respond in the format asked for. */
-import { Hono } from "hono";
-import { readConfig } from "../config";
+/**
+ * The chat endpoints. `POST /api/chat` passes the checks that need no upstream (middleware, then
+ * checkChat): any failure there is a plain HTTP error with the envelope; past them the response
+ * starts at once (streamed) or answers when the work is done (JSON). With `chat_id` the chat is
+ * resumable: it runs in its ChatRoom Durable Object, which `GET /:chat_id/stream` follows and
+ * `POST /:chat_id/stop` stops.
+ */
+import { Hono, type Context } from "hono";
+import type { AppEnv } from "../app-env";
+import { startChat } from "../chat/start-chat";
 import { ApiError } from "../errors";
-import { azureClient } from "../chat/upstream";
-import { createMcpToolSource } from "../mcp";
-import { runChat } from "../chat/run";
-import { checkImages } from "../request/images";
-import { pickFormat, pickLang } from "../request/negotiate";
+import { checkChat } from "../request/check-chat";
+import { pickFormat } from "../request/negotiate";
 import { requireJson, validateChatRequest } from "../request/validate";
-import { respond } from "../response/respond";
+import { ChatId } from "../schema/request";
 import { requireKey } from "../security/auth";
 import { limitBody } from "../security/body-limit";
-import { hashId } from "../security/digest";
-import { checkLimits } from "../security/limits";
-import { limitPerKey, limitPerUser } from "../security/rate-limit";
-import type { AppEnv } from "../app-env";
+import { limitPerKey } from "../security/rate-limit";
+import { isStreamed, type Format } from "../stream/formats";
+import { jsonResponse, streamResponse } from "../stream/respond";
 
 export const chat = new Hono<AppEnv>();
 
 // Key (401/503), rate limit per key (429), JSON only (415), body limit (413) before parsing, schema (400).
 chat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateChatRequest, async (c) => {
-  const config = readConfig(c.env);
-  const request = c.req.valid("json");
-  checkLimits(request, config.limits);
-  const userHash = (c.var.log.user = await hashId(request.user_id));
-  let format = pickFormat(c.req.header("accept"));
-  if (!format) throw new ApiError(406, "Accept must allow application/x-ndjson, text/event-stream or application/json");
-  if (request.stream === false) format = "json";
-  c.var.log.format = format;
-  const imageCount = checkImages(request);
-  if (!config.azure.endpoint) {
-    throw new ApiError(503, "Azure OpenAI is not configured: set AZURE_OPENAI_ENDPOINT (and the secret AZURE_OPENAI_API_KEY), or run `npm start`, which starts a local demo upstream");
+  const checked = await checkChat(c, c.req.valid("json"));
+  const { chat_id: chatId } = checked.request;
+  if (chatId) {
+    return room(c, chatId, "/run", checked.format, {
+      method: "POST",
+      body: await c.req.text(),
+      headers: { "x-chat-lang": checked.lang, "x-chat-images": String(checked.imageCount) },
+    });
   }
-  if (!config.azure.apiKey) throw new ApiError(503, "Azure OpenAI is not configured: set the secret AZURE_OPENAI_API_KEY");
-
-  await limitPerUser(c, userHash);
-
-  const requestId = c.get("requestId");
-  const client = azureClient(config.azure, config.upstreamTimeoutMs);
-  const { mcp } = config;
-  const tools = mcp.url ? createMcpToolSource({ ...mcp, authToken: mcp.authToken || undefined }) : undefined;
-  return respond({
-    format,
-    requestId,
-    start: (hooks) => {
-      const run = runChat({
-        config,
-        client,
-        request,
-        imageCount,
-        lang: pickLang(c.req.header("accept-language")),
-        requestId,
-        tools,
-        ...hooks,
-      });
-      // The MCP session is closed in the background: no response waits for its DELETE.
-      if (tools?.close) c.executionCtx.waitUntil(run.catch(() => {}).then(() => tools.close!()).catch(() => {}));
-      return run;
-    },
-    waitUntil: (promise) => c.executionCtx.waitUntil(promise),
+  const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
+  const options = {
+    requestId: checked.requestId,
+    run: startChat(checked.config, checked, waitUntil),
+    waitUntil,
     onFinish: c.var.log.track(),
     clientSignal: c.req.raw.signal,
-  });
+  };
+  return isStreamed(checked.format) ? streamResponse(checked.format, checked.config.stream, options) : jsonResponse(options);
 });
+
+chat.get("/:chat_id/stream", requireKey, limitPerKey, (c) => {
+  const format = pickFormat(c.req.header("accept"));
+  if (!format || !isStreamed(format)) throw new ApiError(406, "Accept must allow application/x-ndjson or text/event-stream");
+  c.var.log.format = format;
+  const raw = c.req.header("last-event-id") ?? c.req.query("after") ?? "0";
+  if (!/^\d{1,15}$/.test(raw.trim())) {
+    throw new ApiError(400, `${c.req.header("last-event-id") !== undefined ? "Last-Event-ID" : "after"}: must be a whole number (the last seq you have)`);
+  }
+  return room(c, chatIdOf(c), `/stream?after=${Number(raw.trim())}`, format, { method: "GET" });
+});
+
+chat.post("/:chat_id/stop", requireKey, limitPerKey, (c) => room(c, chatIdOf(c), "/stop", "json", { method: "POST" }));
+
+function chatIdOf(c: Context<AppEnv>): string {
+  const id = c.req.param("chat_id") ?? "";
+  const parsed = ChatId.safeParse(id);
+  if (!parsed.success) throw new ApiError(400, `chat_id: ${parsed.error.issues[0].message}`);
+  return id;
+}
+
+/** Forwards to the chat's Durable Object, with the caller's scope: its key's fingerprint, or `anonymous`. */
+function room(c: Context<AppEnv>, chatId: string, path: string, format: Format, init: RequestInit & { headers?: Record<string, string> }) {
+  const rooms = c.env.CHAT_ROOMS;
+  const stub = rooms.get(rooms.idFromName(chatId));
+  return stub.fetch(`https://chat-room${path}`, {
+    ...init,
+    headers: { ...init.headers, "x-chat-scope": c.var.client, "x-chat-request-id": c.var.requestId, "x-chat-format": format },
+  });
+}

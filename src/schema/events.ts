@@ -1,5 +1,5 @@
 /**
- * The events of the chat stream and the envelopes (CONTRACT.md "Events" and "Errors").
+ * The events of the chat stream and the envelopes (README "Events" and "Errors").
  * Types only at run time: the hot path never parses its own events.
  */
 import * as z from "zod";
@@ -29,6 +29,8 @@ export const EnvelopeData = z.object({
   steps: z.array(Step),
   answer: z.string().optional(),
   usage: Usage.optional(),
+  /** On a `429` error event: how long to wait before retrying. */
+  retry_after_ms: z.number().int().nonnegative().optional(),
 });
 
 /** The JSON response and the body of every error response (no `type`). */
@@ -40,15 +42,21 @@ export const Envelope = z.object({
   data: EnvelopeData,
 });
 
-export const StepEvent = z.object({ type: z.literal("step"), requestId: z.string(), step: Step });
+/** 1, 2, 3, … in the order sent, no gaps; in SSE also the event's `id:`. */
+const seq = z.number().int().positive();
+
+export const StepEvent = z.object({ type: z.literal("step"), requestId: z.string(), seq, step: Step });
 export const DeltaEvent = z.object({
   type: z.literal("delta"),
   requestId: z.string(),
+  seq,
   message_id: z.string(),
   text: z.string(),
 });
-export const DoneEvent = Envelope.extend({ type: z.literal("done") });
-export const ErrorEvent = Envelope.extend({ type: z.literal("error") });
+export const DoneEvent = Envelope.extend({ type: z.literal("done"), seq });
+export const ErrorEvent = Envelope.extend({ type: z.literal("error"), seq });
+/** A keep-alive on a quiet stream (NDJSON only; SSE sends the comment `: ping`): not an event of the run, its `seq` repeats the last event's. */
+export const PingEvent = z.object({ type: z.literal("ping"), requestId: z.string(), seq: z.number().int().nonnegative() });
 export const ChatEvent = z.discriminatedUnion("type", [StepEvent, DeltaEvent, DoneEvent, ErrorEvent]);
 
 export type ToolType = z.infer<typeof ToolType>;
@@ -60,4 +68,9 @@ export type StepEvent = z.infer<typeof StepEvent>;
 export type DeltaEvent = z.infer<typeof DeltaEvent>;
 export type DoneEvent = z.infer<typeof DoneEvent>;
 export type ErrorEvent = z.infer<typeof ErrorEvent>;
+export type PingEvent = z.infer<typeof PingEvent>;
 export type ChatEvent = z.infer<typeof ChatEvent>;
+
+type WithoutSeq<T> = T extends unknown ? Omit<T, "seq"> : never;
+/** An event as the run emits it; the stream (or the resumable chat's log) numbers it. */
+export type RunEvent = WithoutSeq<ChatEvent>;

@@ -1,37 +1,37 @@
 /**
- * The request body of `POST /api/chat` (CONTRACT.md). One source of truth: the server validates
+ * The request body of `POST /api/chat` (README "API"). One source of truth: the server validates
  * with it, the typed client and the published JSON Schema are derived from it.
  */
 import * as z from "zod";
+import { CHAT_ID_MAX, CHAT_ID_PATTERN, MAX_CONTENT_PARTS, USER_ID_MAX } from "../request/limits";
 
 export const ImageDetail = z.enum(["auto", "low", "high"]);
 
-export const InputTextPart = z.object({
+export const InputTextPart = z.strictObject({
   type: z.literal("input_text"),
   text: z.string(),
 });
 
-export const InputImagePart = z.object({
+export const InputImagePart = z.strictObject({
   type: z.literal("input_image"),
   /** `data:image/{png|jpeg|webp|gif};base64,…` or an `https://` URL; checked by request/images.ts. */
   image_url: z.string().min(1),
   detail: ImageDetail.optional(),
 });
 
-export const OutputTextPart = z.object({
+export const OutputTextPart = z.strictObject({
   type: z.literal("output_text"),
   text: z.string(),
 });
 
-/** Parts in one message's content: a fixed bound that also stops validation early on hostile lists. */
-export const MAX_CONTENT_PARTS = 1000;
+export { MAX_CONTENT_PARTS };
 
-export const SystemMessage = z.object({
+export const SystemMessage = z.strictObject({
   role: z.literal("system"),
   content: z.union([z.string(), z.array(InputTextPart).min(1).max(MAX_CONTENT_PARTS)]),
 });
 
-export const UserMessage = z.object({
+export const UserMessage = z.strictObject({
   role: z.literal("user"),
   content: z.union([
     z.string(),
@@ -39,7 +39,7 @@ export const UserMessage = z.object({
   ]),
 });
 
-export const AssistantMessage = z.object({
+export const AssistantMessage = z.strictObject({
   role: z.literal("assistant"),
   content: z.union([
     z.string(),
@@ -49,10 +49,15 @@ export const AssistantMessage = z.object({
 
 export const QueryMessage = z.discriminatedUnion("role", [SystemMessage, UserMessage, AssistantMessage]);
 
-export const ChatRequest = z.object({
-  user_id: z.string().min(1).max(128),
+export const ChatId = z.string().min(1).max(CHAT_ID_MAX).regex(CHAT_ID_PATTERN, "must be 1 to 128 characters of A-Z a-z 0-9 _ -");
+
+/** Unknown fields are a 400 naming them, as OpenAI's API does: a typo such as `"steam": false` must not pass silently. */
+export const ChatRequest = z.strictObject({
+  user_id: z.string().min(1).max(USER_ID_MAX),
   query: z.array(QueryMessage).min(1),
   stream: z.boolean().optional(),
+  /** Makes the chat resumable: it runs in a Durable Object and outlives its connection. */
+  chat_id: ChatId.optional(),
 });
 
 export type ChatRequest = z.infer<typeof ChatRequest>;

@@ -8,9 +8,8 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { AppEnv } from "../app-env";
-import type { RunResult } from "../chat/run";
-import type { Format } from "../request/negotiate";
-import type { Step } from "../schema/events";
+import type { RunResult } from "../chat/run-result";
+import type { Format } from "../stream/formats";
 
 export class RequestLog {
   /** Key fingerprint or `anonymous` (src/security/auth.ts). */
@@ -20,16 +19,14 @@ export class RequestLog {
   format?: Format;
   rateLimiterFailed?: boolean;
   result?: RunResult;
-  clientLeft = false;
   pending?: Promise<void>;
 
   /** For a response that outlives the handler: the line waits until the returned callback runs. */
-  track(): (result: RunResult | undefined) => void {
+  track(): (result: RunResult) => void {
     let settle!: () => void;
     this.pending = new Promise<void>((resolve) => (settle = resolve));
     return (result) => {
       this.result = result;
-      this.clientLeft = !result;
       settle();
     };
   }
@@ -62,6 +59,7 @@ function line(c: Context<AppEnv>, log: RequestLog, status: number, started: numb
   const envelope = result?.envelope;
   const streamed = status === 200 && log.format !== undefined && log.format !== "json";
   const code = envelope?.code ?? status;
+  const summary = result?.summary;
   return {
     level: Math.max(status, code) >= 500 ? "error" : Math.max(status, code) >= 400 ? "warn" : "info",
     msg: "request",
@@ -75,35 +73,16 @@ function line(c: Context<AppEnv>, log: RequestLog, status: number, started: numb
     ...(log.format ? { format: log.format } : {}),
     ...(log.key ? { key: log.key } : {}),
     ...(log.user ? { user: log.user } : {}),
-    ...(result || log.clientLeft ? { outcome: log.clientLeft ? "client_closed" : result!.ok ? "done" : "error" } : {}),
+    ...(result ? { outcome: result.outcome } : {}),
     ...(envelope?.data.usage ? { usage: envelope.data.usage } : {}),
-    ...(envelope ? toolSummary(envelope.data.steps) : {}),
+    ...(summary ? { rounds: summary.rounds } : {}),
+    ...(summary?.toolsListed !== undefined ? { tools_listed: summary.toolsListed } : {}),
+    ...(summary?.tools.length ? { tools: summary.tools } : {}),
     ...(log.rateLimiterFailed ? { rate_limiter_failed: true } : {}),
     ...(result?.internalError
       ? { error: result.internalError.slice(0, 2000) }
       : errorOf(envelope && envelope.code >= 400 ? envelope.message : undefined, thrown ?? c.error, code)),
   };
-}
-
-/** Model rounds, whether the MCP tool list came, and the tool calls (name, ok) of a chat, from its steps. */
-export function toolSummary(steps: Step[]) {
-  let rounds = 0;
-  let toolsListed: boolean | undefined;
-  const tools: { name: string; ok: boolean }[] = [];
-  for (const step of steps) {
-    if (step.tool_type === "AzureOpenAI") rounds++;
-    if (step.tool_type !== "MCP") continue;
-    let parameters: { tool?: unknown; action?: unknown } = {};
-    try {
-      parameters = JSON.parse(step.parameters) as typeof parameters;
-    } catch {
-      // Not JSON: neither a listing nor a call.
-    }
-    const ok = step.tool_status === "Success";
-    if (parameters.action === "tools/list") toolsListed = ok;
-    else if (parameters.tool !== undefined) tools.push({ name: String(parameters.tool).slice(0, 64), ok });
-  }
-  return { rounds, ...(toolsListed !== undefined ? { tools_listed: toolsListed } : {}), ...(tools.length ? { tools } : {}) };
 }
 
 /** Our own error message (never request content), or the stack of an unexpected error. */

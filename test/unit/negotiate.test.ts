@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { pickFormat, pickLang } from "../../src/request/negotiate";
+import { Hono } from "hono";
+import { detectLanguage } from "../../src/request/language";
+import { pickFormat } from "../../src/request/negotiate";
 
 describe("pickFormat", () => {
   it.each([
@@ -28,7 +30,8 @@ describe("pickFormat", () => {
   });
 });
 
-describe("pickLang", () => {
+describe("detectLanguage", () => {
+  const app = new Hono<{ Variables: { language: string } }>().use(detectLanguage).get("/", (c) => c.text(c.var.language));
   it.each([
     [undefined, "zh"],
     ["zh-CN,zh;q=0.9", "zh"],
@@ -41,7 +44,8 @@ describe("pickLang", () => {
     ["fr-FR, de", "zh"],
     ["fr, en;q=0.3", "en"],
     ["en;q=0", "zh"],
-  ])("Accept-Language %j → %s", (header, lang) => {
-    expect(pickLang(header)).toBe(lang);
+  ])("Accept-Language %j → %s", async (header, lang) => {
+    const res = await app.request("/", { headers: header === undefined ? {} : { "Accept-Language": header } });
+    expect(await res.text()).toBe(lang);
   });
 });

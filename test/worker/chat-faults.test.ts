@@ -1,4 +1,8 @@
-/** Upstream faults (CONTRACT.md "Errors"), each against the fake Azure over real HTTP. */
+/**
+ * Upstream faults (README "Errors"), each against the fake Azure over real HTTP. A stream starts
+ * at once, so an upstream failure ends it with an error event; JSON answers with the envelope and
+ * the HTTP status equal to its code.
+ */
 import { describe, expect, it } from "vitest";
 import { fakeRequests, newNonce, scriptFake, waitForFake } from "../support/fake-azure-client";
 import type { Envelope } from "../../src/schema/events";
@@ -12,6 +16,15 @@ async function envelopeOf(res: Response): Promise<Envelope> {
   expect(body.code).toBe(res.status);
   expect(body.requestId).toBe(res.headers.get("x-request-id"));
   return body;
+}
+
+/** The terminal error event of a streamed chat, which must have started with 200. */
+async function streamedError(res: Response) {
+  expect(res.status).toBe(200);
+  const events = await ndjson(res);
+  const end = terminal(events);
+  expect(end.type).toBe("error");
+  return end;
 }
 
 describe("retries before the first byte", () => {
@@ -28,9 +41,9 @@ describe("retries before the first byte", () => {
     expect(await fakeRequests(fakeUrl(), nonce)).toHaveLength(fails + 1);
   });
 
-  it("gives up after two retries: the client gets the 429 with Retry-After", async () => {
+  it("gives up after two retries: JSON gets the 429 with Retry-After, a stream a 429 error event with retry_after_ms", async () => {
     const nonce = newNonce();
-    const res = await post(userText(`[[fake:error status=429 retry_after_ms=30 nonce=${nonce}]] ${nonce}`));
+    const res = await post(userText(`[[fake:error status=429 retry_after_ms=30 nonce=${nonce}]] ${nonce}`), { accept: "application/json" });
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toBe("1");
     const body = await envelopeOf(res);
@@ -41,40 +54,54 @@ describe("retries before the first byte", () => {
       ["AzureOpenAI", "Error"],
     ]);
     expect(await fakeRequests(fakeUrl(), nonce)).toHaveLength(3);
+
+    const streamNonce = newNonce();
+    const end = await streamedError(await post(userText(`[[fake:error status=429 retry_after_ms=30 nonce=${streamNonce}]] ${streamNonce}`)));
+    expect(end).toMatchObject({ code: 429, data: { retry_after_ms: 1000 } });
+    expect(end.message).toMatch(/rate limit/i);
+    expect(await fakeRequests(fakeUrl(), streamNonce)).toHaveLength(3);
   });
 
   it("does not wait longer than the retry budget: a long retry-after is passed to the client at once", async () => {
     const nonce = newNonce();
     const started = Date.now();
-    const res = await post(userText(`[[fake:error status=429 retry_after=30 nonce=${nonce}]] ${nonce}`));
+    const res = await post(userText(`[[fake:error status=429 retry_after=30 nonce=${nonce}]] ${nonce}`), { accept: "application/json" });
     expect(res.status).toBe(429);
     expect(res.headers.get("retry-after")).toBe("30");
     expect(Date.now() - started).toBeLessThan(2000);
     expect(await fakeRequests(fakeUrl(), nonce)).toHaveLength(1);
+    const streamNonce = newNonce();
+    const end = await streamedError(await post(userText(`[[fake:error status=429 retry_after=30 nonce=${streamNonce}]] ${streamNonce}`)));
+    expect(end).toMatchObject({ code: 429, data: { retry_after_ms: 30_000 } });
   });
 
-  it("turns persistent 5xx into a 502 envelope", async () => {
+  it("turns persistent 5xx into a 502 (JSON envelope, or error event)", async () => {
     const nonce = newNonce();
-    const res = await post(userText(`[[fake:error status=503 nonce=${nonce}]] ${nonce}`));
+    const res = await post(userText(`[[fake:error status=503 nonce=${nonce}]] ${nonce}`), { accept: "application/json" });
     expect(res.status).toBe(502);
     expect((await envelopeOf(res)).message).toMatch(/HTTP 503/);
     expect(await fakeRequests(fakeUrl(), nonce)).toHaveLength(3);
+    const end = await streamedError(await post(userText(`[[fake:error status=503 nonce=${newNonce()}]]`)));
+    expect(end).toMatchObject({ code: 502, message: expect.stringMatching(/HTTP 503/) });
   });
 });
 
 describe("configuration problems upstream", () => {
   it("reports Azure's 401 as a 502 that points at the key without echoing it", async () => {
-    const res = await post(userText("[[fake:auth]]"));
+    const res = await post(userText("[[fake:auth]]"), { accept: "application/json" });
     expect(res.status).toBe(502);
     const body = await envelopeOf(res);
     expect(body.message).toMatch(/AZURE_OPENAI_API_KEY/);
     expect(JSON.stringify(body)).not.toContain(SECRET);
+    const end = await streamedError(await post(userText("[[fake:auth]]")));
+    expect(end).toMatchObject({ code: 502, message: body.message });
   });
 
   it("reports a missing deployment as a 502 that points at the deployment name", async () => {
-    const res = await post(userText("[[fake:not_found]]"));
+    const res = await post(userText("[[fake:not_found]]"), { accept: "application/json" });
     expect(res.status).toBe(502);
     expect((await envelopeOf(res)).message).toMatch(/AZURE_OPENAI_DEPLOYMENT_NAME/);
+    expect(await streamedError(await post(userText("[[fake:not_found]]")))).toMatchObject({ code: 502, message: expect.stringMatching(/AZURE_OPENAI_DEPLOYMENT_NAME/) });
   });
 
   it("answers 503 saying what to set when Azure is not configured", async () => {
@@ -87,17 +114,21 @@ describe("configuration problems upstream", () => {
   });
 
   it("reports an unreachable endpoint as a 502", async () => {
-    const res = await post(userText("hi"), { env: { AZURE_OPENAI_ENDPOINT: "http://127.0.0.1:9/" } });
+    const env = { AZURE_OPENAI_ENDPOINT: "http://127.0.0.1:9/" };
+    const res = await post(userText("hi"), { env, accept: "application/json" });
     expect(res.status).toBe(502);
     expect((await envelopeOf(res)).message).toMatch(/AZURE_OPENAI_ENDPOINT/);
+    expect(await streamedError(await post(userText("hi"), { env }))).toMatchObject({ code: 502, message: expect.stringMatching(/AZURE_OPENAI_ENDPOINT/) });
   });
 });
 
 describe("content filter", () => {
-  it("reports a filtered prompt as a 400 before the stream starts", async () => {
-    const res = await post(userText("[[fake:prompt_filter]]"));
+  it("reports a filtered prompt as a 400 (JSON envelope, or the stream's error event)", async () => {
+    const res = await post(userText("[[fake:prompt_filter]]"), { accept: "application/json" });
     expect(res.status).toBe(400);
     expect((await envelopeOf(res)).message).toMatch(/prompt was filtered.*content filter/i);
+    const end = await streamedError(await post(userText("[[fake:prompt_filter]]")));
+    expect(end).toMatchObject({ code: 400, message: expect.stringMatching(/prompt was filtered.*content filter/i) });
   });
 
   it("ends a filtered answer with an error event that keeps what was streamed", async () => {
@@ -124,10 +155,12 @@ describe("broken and stalled streams", () => {
 
   it("times out a response that never starts with a 504", async () => {
     const started = Date.now();
-    const res = await post(userText("[[fake:hang_start]]"), { env: { UPSTREAM_TIMEOUT_MS: "300" } });
+    const res = await post(userText("[[fake:hang_start]]"), { env: { UPSTREAM_TIMEOUT_MS: "300" }, accept: "application/json" });
     expect(res.status).toBe(504);
     expect((await envelopeOf(res)).message).toMatch(/UPSTREAM_TIMEOUT_MS/);
     expect(Date.now() - started).toBeLessThan(2500);
+    const end = await streamedError(await post(userText("[[fake:hang_start]]"), { env: { UPSTREAM_TIMEOUT_MS: "300" } }));
+    expect(end).toMatchObject({ code: 504, message: expect.stringMatching(/UPSTREAM_TIMEOUT_MS/) });
   });
 
   it("times out a stream that stalls between chunks with a 504 error event", async () => {
@@ -210,7 +243,7 @@ describe("Azure's 400 messages", () => {
     const image = "data:image/png;base64," + "iVBORw0KGgo".padEnd(400, "A");
     const message = `Invalid image URL: '${image}'. Also your text "${"a secret sentence from the user ".repeat(2)}" was too long. Context: 130000 tokens.`;
     await scriptFake(fakeUrl(), nonce, [{ status: 400, body: { error: { code: "BadRequest", message, param: "messages" } } }]);
-    const res = await post(userText(`x ${nonce}`));
+    const res = await post(userText(`x ${nonce}`), { accept: "application/json" });
     expect(res.status).toBe(400);
     const body = await res.json<Envelope>();
     expect(body.message).toMatch(/^Azure OpenAI rejected the request: Invalid image URL/);

@@ -85,14 +85,16 @@ describe("POST /api/chat, NDJSON (the default)", () => {
 });
 
 describe("POST /api/chat, SSE and JSON", () => {
-  it("streams SSE with event and data lines when Accept is text/event-stream", async () => {
+  it("streams SSE with id (the seq), event and data lines when Accept is text/event-stream", async () => {
     const res = await post(userText("sse please"), { accept: "text/event-stream" });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
     const blocks = (await res.text()).split("\n\n").filter(Boolean);
-    const events = blocks.map((block) => {
-      const [eventLine, dataLine] = block.split("\n");
+    const events = blocks.map((block, i) => {
+      const [idLine, eventLine, dataLine] = block.split("\n");
       const event = JSON.parse(dataLine.replace(/^data: /, "")) as ChatEvent;
+      expect(idLine).toBe(`id: ${i + 1}`);
+      expect(event.seq).toBe(i + 1);
       expect(eventLine).toBe(`event: ${event.type}`);
       return event;
     });

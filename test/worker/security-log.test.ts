@@ -1,6 +1,5 @@
 /** One structured JSON log line per request, written when the response is complete; no secrets or content. */
 import { describe, expect, it } from "vitest";
-import { toolSummary } from "../../src/security/request-log";
 import type { Step } from "../../src/schema/events";
 import { newNonce } from "../support/fake-azure-client";
 import { ndjson, post, terminal } from "./helpers";
@@ -101,37 +100,5 @@ describe("the request log line", () => {
       const line = await logLineOf(res);
       expect(line.duration_ms).toEqual(expect.any(Number));
     }
-  });
-});
-
-describe("tool summary", () => {
-  const step = (tool_type: Step["tool_type"], parameters: unknown, tool_status: Step["tool_status"]): Step => ({
-    message_id: "m",
-    present_content: "",
-    tool_type,
-    parameters: typeof parameters === "string" ? parameters : JSON.stringify(parameters),
-    tool_status,
-  });
-
-  it("names the tools and whether they worked, without their arguments", () => {
-    const summary = toolSummary([
-      step("System", {}, "Success"),
-      step("MCP", { action: "tools/list" }, "Success"),
-      step("AzureOpenAI", {}, "Success"),
-      step("MCP", { tool: "search_models", arguments: { query: "private words" } }, "Success"),
-      step("MCP", { tool: "get_model_info", arguments: { model_id: "x" } }, "Error"),
-      step("AzureOpenAI", {}, "Success"),
-      step("MCP", "not json", "Error"),
-    ]);
-    expect(summary).toEqual({
-      rounds: 2,
-      tools_listed: true,
-      tools: [
-        { name: "search_models", ok: true },
-        { name: "get_model_info", ok: false },
-      ],
-    });
-    expect(toolSummary([step("MCP", { action: "tools/list" }, "Error")])).toEqual({ rounds: 0, tools_listed: false });
-    expect(JSON.stringify(summary)).not.toContain("private words");
   });
 });

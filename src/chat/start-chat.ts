@@ -1,0 +1,29 @@
+/**
+ * Builds the run of one checked chat request: the Azure client and the MCP tool source from the
+ * config, then `runChat`. The same for a plain chat (in the Worker) and a resumable one (in its
+ * Durable Object). The MCP session is closed in the background once the run is over.
+ */
+import type { Config } from "../config";
+import type { ChatRequest } from "../schema/request";
+import type { Lang } from "../steps/i18n";
+import { createMcpToolSource } from "../mcp";
+import { runChat } from "./run";
+import type { RunResult, RunSink } from "./run-result";
+import { azureClient } from "./upstream";
+
+export interface CheckedChat {
+  request: ChatRequest;
+  imageCount: number;
+  lang: Lang;
+  requestId: string;
+}
+
+export function startChat(config: Config, chat: CheckedChat, waitUntil: (promise: Promise<unknown>) => void): (sink: RunSink) => Promise<RunResult> {
+  return (sink) => {
+    const { mcp } = config;
+    const tools = mcp.url ? createMcpToolSource({ ...mcp, authToken: mcp.authToken || undefined }) : undefined;
+    const run = runChat({ config, client: azureClient(config.azure, config.upstreamTimeoutMs), tools, sink, ...chat });
+    if (tools?.close) waitUntil(run.catch(() => {}).then(() => tools.close!()).catch(() => {}));
+    return run;
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * The checks of `POST /api/chat` that need no upstream, after the key, rate limit, content type,
+ * body size and schema middleware: text and message bounds, the response format (406), images,
+ * the configuration (503) and the per-user rate limit. Each failure is thrown as a plain HTTP
+ * error with the envelope; a request that passes them all gets a `200` stream at once (or, in
+ * JSON, the envelope when the work is done).
+ */
+import type { Context } from "hono";
+import type { AppEnv } from "../app-env";
+import type { CheckedChat } from "../chat/start-chat";
+import { readConfig, type Config } from "../config";
+import { ApiError } from "../errors";
+import { hashId } from "../security/digest";
+import { checkLimits } from "../security/limits";
+import { limitPerUser } from "../security/rate-limit";
+import type { Lang } from "../steps/i18n";
+import { FORMATS, type Format } from "../stream/formats";
+import type { ChatRequest } from "../schema/request";
+import { checkImages } from "./images";
+import { pickFormat } from "./negotiate";
+
+export interface Checked extends CheckedChat {
+  config: Config;
+  format: Format;
+}
+
+export async function checkChat(c: Context<AppEnv>, request: ChatRequest): Promise<Checked> {
+  const config = readConfig(c.env);
+  checkLimits(request, config.limits);
+  const userHash = (c.var.log.user = await hashId(request.user_id));
+  let format = pickFormat(c.req.header("accept"));
+  if (!format) {
+    throw new ApiError(406, `Accept must allow ${Object.values(FORMATS).map((f) => f.mediaType).join(", ")}`);
+  }
+  if (request.stream === false) format = "json";
+  c.var.log.format = format;
+  const imageCount = checkImages(request);
+  if (!config.azure.endpoint) {
+    throw new ApiError(503, "Azure OpenAI is not configured: set AZURE_OPENAI_ENDPOINT (and the secret AZURE_OPENAI_API_KEY), or run `npm start`, which starts a local demo upstream");
+  }
+  if (!config.azure.apiKey) throw new ApiError(503, "Azure OpenAI is not configured: set the secret AZURE_OPENAI_API_KEY");
+  await limitPerUser(c, userHash);
+  return { config, request, format, imageCount, lang: c.var.language as Lang, requestId: c.var.requestId };
+}

@@ -1,0 +1,84 @@
+/**
+ * The events of one run of a resumable chat, in memory while it is live, and the readers that
+ * follow it. Each reader has its own position: it is sent what it has not had, as fast as it
+ * takes it (a reader that falls behind waits on its own writer; the run never waits for it), and
+ * its body ends after the terminal event.
+ */
+import type { RunEvent } from "../schema/events";
+import type { EventWriter } from "../stream/event-writer";
+
+export class EventLog {
+  /** Event `seq` is its index + 1. */
+  readonly events: RunEvent[] = [];
+  readonly #readers = new Set<LogReader>();
+  #terminated = false;
+
+  constructor(
+    readonly requestId: string,
+    events: RunEvent[] = [],
+  ) {
+    this.events = events;
+    const last = events.at(-1);
+    this.#terminated = last?.type === "done" || last?.type === "error";
+  }
+
+  get terminated(): boolean {
+    return this.#terminated;
+  }
+
+  get lastSeq(): number {
+    return this.events.length;
+  }
+
+  append(event: RunEvent): number {
+    if (this.#terminated) throw new Error("the run has ended");
+    this.events.push(event);
+    if (event.type === "done" || event.type === "error") this.#terminated = true;
+    for (const reader of this.#readers) reader.pump();
+    return this.events.length;
+  }
+
+  /** Follows the log from after `after` (0: from the start) into `writer`, until the terminal event. */
+  follow(writer: EventWriter, after: number): void {
+    const reader = new LogReader(this, writer, Math.min(after, this.events.length), () => this.#readers.delete(reader));
+    this.#readers.add(reader);
+    reader.pump();
+  }
+
+  get readerCount(): number {
+    return this.#readers.size;
+  }
+}
+
+class LogReader {
+  #waiting = false;
+
+  constructor(
+    private readonly log: EventLog,
+    private readonly writer: EventWriter,
+    private cursor: number,
+    private readonly done: () => void,
+  ) {}
+
+  pump(): void {
+    if (this.#waiting) return;
+    const { events } = this.log;
+    while (this.cursor < events.length && !this.writer.closed) {
+      const behind = this.writer.ready();
+      if (behind) {
+        this.#waiting = true;
+        void behind.then(() => {
+          this.#waiting = false;
+          this.pump();
+        });
+        return;
+      }
+      const seq = ++this.cursor;
+      this.writer.push(events[seq - 1], seq);
+    }
+    if (this.writer.closed || (this.log.terminated && this.cursor >= events.length)) {
+      this.writer.close();
+      this.done();
+    }
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * The JSON text of one event with its `seq`, shared by the NDJSON and SSE encoders. Deltas, the
+ * bulk of a stream, take a prefix built once per model step.
+ */
+import type { RunEvent } from "../schema/events";
+
+export function eventJson(): (event: RunEvent, seq: number) => string {
+  let prefixFor = "";
+  let prefix = "";
+  return (event, seq) => {
+    if (event.type === "delta") {
+      if (event.message_id !== prefixFor) {
+        prefixFor = event.message_id;
+        prefix = `{"type":"delta","requestId":${JSON.stringify(event.requestId)},"message_id":${JSON.stringify(event.message_id)},"seq":`;
+      }
+      return `${prefix}${seq},"text":${JSON.stringify(event.text)}}`;
+    }
+    return JSON.stringify({ ...event, seq });
+  };
+}

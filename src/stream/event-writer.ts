@@ -1,0 +1,148 @@
+/**
+ * The body of a streamed response (a native IdentityTransformStream: cheaper per write than a JS
+ * ReadableStream). Events pushed in one synchronous burst (all the chunks of one upstream read)
+ * are joined and written once, on a microtask.
+ *
+ * - Backpressure: bytes written but not yet taken by the client are counted; past
+ *   `maxBufferedBytes`, `ready()` returns a promise that settles once the client has caught up,
+ *   and the run reads nothing more upstream until then.
+ * - Keep-alive: after `heartbeatMs` without an event, the encoder's ping (again after each further
+ *   quiet period).
+ * - Disconnects: workerd reports a closed connection only when a write fails, so a quiet stream
+ *   gets the encoder's probe (bytes every client ignores) every `probeMs`; the failed write, or the
+ *   body's cancellation, calls `onCancel`.
+ */
+import type { RunEvent } from "../schema/events";
+import type { Encoder } from "./encoder";
+
+const utf8 = new TextEncoder();
+
+export interface EventWriterOptions {
+  requestId: string;
+  /** Keep-alive period; 0 turns keep-alives off. */
+  heartbeatMs: number;
+  /** Disconnect probe period; 0 turns probes off. */
+  probeMs: number;
+  /** How far the client may fall behind before the writer of events is made to wait. */
+  maxBufferedBytes: number;
+  /** The client went away. */
+  onCancel(): void;
+}
+
+export class EventWriter {
+  readonly stream: ReadableStream<Uint8Array>;
+  readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #encoder: Encoder;
+  readonly #options: EventWriterOptions;
+  #parts: string[] = [];
+  #scheduled = false;
+  #closed = false;
+  #inFlight = 0;
+  #waiters: (() => void)[] = [];
+  #lastSeq = 0;
+  #lastEventAt = Date.now();
+  #lastByteAt = Date.now();
+  #timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(encoder: Encoder, options: EventWriterOptions) {
+    this.#encoder = encoder;
+    this.#options = options;
+    const pipe = new IdentityTransformStream();
+    this.stream = pipe.readable;
+    this.#writer = pipe.writable.getWriter();
+    this.#writer.closed.catch(() => this.#cancelled());
+    this.#arm();
+  }
+
+  /** Encodes the event now (a throw reaches the caller) and writes it on this microtask's burst. */
+  push(event: RunEvent, seq: number): void {
+    if (this.#closed) return;
+    this.#parts.push(this.#encoder.event(event, seq));
+    this.#lastSeq = seq;
+    this.#lastEventAt = Date.now();
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      queueMicrotask(this.#flush);
+    }
+  }
+
+  /** Settles once the client has taken enough of what was written; `undefined` when it is not behind. */
+  ready(): Promise<void> | undefined {
+    if (this.#closed || this.#inFlight <= this.#options.maxBufferedBytes) return undefined;
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Writes what is pending and ends the body. */
+  close(): void {
+    if (this.#closed) return;
+    this.#flush();
+    this.#end();
+    this.#writer.close().catch(() => {});
+  }
+
+  readonly #flush = (): void => {
+    this.#scheduled = false;
+    if (this.#closed || !this.#parts.length) return;
+    const text = this.#parts.length === 1 ? this.#parts[0] : this.#parts.join("");
+    this.#parts = [];
+    this.#write(text);
+  };
+
+  #write(text: string): void {
+    const bytes = utf8.encode(text);
+    this.#inFlight += bytes.byteLength;
+    this.#lastByteAt = Date.now();
+    this.#writer.write(bytes).then(
+      () => {
+        this.#inFlight -= bytes.byteLength;
+        if (this.#inFlight <= this.#options.maxBufferedBytes) this.#release();
+      },
+      () => this.#cancelled(),
+    );
+  }
+
+  /** One timer for keep-alives and probes, re-armed for whichever is due next. */
+  #arm(delayMs?: number): void {
+    const { heartbeatMs, probeMs } = this.#options;
+    if (this.#closed || (!heartbeatMs && !probeMs)) return;
+    const due = Math.min(heartbeatMs ? this.#lastEventAt + heartbeatMs : Infinity, probeMs ? this.#lastByteAt + probeMs : Infinity);
+    this.#timer = setTimeout(this.#tick, delayMs ?? Math.max(1, due - Date.now()));
+  }
+
+  readonly #tick = (): void => {
+    if (this.#closed) return;
+    const now = Date.now();
+    const { heartbeatMs, probeMs, requestId } = this.#options;
+    // A client that has not taken what was written is slow, not gone: nothing to add; look again later.
+    if (this.#inFlight > 0) return this.#arm(Math.min(probeMs || Infinity, heartbeatMs || Infinity));
+    if (heartbeatMs && now - this.#lastEventAt >= heartbeatMs) {
+      this.#lastEventAt = now;
+      this.#write(this.#encoder.ping(requestId, this.#lastSeq));
+    } else if (probeMs && now - this.#lastByteAt >= probeMs) {
+      this.#write(this.#encoder.probe);
+    }
+    this.#arm();
+  };
+
+  #cancelled(): void {
+    if (this.#closed) return;
+    this.#end();
+    this.#options.onCancel();
+  }
+
+  #end(): void {
+    this.#closed = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#release();
+  }
+
+  #release(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
