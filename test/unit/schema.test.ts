@@ -38,15 +38,19 @@ const cases: [SchemaDef, boolean, unknown][] = [
   ["ChatRequest", false, { user_id: "u", query: [{ role: "user", content: [{ type: "input_image", image_url: "x", detail: "max" }] }] }],
   ["ChatRequest", false, { user_id: "u", query: [{ role: "system", content: [{ type: "output_text", text: "a" }] }] }],
   ["ChatRequest", false, { user_id: "u", query: [{ role: "user", content: [] }] }],
-  ["ChatEvent", true, { type: "step", requestId: "req_1", step }],
-  ["ChatEvent", true, { type: "delta", requestId: "req_1", message_id: "msg_2", text: "这是" }],
-  ["ChatEvent", true, done],
-  ["ChatEvent", true, { ...done, type: "error", code: 502, message: "broken", data: { steps: [] } }],
-  ["ChatEvent", false, { type: "step", requestId: "req_1", step: { ...step, tool_type: "Shell" } }],
-  ["ChatEvent", false, { type: "step", requestId: "req_1", step: { ...step, tool_status: "Running" } }],
-  ["ChatEvent", false, { type: "step", requestId: "req_1", step: { ...step, tool_status: "Success", execution_duration: 1.5 } }],
-  ["ChatEvent", false, { type: "delta", requestId: "req_1", message_id: "msg_2" }],
-  ["ChatEvent", false, { ...done, data: { steps: [], usage: { prompt_tokens: -1, completion_tokens: 0, total_tokens: 0 } } }],
+  ["ChatRequest", true, { user_id: "u", query: [{ role: "user", content: "hi" }], chat_id: "conv_1-a" }],
+  ["ChatRequest", false, { user_id: "u", query: [{ role: "user", content: "hi" }], chat_id: "conv 1" }],
+  ["ChatRequest", false, { user_id: "u", query: [{ role: "user", content: "hi" }], steam: false }],
+  ["ChatEvent", true, { type: "step", requestId: "req_1", seq: 1, step }],
+  ["ChatEvent", true, { type: "delta", requestId: "req_1", seq: 2, message_id: "msg_2", text: "这是" }],
+  ["ChatEvent", true, { ...done, seq: 3 }],
+  ["ChatEvent", true, { ...done, seq: 3, type: "error", code: 429, message: "rate limited", data: { steps: [], retry_after_ms: 1000 } }],
+  ["ChatEvent", false, { type: "delta", requestId: "req_1", message_id: "msg_2", text: "no seq" }],
+  ["ChatEvent", false, { type: "step", requestId: "req_1", seq: 1, step: { ...step, tool_type: "Shell" } }],
+  ["ChatEvent", false, { type: "step", requestId: "req_1", seq: 1, step: { ...step, tool_status: "Running" } }],
+  ["ChatEvent", false, { type: "step", requestId: "req_1", seq: 1, step: { ...step, tool_status: "Success", execution_duration: 1.5 } }],
+  ["ChatEvent", false, { type: "delta", requestId: "req_1", seq: 2, message_id: "msg_2" }],
+  ["ChatEvent", false, { ...done, seq: 3, data: { steps: [], usage: { prompt_tokens: -1, completion_tokens: 0, total_tokens: 0 } } }],
   ["ChatEvent", false, { type: "keepalive" }],
   ["Envelope", true, (({ type: _t, ...rest }) => rest)(done)],
   ["Envelope", false, { code: 400, message: "x", timestamp: "t", requestId: "r" }],
@@ -75,10 +79,11 @@ describe("schema/chatapi.schema.json", () => {
     expect(errors.length === 0, errors.join("\n")).toBe(valid);
   });
 
-  it("describes events exactly: a key the contract does not name is an error", () => {
-    expect(schemaErrors("ChatEvent", { type: "delta", requestId: "r", message_id: "m", text: "a", extra: 1 })).not.toHaveLength(0);
-    // Requests, like the server, ignore keys they do not know.
-    expect(schemaErrors("ChatRequest", { ...request, temperature: 0.2 })).toEqual([]);
+  it("describes events and requests exactly: a key the API does not name is an error", () => {
+    expect(schemaErrors("ChatEvent", { type: "delta", requestId: "r", seq: 1, message_id: "m", text: "a", extra: 1 })).not.toHaveLength(0);
+    // Requests, like the server (a 400 naming the field), refuse keys they do not know.
+    expect(schemaErrors("ChatRequest", { ...request, temperature: 0.2 })).not.toHaveLength(0);
+    expect(ChatRequest.safeParse({ ...request, temperature: 0.2 }).success).toBe(false);
   });
 });
 

@@ -43,8 +43,9 @@ describe("the leak scan", () => {
 
 describe("paths that could leak a secret don't", () => {
   it("Azure refusing our key", async () => {
-    const res = await post(userText("[[fake:auth]]"));
+    const res = await post(userText("[[fake:auth]]"), { accept: "application/json" });
     await envelopeOf(res, 502, /AZURE_OPENAI_API_KEY/);
+    expect(terminal(await ndjson(await post(userText("[[fake:auth]]"))))).toMatchObject({ type: "error", code: 502 });
   });
 
   it("a wrong or right client key, and no keys configured", async () => {
