@@ -57,7 +57,8 @@ export class EventWriter {
   /** Encodes the event now (a throw reaches the caller) and writes it on this microtask's burst. */
   push(event: RunEvent, seq: number): void {
     if (this.#closed) return;
-    this.#parts.push(this.#encoder.event(event, seq));
+    const text = this.#encoder.event(event, seq);
+    this.#parts.push(text);
     this.#lastSeq = seq;
     this.#lastEventAt = Date.now();
     if (!this.#scheduled) {

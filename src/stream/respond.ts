@@ -41,9 +41,14 @@ export function streamResponse(format: StreamFormat, settings: StreamSettings, o
   });
   followClient(options.clientSignal, abort);
   let seq = 0;
-  const sink: RunSink = { emit: (event) => writer.push(event, ++seq), ready: () => writer.ready(), signal: abort.signal };
+  // Numbered once written: an event that cannot be encoded leaves no gap.
+  const push = (event: RunEvent) => {
+    writer.push(event, seq + 1);
+    seq++;
+  };
+  const sink: RunSink = { emit: push, ready: () => writer.ready(), signal: abort.signal };
   const finished = settle(options.run, sink, requestId).then((result) => {
-    if (!abort.signal.aborted) result = pushTerminal(result, (event) => writer.push(event, ++seq), requestId);
+    if (!abort.signal.aborted) result = pushTerminal(result, push, requestId);
     writer.close();
     return result;
   });
