@@ -4,6 +4,7 @@ import { DEFAULT_LIMITS } from "./request/limits";
  * Worker variables and secrets (the README's settings table) read once per env object into a
  * typed config with safe defaults.
  */
+import { Redactor } from "./security/redact";
 
 export interface Config {
   azure: {
@@ -14,6 +15,10 @@ export interface Config {
     deployment: string;
     /** True when the endpoint is the local demo upstream that `npm start` runs. */
     demo: boolean;
+    /** `UPSTREAM_ROUND_TIMEOUT_MS`: bound on one model round, from its request to its stream's end. */
+    roundTimeoutMs: number;
+    /** The config's redactor (`redact` below), for Azure's error messages. */
+    redact: Redactor;
   };
   upstreamTimeoutMs: number;
   /** Retries of an upstream 429 / 5xx before the first byte. */
@@ -29,6 +34,8 @@ export interface Config {
     callTimeoutMs: number;
     listCacheTtlMs: number;
     maxResultChars: number;
+    /** The config's redactor (`redact` below), for tool results and errors. */
+    redact: Redactor;
   };
   /** Who may call /api/chat (src/security/auth.ts). */
   auth: {
@@ -53,6 +60,12 @@ export interface Config {
   resumeTtlS: number;
   /** `Retry-After` (seconds) of a 429 from our own rate limits: the period of the `[[ratelimits]]` bindings. */
   rateLimitRetryAfterS: number;
+  /**
+   * Replaces every configured secret (AZURE_OPENAI_API_KEY, MCP_AUTH_TOKEN, each of API_KEYS) in
+   * upstream text with `[redacted]` (src/security/redact.ts). The same object as `azure.redact`
+   * and `mcp.redact`.
+   */
+  redact: Redactor;
 }
 
 const cache = new WeakMap<object, Config>();
@@ -67,6 +80,8 @@ export function readConfig(env: Env): Config {
 }
 
 function parse(env: Env): Config {
+  const apiKeys = list(env.API_KEYS) ?? [];
+  const redact = new Redactor([env.AZURE_OPENAI_API_KEY, env.MCP_AUTH_TOKEN, ...apiKeys]);
   return {
     azure: {
       endpoint: (env.AZURE_OPENAI_ENDPOINT ?? "").trim(),
@@ -74,6 +89,8 @@ function parse(env: Env): Config {
       apiVersion: (env.AZURE_OPENAI_API_VERSION ?? "").trim() || "2024-10-21",
       deployment: (env.AZURE_OPENAI_DEPLOYMENT_NAME ?? "").trim() || "gpt-4.1",
       demo: env.DEMO_UPSTREAM === "true",
+      roundTimeoutMs: int(env.UPSTREAM_ROUND_TIMEOUT_MS, 300_000, 1, 3_600_000),
+      redact,
     },
     upstreamTimeoutMs: int(env.UPSTREAM_TIMEOUT_MS, 30_000, 1, 600_000),
     upstreamMaxRetries: int(env.UPSTREAM_MAX_RETRIES, 2, 0, 2),
@@ -86,9 +103,10 @@ function parse(env: Env): Config {
       callTimeoutMs: int(env.MCP_TOOL_TIMEOUT_MS, 15_000, 1, 120_000),
       listCacheTtlMs: int(env.MCP_TOOLS_CACHE_TTL_MS, 60_000, 0, 3_600_000),
       maxResultChars: int(env.MCP_RESULT_MAX_CHARS, 4_000, 100, 100_000),
+      redact,
     },
     auth: {
-      apiKeys: list(env.API_KEYS) ?? [],
+      apiKeys,
       allowAnonymous: (env.ALLOW_ANONYMOUS ?? "").trim().toLowerCase() === "true",
     },
     corsOrigins: corsOrigins(env.CORS_ORIGINS),
@@ -105,6 +123,7 @@ function parse(env: Env): Config {
     },
     resumeTtlS: int(env.RESUME_TTL_S, 600, 1, 7 * 24 * 3600),
     rateLimitRetryAfterS: int(env.RATE_LIMIT_RETRY_AFTER_S, 60, 1, 3600),
+    redact,
   };
 }
 

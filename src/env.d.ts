@@ -7,6 +7,7 @@ declare namespace Cloudflare {
     /** Set by `npm start` when it runs the local demo upstream: step texts say so. */
     DEMO_UPSTREAM?: string;
     UPSTREAM_MAX_RETRIES?: string;
+    UPSTREAM_ROUND_TIMEOUT_MS?: string;
     UPSTREAM_RETRY_MAX_WAIT_MS?: string;
     MAX_TOOL_ROUNDS?: string;
     MCP_TOOL_ALLOWLIST?: string;

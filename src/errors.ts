@@ -12,8 +12,10 @@ export class ApiError extends HTTPException {
     message: string,
     /** Response headers that belong to this error, e.g. `Retry-After` on a 429. */
     readonly headers: Record<string, string> = {},
+    /** `cause`: the error this one reports (e.g. the openai SDK's), kept for debugging; never shown. */
+    options: { cause?: unknown } = {},
   ) {
-    super(status, { message });
+    super(status, { message, cause: options.cause });
     this.name = "ApiError";
   }
 }

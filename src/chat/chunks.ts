@@ -1,33 +1,66 @@
 /**
  * Reads an Azure chat-completions SSE body and hands each parsed chunk to `onChunk` as it comes.
  * A plain read loop with a callback: in workerd the per-read cost is dominated by promise hops,
- * and an async generator per read measurably adds to it (see `npm run bench`). SSE framing is
- * eventsource-parser's; comments (`: keep-alive`) are skipped. The idle watchdog ends the read with
- * a 504 when no byte arrives for `idleTimeoutMs`; a body that is not valid SSE/JSON is a broken
- * stream (502).
+ * and an async generator per read measurably adds to it (see `npm run bench`).
+ *
+ * SSE framing is eventsource-parser's, but it is fed one complete line at a time: it re-scans the
+ * incomplete line it holds on every feed (and scans to the end of a feed for every line in it), so
+ * one long line fed piece by piece costs quadratic time — an 8 MiB line took over 30 s of CPU. Here
+ * a partial line is kept as pieces and joined once its end arrives, and a line or event longer than
+ * MAX_EVENT_CHARS ends the read with a 502.
+ *
+ * Deadlines: only a data event resets the idle watchdog (comments and blank lines are not an
+ * answer), which ends the read with a 504 after `idleTimeoutMs` without one; the round's own
+ * deadline (UPSTREAM_ROUND_TIMEOUT_MS, set by upstream.ts) ends it with a 504 however busy the
+ * stream is. A body that is not valid SSE/JSON is a broken stream (502).
  */
 import { createParser } from "eventsource-parser";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { ApiError } from "../errors";
 
+/** Longest SSE event (all its lines) accepted from Azure, in characters (each at least a byte). */
+export const MAX_EVENT_CHARS = 1024 * 1024;
+
+export interface RoundDeadline {
+  /** When the round must be over (ms since the epoch). */
+  at: number;
+  /** The setting's value, for the message. */
+  timeoutMs: number;
+}
+
 export interface ReadOptions {
   idleTimeoutMs: number;
   signal: AbortSignal;
+  /** The round's deadline; default: the one upstream.ts registered for this body (setRoundDeadline). */
+  round?: RoundDeadline;
   /** Backpressure: a promise while the client is behind; nothing more is read upstream until it settles. */
   ready?: () => Promise<void> | undefined;
+}
+
+const roundDeadlines = new WeakMap<ReadableStream<Uint8Array>, RoundDeadline>();
+
+/** Registers the deadline of the round this body belongs to (upstream.ts, when the response arrives). */
+export function setRoundDeadline(body: ReadableStream<Uint8Array>, at: number, timeoutMs: number): void {
+  roundDeadlines.set(body, { at, timeoutMs });
+}
+
+export function roundTimeoutMessage(timeoutMs: number): string {
+  return `Azure OpenAI did not finish the round within ${timeoutMs} ms (UPSTREAM_ROUND_TIMEOUT_MS)`;
 }
 
 export async function pumpChunks(
   body: ReadableStream<Uint8Array>,
   onChunk: (chunk: ChatCompletionChunk) => void,
-  { idleTimeoutMs, signal, ready }: ReadOptions,
+  { idleTimeoutMs, signal, round = roundDeadlines.get(body), ready }: ReadOptions,
 ): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let sawDone = false;
   let badData: string | undefined;
+  let lastDataAt = Date.now();
   const parser = createParser({
     onEvent(event) {
+      lastDataAt = Date.now();
       if (sawDone || badData !== undefined) return;
       if (event.data === "[DONE]") {
         sawDone = true;
@@ -50,21 +83,30 @@ export async function pumpChunks(
       }
     },
   });
+  const lines = new LineFeeder((line) => parser.feed(line));
 
-  // One timer per idle period, not per read: it re-arms itself for the time still left.
-  let lastByteAt = Date.now();
+  // One timer per quiet period, not per read: it re-arms itself for the time still left.
+  const deadline = round?.at ?? Infinity;
   let idle = false;
-  let timer = setTimeout(function check() {
-    const quiet = Date.now() - lastByteAt;
-    if (quiet >= idleTimeoutMs) {
-      idle = true;
-      reader.cancel().catch(() => {});
-    } else {
-      timer = setTimeout(check, idleTimeoutMs - quiet);
+  let over = false;
+  const check = () => {
+    const now = Date.now();
+    if (now >= deadline) over = true;
+    else if (now - lastDataAt >= idleTimeoutMs) idle = true;
+    else {
+      timer = setTimeout(check, Math.min(idleTimeoutMs - (now - lastDataAt), deadline - now));
+      return;
     }
-  }, idleTimeoutMs);
+    reader.cancel().catch(() => {});
+  };
+  let timer = setTimeout(check, Math.min(idleTimeoutMs, deadline - Date.now()));
   const onAbort = () => reader.cancel().catch(() => {});
   signal.addEventListener("abort", onAbort, { once: true });
+  const stopped = () => {
+    if (signal.aborted) throw signal.reason;
+    if (over || Date.now() >= deadline) throw new ApiError(504, roundTimeoutMessage(round!.timeoutMs));
+    if (idle) throw new ApiError(504, `Azure OpenAI sent no data for ${idleTimeoutMs} ms (UPSTREAM_TIMEOUT_MS)`);
+  };
 
   let ended = false;
   try {
@@ -72,24 +114,21 @@ export async function pumpChunks(
       const behind = ready?.();
       if (behind) {
         await behind;
-        lastByteAt = Date.now(); // Waiting for our client is not the upstream's silence.
+        lastDataAt = Date.now(); // Waiting for our client is not the upstream's silence.
       }
       let result: ReadableStreamReadResult<Uint8Array>;
       try {
         result = await reader.read();
       } catch (err) {
-        if (signal.aborted) throw signal.reason;
-        if (idle) throw idleError(idleTimeoutMs);
+        stopped();
         throw new ApiError(502, "The Azure OpenAI stream broke off: " + (err instanceof Error ? err.message : "read failed"));
       }
-      if (signal.aborted) throw signal.reason;
-      if (idle) throw idleError(idleTimeoutMs);
+      stopped();
       if (result.done) {
         ended = true;
         break;
       }
-      lastByteAt = Date.now();
-      parser.feed(decoder.decode(result.value, { stream: true }));
+      lines.push(decoder.decode(result.value, { stream: true }));
       if (badData !== undefined) throw new ApiError(502, badData);
     }
   } finally {
@@ -99,6 +138,52 @@ export async function pumpChunks(
   }
 }
 
-function idleError(idleTimeoutMs: number): ApiError {
-  return new ApiError(504, `Azure OpenAI sent nothing for ${idleTimeoutMs} ms (UPSTREAM_TIMEOUT_MS)`);
+/**
+ * Splits text pieces into complete lines (terminator included) and feeds each to `feed`; a partial
+ * line waits, as pieces, for its end. Linear in the text: each position is scanned for a line end
+ * once. Throws a 502 when a line, or an event (the lines up to a blank one), passes MAX_EVENT_CHARS.
+ */
+class LineFeeder {
+  #pending: string[] = [];
+  #pendingChars = 0;
+  #eventChars = 0;
+
+  constructor(private readonly feed: (line: string) => void) {}
+
+  push(text: string): void {
+    const length = text.length;
+    let start = 0;
+    // Next CR / LF at or after `start`; -1 once there is none left (then never searched again).
+    let cr = text.indexOf("\r");
+    let lf = text.indexOf("\n");
+    for (;;) {
+      if (cr !== -1 && cr < start) cr = text.indexOf("\r", start);
+      if (lf !== -1 && lf < start) lf = text.indexOf("\n", start);
+      const end = cr === -1 ? lf : lf === -1 ? cr : Math.min(cr, lf);
+      if (end === -1) break;
+      const stop = end + (text.charCodeAt(end) === 13 && text.charCodeAt(end + 1) === 10 ? 2 : 1);
+      const lineChars = this.#pendingChars + (end - start);
+      this.#eventChars = lineChars === 0 ? 0 : this.#eventChars + lineChars;
+      if (this.#eventChars > MAX_EVENT_CHARS) throw tooLarge();
+      const piece = text.slice(start, stop);
+      if (this.#pendingChars) {
+        this.#pending.push(piece);
+        this.feed(this.#pending.join(""));
+        this.#pending = [];
+        this.#pendingChars = 0;
+      } else {
+        this.feed(piece);
+      }
+      start = stop;
+    }
+    if (start < length) {
+      this.#pending.push(start ? text.slice(start) : text);
+      this.#pendingChars += length - start;
+      if (this.#eventChars + this.#pendingChars > MAX_EVENT_CHARS) throw tooLarge();
+    }
+  }
+}
+
+function tooLarge(): ApiError {
+  return new ApiError(502, `Azure OpenAI sent an event larger than ${MAX_EVENT_CHARS / 1048576} MiB`);
 }

@@ -1,40 +1,83 @@
 /**
- * Azure's failures as the service's errors (CONTRACT.md "Errors"). Messages point at the setting
- * to check and never echo a key, a URL with a key, or Azure's text for auth failures.
+ * Azure's failures as the service's errors (CONTRACT.md "Errors"), classified by the openai SDK's
+ * error classes; the SDK's error stays attached as `cause`. Messages point at the setting to check
+ * and never echo a key (Azure's text passes through the config's redactor), a URL with a key, or
+ * Azure's text for auth failures.
  */
-import { APIConnectionTimeoutError, APIError } from "openai";
+import {
+  APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, AuthenticationError, BadRequestError,
+  InternalServerError, NotFoundError, OpenAIError, PermissionDeniedError, RateLimitError, UnprocessableEntityError,
+} from "openai";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError } from "../errors";
+import { NO_SECRETS, type Redactor } from "../security/redact";
+import { UpstreamError } from "../upstream/safe-fetch";
 
-export function upstreamError(err: unknown, timeoutMs: number): ApiError {
-  if (err instanceof ApiError) return err;
-  if (err instanceof APIConnectionTimeoutError) {
-    return new ApiError(504, `Azure OpenAI did not start answering within ${timeoutMs} ms (UPSTREAM_TIMEOUT_MS)`);
-  }
-  if (!(err instanceof APIError) || err.status === undefined) {
-    return new ApiError(502, "Could not reach Azure OpenAI: check AZURE_OPENAI_ENDPOINT");
-  }
-  const status = err.status;
-  if (status === 400 && isContentFilter(err)) {
-    return new ApiError(400, "The prompt was filtered by Azure OpenAI's content filter" + categories(err.error) + ".");
-  }
-  if (status === 401 || status === 403) {
-    return new ApiError(502, `Azure OpenAI refused our credentials (HTTP ${status}): check AZURE_OPENAI_API_KEY and AZURE_OPENAI_ENDPOINT`);
-  }
-  if (status === 404) {
-    return new ApiError(502, "Azure OpenAI found no such deployment (HTTP 404): check AZURE_OPENAI_DEPLOYMENT_NAME, AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_VERSION");
-  }
-  if (status === 429) {
-    const retryAfter = Math.max(1, Math.ceil(retryDelayMs(err.headers, 0) / 1000));
-    return new ApiError(429, "Azure OpenAI is rate limiting this service; retry later", { "Retry-After": String(retryAfter) });
-  }
-  if (status === 413) return new ApiError(413, "Azure OpenAI says the request is too large");
-  if (status === 400 || status === 422) {
-    return new ApiError(400, `Azure OpenAI rejected the request: ${cut(err.error)}`);
-  }
-  return new ApiError(502, `Azure OpenAI failed (HTTP ${status})`);
+/** The ApiErrors this module made from an upstream failure (see isUpstreamError). */
+const fromUpstream = new WeakSet<ApiError>();
+
+/**
+ * True for a failure of the upstream rather than a bug of ours: an error of the openai SDK, an
+ * upstream answer we refused (a redirect, a body too large), or an ApiError made from one of those.
+ */
+export function isUpstreamError(err: unknown): boolean {
+  return err instanceof OpenAIError || err instanceof UpstreamError || (err instanceof ApiError && fromUpstream.has(err));
 }
 
-function isContentFilter(err: APIError): boolean {
+/** An ApiError for an upstream failure, remembered as one (isUpstreamError), its message redacted. */
+export function upstreamApiError(
+  status: ContentfulStatusCode,
+  message: string,
+  cause: unknown,
+  redact: Redactor = NO_SECRETS,
+  headers: Record<string, string> = {},
+): ApiError {
+  const error = new ApiError(status, redact.redact(message), headers, { cause });
+  fromUpstream.add(error);
+  return error;
+}
+
+export function upstreamError(err: unknown, timeoutMs: number, redact: Redactor = NO_SECRETS): ApiError {
+  if (err instanceof ApiError) return err;
+  const fail = (status: ContentfulStatusCode, message: string, headers?: Record<string, string>) =>
+    upstreamApiError(status, message, err, redact, headers);
+
+  if (err instanceof UpstreamError) return fail(502, err.message);
+  if (err instanceof APIConnectionTimeoutError) {
+    return fail(504, `Azure OpenAI did not start answering within ${timeoutMs} ms (UPSTREAM_TIMEOUT_MS)`);
+  }
+  if (err instanceof APIConnectionError) {
+    // A redirect (or another answer we refused) is thrown by our fetch; the SDK wraps it.
+    if (err.cause instanceof UpstreamError) return fail(502, err.cause.message);
+    return fail(502, "Could not reach Azure OpenAI: check AZURE_OPENAI_ENDPOINT");
+  }
+  if (err instanceof APIUserAbortError) return fail(502, "The request to Azure OpenAI was cancelled");
+  if (err instanceof BadRequestError && isContentFilter(err)) {
+    return fail(400, "The prompt was filtered by Azure OpenAI's content filter" + categories(err.error) + ".");
+  }
+  if (err instanceof BadRequestError || err instanceof UnprocessableEntityError) {
+    return fail(400, `Azure OpenAI rejected the request: ${cut(err.error, redact)}`);
+  }
+  if (err instanceof AuthenticationError || err instanceof PermissionDeniedError) {
+    return fail(502, `Azure OpenAI refused our credentials (HTTP ${err.status}): check AZURE_OPENAI_API_KEY and AZURE_OPENAI_ENDPOINT`);
+  }
+  if (err instanceof NotFoundError) {
+    return fail(502, "Azure OpenAI found no such deployment (HTTP 404): check AZURE_OPENAI_DEPLOYMENT_NAME, AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_VERSION");
+  }
+  if (err instanceof RateLimitError) {
+    const retryAfter = Math.max(1, Math.ceil(retryDelayMs(err.headers, 0) / 1000));
+    return fail(429, "Azure OpenAI is rate limiting this service; retry later", { "Retry-After": String(retryAfter) });
+  }
+  if (err instanceof InternalServerError) return fail(502, `Azure OpenAI failed (HTTP ${err.status})`);
+  if (err instanceof APIError && err.status !== undefined) {
+    // Statuses without a class of their own (409, 413, other 4xx).
+    if (err.status === 413) return fail(413, "Azure OpenAI says the request is too large");
+    return fail(502, `Azure OpenAI failed (HTTP ${err.status})`);
+  }
+  return fail(502, "Could not reach Azure OpenAI: check AZURE_OPENAI_ENDPOINT");
+}
+
+function isContentFilter(err: BadRequestError): boolean {
   const body = err.error as { code?: string; innererror?: { code?: string }; inner_error?: { code?: string } } | undefined;
   const inner = body?.innererror?.code ?? body?.inner_error?.code;
   return err.code === "content_filter" || body?.code === "content_filter" || inner === "ResponsibleAIPolicyViolation";
@@ -63,12 +106,13 @@ export function retryDelayMs(headers: Headers | undefined, attempt: number): num
 }
 
 /**
- * Azure's own message, cut to 300 characters, with anything that could be request content taken
- * out: data URLs and long base64-like runs (image bytes) and quoted text longer than 40 characters.
+ * Azure's own message, cut to 300 characters, with our secrets redacted (before the cut, so no
+ * part of one survives it) and anything that could be request content taken out: data URLs and
+ * long base64-like runs (image bytes) and quoted text longer than 40 characters.
  */
-function cut(body: unknown): string {
+function cut(body: unknown, redact: Redactor): string {
   const message = (body as { message?: unknown })?.message;
-  const text = (typeof message === "string" ? message : "invalid request")
+  const text = redact.redact(typeof message === "string" ? message : "invalid request")
     .replace(/data:[^\s"']*/g, "[data URL]")
     .replace(/[A-Za-z0-9+/=]{64,}/g, "[…]")
     .replace(/(["'])[^"'\n]{40,}\1/g, "$1…$1");

@@ -3,20 +3,38 @@
  * response once its headers are in (the body is read by chunks.ts). Retries 429 / 5xx before the
  * first byte, honouring `retry-after-ms` / `retry-after` within a bounded total wait; the SDK's
  * own retries are off because they also retry timeouts and know no total bound.
+ *
+ * Every request goes through the upstream fetch (src/upstream/safe-fetch.ts): a redirect is
+ * refused, never followed with our key. A 2xx that is not an event stream (a 204, an HTML page, a
+ * JSON completion) is a 502 that says what Azure sent. The whole round — retries, the wait for the
+ * first byte and the stream itself — is bounded by UPSTREAM_ROUND_TIMEOUT_MS (504).
  */
 import { AzureOpenAI, APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
 import type { Config } from "../config";
-import { retryDelayMs, upstreamError } from "./upstream-errors";
+import { NO_SECRETS, type Redactor } from "../security/redact";
+import { safeFetch } from "../upstream/safe-fetch";
+import { setRoundDeadline } from "./chunks";
+import { retryDelayMs, upstreamApiError, upstreamError } from "./upstream-errors";
 
 export interface UpstreamOptions {
   signal: AbortSignal;
   timeoutMs: number;
   maxRetries: number;
   retryMaxWaitMs: number;
+  /** Bound on the whole round (default: the client's UPSTREAM_ROUND_TIMEOUT_MS). */
+  roundTimeoutMs?: number;
+}
+
+/** What a client knows about its config beyond the SDK's own options. */
+interface ClientSettings {
+  roundTimeoutMs: number;
+  redact: Redactor;
 }
 
 const clients = new WeakMap<Config["azure"], AzureOpenAI>();
+const settings = new WeakMap<AzureOpenAI, ClientSettings>();
+const DEFAULT_SETTINGS: ClientSettings = { roundTimeoutMs: 300_000, redact: NO_SECRETS };
 
 export function azureClient(azure: Config["azure"], timeoutMs: number): AzureOpenAI {
   let client = clients.get(azure);
@@ -28,10 +46,11 @@ export function azureClient(azure: Config["azure"], timeoutMs: number): AzureOpe
       deployment: azure.deployment,
       maxRetries: 0,
       timeout: timeoutMs,
-      // Workers' fetch must be called unbound from the global scope.
-      fetch: (input, init) => fetch(input, init),
+      // Redirects refused; Workers' fetch called unbound from the global scope.
+      fetch: safeFetch({ upstream: "Azure OpenAI", setting: "AZURE_OPENAI_ENDPOINT" }),
     });
     clients.set(azure, client);
+    settings.set(client, { roundTimeoutMs: azure.roundTimeoutMs, redact: azure.redact });
   }
   return client;
 }
@@ -41,30 +60,70 @@ export async function openCompletionStream(
   body: ChatCompletionCreateParamsStreaming,
   options: UpstreamOptions,
 ): Promise<Response> {
+  const { redact, ...known } = settings.get(client) ?? DEFAULT_SETTINGS;
+  const roundTimeoutMs = options.roundTimeoutMs ?? known.roundTimeoutMs;
+  const deadline = Date.now() + roundTimeoutMs;
+  const round = AbortSignal.timeout(roundTimeoutMs);
+  const signal = AbortSignal.any([options.signal, round]);
+  const roundOver = () => round.aborted && !options.signal.aborted;
   let waited = 0;
   for (let attempt = 0; ; attempt++) {
+    let response: Response;
     try {
-      return await client.chat.completions
-        .create(body, { signal: options.signal, timeout: options.timeoutMs, maxRetries: 0 })
+      response = await client.chat.completions
+        .create(body, { signal, timeout: Math.min(options.timeoutMs, Math.max(1, deadline - Date.now())), maxRetries: 0 })
         .asResponse();
     } catch (err) {
-      if (err instanceof APIUserAbortError || options.signal.aborted) throw err;
+      if (options.signal.aborted) throw err;
+      if (roundOver() || (err instanceof APIConnectionTimeoutError && Date.now() >= deadline)) {
+        throw roundTimeoutError(roundTimeoutMs, err, redact);
+      }
+      if (err instanceof APIUserAbortError) throw err;
       if (err instanceof APIConnectionTimeoutError || !(err instanceof APIError) || err instanceof APIConnectionError) {
-        throw upstreamError(err, options.timeoutMs);
+        throw upstreamError(err, options.timeoutMs, redact);
       }
       const retryable = err.status === 429 || (err.status ?? 0) >= 500;
       const delay = retryable ? retryDelayMs(err.headers, attempt) : Infinity;
       if (attempt >= options.maxRetries || waited + delay > options.retryMaxWaitMs) {
-        throw upstreamError(err, options.timeoutMs);
+        throw upstreamError(err, options.timeoutMs, redact);
       }
       waited += delay;
-      await sleep(delay, options.signal);
+      try {
+        await sleep(delay, signal);
+      } catch (reason) {
+        if (roundOver()) throw roundTimeoutError(roundTimeoutMs, reason, redact);
+        throw reason;
+      }
+      continue;
     }
+    checkEventStream(response, redact);
+    setRoundDeadline(response.body!, deadline, roundTimeoutMs);
+    return response;
   }
+}
+
+/** A 2xx that is not an event stream ends here, with what Azure sent, before the stream starts. */
+function checkEventStream(response: Response, redact: Redactor): void {
+  if (!response.body || response.status === 204 || response.status === 205) {
+    response.body?.cancel().catch(() => {});
+    throw upstreamApiError(502, `Azure OpenAI answered ${response.status} with no body`, undefined, redact);
+  }
+  const type = response.headers.get("content-type") ?? "";
+  const essence = type.split(";")[0].trim().toLowerCase();
+  if (essence !== "text/event-stream") {
+    response.body.cancel().catch(() => {});
+    const what = essence ? `with ${essence.slice(0, 100)}` : "without a content type";
+    throw upstreamApiError(502, `Azure OpenAI answered ${what}, not an event stream: check AZURE_OPENAI_ENDPOINT`, undefined, redact);
+  }
+}
+
+function roundTimeoutError(roundTimeoutMs: number, cause: unknown, redact: Redactor) {
+  return upstreamApiError(504, `Azure OpenAI did not finish the round within ${roundTimeoutMs} ms (UPSTREAM_ROUND_TIMEOUT_MS)`, cause, redact);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
     const timer = setTimeout(resolve, ms);
     signal.addEventListener("abort", () => {
       clearTimeout(timer);

@@ -3,12 +3,21 @@
  * server answers the first POST with a 4xx (the spec's backwards-compatibility rule). Runs in
  * workerd and Node alike: web fetch only, and the Cloudflare-Worker JSON Schema validator (the
  * SDK's default Ajv one generates code from strings, which workerd forbids).
+ *
+ * Every request goes through the upstream fetch (src/upstream/safe-fetch.ts): a redirect is refused
+ * (an error naming MCP_SERVER_URL, the token never follows it), a response body is bounded
+ * (MAX_RESPONSE_BYTES) and an event stream is passed to the SDK's SSE parser in whole lines only
+ * (a tool result of several MiB in one SSE line no longer costs seconds of CPU). When a body is
+ * refused, the requests it carried fail at once with that error: the SDK would otherwise wait for an
+ * answer that never comes (until the call's timeout).
  */
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import { ErrorCode, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
+import { safeFetch, type UpstreamError } from "../upstream/safe-fetch";
 import { httpStatusOf } from "./errors";
 import { raceSignal } from "./signals";
 
@@ -31,7 +40,15 @@ export interface McpConnection {
   sessionId(): string | undefined;
   /** Ends the session (a DELETE, best effort and bounded) and closes the transport. */
   close(): Promise<void>;
+  /**
+   * Why the connection broke, when it did because we refused a body that every answer comes on
+   * (the legacy transport's event stream): the connection is closed and must not be reused.
+   */
+  fault(): UpstreamError | undefined;
 }
+
+/** Longest response body read from an MCP server (one JSON answer, one POST's event stream, or the legacy session stream). */
+export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 /** Which transport worked per URL: plain data, shared across requests, so later chats skip the probe. */
 const knownKinds = new Map<string, TransportKind>();
@@ -61,16 +78,36 @@ export async function connectMcp(options: ConnectOptions): Promise<McpConnection
 
 async function open(kind: TransportKind, options: ConnectOptions): Promise<McpConnection> {
   const url = new URL(options.url);
-  const baseFetch = options.fetch ?? fetch;
-  // Called as a plain function: workerd rejects a fetch invoked with another object as `this`.
-  const plainFetch: typeof fetch = (input, init) => baseFetch(input, init);
+  let fault: UpstreamError | undefined;
+  const upstreamFetch = safeFetch({
+    upstream: "The MCP server",
+    setting: "MCP_SERVER_URL",
+    maxBodyBytes: MAX_RESPONSE_BYTES,
+    // Called as a plain function: workerd rejects a fetch invoked with another object as `this`.
+    fetch: options.fetch ? (input, init) => options.fetch!(input, init) : undefined,
+    onBodyRefused(error, init) {
+      const ids = requestIds(init?.body);
+      if (ids.length) {
+        // The answer to these requests was on the refused body: answer them with the error, on the
+        // server's behalf, so the calls fail now (describeMcpError finds the error in `data`).
+        for (const id of ids) {
+          const answer: JSONRPCMessage = { jsonrpc: "2.0", id, error: { code: ErrorCode.InternalError, message: error.message, data: error } };
+          transport.onmessage?.(answer);
+        }
+        return;
+      }
+      // The legacy transport's event stream, which every answer comes on: the connection is over.
+      fault = error;
+      client.close().catch(() => {});
+    },
+  });
   const requestInit: RequestInit = options.authToken
     ? { headers: { Authorization: `Bearer ${options.authToken}` } }
     : {};
   const transport =
     kind === "sse"
-      ? new SSEClientTransport(url, { fetch: plainFetch, requestInit })
-      : new StreamableHTTPClientTransport(url, { fetch: withoutStandaloneStream(plainFetch), requestInit });
+      ? new SSEClientTransport(url, { fetch: upstreamFetch, requestInit })
+      : new StreamableHTTPClientTransport(url, { fetch: withoutStandaloneStream(upstreamFetch), requestInit });
   const client = new Client(options.clientInfo ?? { name: "chatapi", version: "0.1.0" }, {
     capabilities: {},
     jsonSchemaValidator: new CfWorkerJsonSchemaValidator(),
@@ -93,7 +130,21 @@ async function open(kind: TransportKind, options: ConnectOptions): Promise<McpCo
       }
       await client.close().catch(() => {});
     },
+    fault: () => fault,
   };
+}
+
+/** The ids of the JSON-RPC requests in a POST body (a message or a batch). */
+function requestIds(body: unknown): (string | number)[] {
+  if (typeof body !== "string") return [];
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return (Array.isArray(parsed) ? parsed : [parsed])
+      .filter((m): m is { id: string | number } => !!m && typeof m === "object" && "method" in m && (typeof m.id === "string" || typeof m.id === "number"))
+      .map((m) => m.id);
+  } catch {
+    return [];
+  }
 }
 
 /**

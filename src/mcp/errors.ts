@@ -1,10 +1,13 @@
 /**
  * Short, safe messages for what went wrong talking to an MCP server: what the model reads and the
- * step shows. Never the token, never a long server body.
+ * step shows. Never a configured secret (the server's text goes through the config's redactor
+ * before it is cut), never a bearer token, never a long server body.
  */
 import { SseError } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
+import { Redactor } from "../security/redact";
+import { UpstreamError } from "../upstream/safe-fetch";
 
 const DETAIL_MAX = 300;
 
@@ -23,11 +26,30 @@ export function isAbort(error: unknown): boolean {
   return name === "AbortError" || name === "TimeoutError";
 }
 
-export function describeMcpError(error: unknown, secrets: readonly (string | undefined)[] = []): string {
-  return redact(describe(error), secrets);
+/**
+ * The answer we refused (a redirect, a body too large: src/upstream/safe-fetch.ts), however the SDK
+ * passed it on: as is, as the `data` of the JSON-RPC error src/mcp/connect.ts answers the request
+ * with, or as a cause.
+ */
+export function refusedAnswerOf(error: unknown): UpstreamError | undefined {
+  for (let e = error, depth = 0; e && depth < 5; depth++) {
+    if (e instanceof UpstreamError) return e;
+    if (e instanceof McpError && e.data instanceof UpstreamError) return e.data;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
-function describe(error: unknown): string {
+/** `secrets`: the config's redactor, or the secrets themselves (e.g. the token). */
+export function describeMcpError(error: unknown, secrets: Redactor | readonly (string | undefined)[] = []): string {
+  const redactor = secrets instanceof Redactor ? secrets : new Redactor(secrets);
+  return scrubBearer(redactor.redact(describe(error, redactor)));
+}
+
+function describe(error: unknown, redactor: Redactor): string {
+  const refused = refusedAnswerOf(error);
+  if (refused) return refused.message;
+  const detail = (text: string) => cutDetail(redactor.redact(text));
   const status = httpStatusOf(error);
   if (status !== undefined) {
     if (status === 401 || status === 403) {
@@ -70,16 +92,13 @@ function stripPrefix(message: string): string {
   return message.replace(/^(Streamable HTTP error|SSE error):\s*/, "").replace(/^Error POSTing to endpoint:\s*/, "");
 }
 
-function detail(text: string): string {
+function cutDetail(text: string): string {
   const oneLine = text.replace(/\s+/g, " ").trim();
   if (!oneLine || oneLine === "null") return "";
   return `: ${oneLine.length > DETAIL_MAX ? `${oneLine.slice(0, DETAIL_MAX)}…` : oneLine}`;
 }
 
-function redact(text: string, secrets: readonly (string | undefined)[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    if (secret && secret.length >= 4) out = out.split(secret).join("[redacted]");
-  }
-  return out.replace(/Bearer\s+[A-Za-z0-9._~+/=-]+/g, "Bearer [redacted]");
+/** Any bearer token, configured or not (e.g. one the server made up or got elsewhere). */
+function scrubBearer(text: string): string {
+  return text.replace(/Bearer\s+(?!\[redacted\])[A-Za-z0-9._~+/=-]+/g, "Bearer [redacted]");
 }

@@ -1,8 +1,10 @@
 /**
  * A tool result as the text the model reads (and the step shows): text parts joined, binary parts
  * described (never their bytes), structured content as JSON when there is no text, the whole cut to
- * a bound with a marker.
+ * a bound with a marker. With a redactor, configured secrets are replaced before the cut (so no part
+ * of one survives it).
  */
+import type { Redactor } from "../security/redact";
 
 /** The parts of an MCP CallToolResult this module reads (kept structural: no SDK types needed). */
 export interface ToolResultLike {
@@ -15,9 +17,9 @@ type Part = Record<string, unknown>;
 
 const EMBEDDED_TEXT_MAX = 1000;
 
-export function resultToText(result: ToolResultLike, maxChars: number): string {
+export function resultToText(result: ToolResultLike, maxChars: number, redactor?: Redactor): string {
   const parts = Array.isArray(result.content) ? (result.content as Part[]) : [];
-  const texts = parts.map(describePart).filter((t) => t !== "");
+  const texts = parts.map((part) => describePart(part, redactor)).filter((t) => t !== "");
   const hasText = parts.some((p) => p?.type === "text" && typeof p.text === "string" && p.text.trim() !== "");
   if (!hasText && result.structuredContent !== undefined) {
     texts.push(safeJson(result.structuredContent));
@@ -25,10 +27,11 @@ export function resultToText(result: ToolResultLike, maxChars: number): string {
     // Servers on the 2024-10-07 protocol answer with `toolResult`.
     texts.push(typeof result.toolResult === "string" ? result.toolResult : safeJson(result.toolResult));
   }
-  return cutText(texts.join("\n"), maxChars);
+  const text = texts.join("\n");
+  return cutText(redactor ? redactor.redact(text) : text, maxChars);
 }
 
-function describePart(part: Part): string {
+function describePart(part: Part, redactor: Redactor | undefined): string {
   if (!part || typeof part !== "object") return "";
   switch (part.type) {
     case "text":
@@ -42,7 +45,7 @@ function describePart(part: Part): string {
       const resource = (part.resource ?? {}) as Part;
       const head = `[resource: ${describeResource(resource)}`;
       if (typeof resource.text === "string") {
-        return `${head}]\n${cutText(resource.text, EMBEDDED_TEXT_MAX)}`;
+        return `${head}]\n${cutText(redactor ? redactor.redact(resource.text) : resource.text, EMBEDDED_TEXT_MAX)}`;
       }
       if (typeof resource.blob === "string") return `${head}, ${base64Size(resource.blob)} bytes]`;
       return `${head}]`;

@@ -1,7 +1,8 @@
 /**
  * One lazily opened MCP connection, reused for every request made through it. When the server
  * answers 404 to a request that carried a session id, the session has expired: re-initialise
- * once and retry (MCP spec, Streamable HTTP "Session Management").
+ * once and retry (MCP spec, Streamable HTTP "Session Management"). A connection that broke because
+ * we refused its event stream (McpConnection.fault) reports that error and is replaced on next use.
  *
  * Holds I/O objects: on Workers, one McpSession belongs to one incoming request.
  */
@@ -24,10 +25,19 @@ export class McpSession {
 
   /** Runs `fn` with a connected client (connecting first if needed). */
   async run<T>(fn: (client: Client) => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const connection = await this.connection(signal);
+    let connection = await this.connection(signal);
+    if (connection.fault()) {
+      await this.#drop(connection);
+      connection = await this.connection(signal);
+    }
     try {
       return await fn(connection.client);
     } catch (error) {
+      const fault = connection.fault();
+      if (fault) {
+        await this.#drop(connection);
+        throw fault;
+      }
       if (httpStatusOf(error) !== 404 || !connection.sessionId() || signal?.aborted) throw error;
       await this.#drop(connection);
       const fresh = await this.connection(signal);

@@ -1,9 +1,12 @@
 /**
  * The chat run's ToolSource over a remote MCP server. One instance per chat request: it opens at
  * most one connection, lazily (a cached tool list needs none), reuses it for every call, and
- * `close()` ends it. Tool and server failures come back as `{ ok: false, text }`.
+ * `close()` ends it. Tool and server failures come back as `{ ok: false, text }`. Everything the
+ * server says (results, tool errors, listing errors, tool descriptions) passes through the redactor
+ * before the model or a step sees it.
  */
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { Redactor } from "../security/redact";
 import { describeMcpError } from "./errors";
 import { resultToText } from "./result-text";
 import { McpSession } from "./session";
@@ -24,6 +27,8 @@ export interface McpToolSourceOptions {
   listCacheTtlMs?: number;
   /** Bound on a result's text. Default 4000. */
   maxResultChars?: number;
+  /** Replaces configured secrets in what the server says (the config's; default: one for `authToken`). */
+  redact?: Redactor;
   fetch?: typeof fetch;
 }
 
@@ -37,11 +42,13 @@ class McpToolSource implements ToolSource {
   readonly #options: McpToolSourceOptions;
   readonly #session: McpSession;
   readonly #timeoutMs: number;
+  readonly #redact: Redactor;
   #offered: ToolSpec[] | undefined;
 
   constructor(options: McpToolSourceOptions) {
     this.#options = options;
     this.#timeoutMs = options.callTimeoutMs ?? 15_000;
+    this.#redact = options.redact ?? new Redactor([options.authToken]);
     this.#session = new McpSession({ url: options.url, authToken: options.authToken, fetch: options.fetch });
   }
 
@@ -53,7 +60,7 @@ class McpToolSource implements ToolSource {
     this.#offered = offered.map((t) => ({
       name: names.get(t.name)!,
       serverName: t.name,
-      description: t.description ?? t.title,
+      description: redactOptional(this.#redact, t.description ?? t.title),
       parameters: objectSchema(t.inputSchema),
     }));
     return this.#offered.map((spec) => ({ ...spec, parameters: structuredClone(spec.parameters) }));
@@ -64,7 +71,7 @@ class McpToolSource implements ToolSource {
       try {
         await this.listTools(signal);
       } catch (error) {
-        return { ok: false, text: error instanceof Error ? error.message : String(error) };
+        return { ok: false, text: this.#redact.redact(error instanceof Error ? error.message : String(error)) };
       }
     }
     const spec = this.#offered!.find((s) => s.name === name);
@@ -86,12 +93,12 @@ class McpToolSource implements ToolSource {
           }),
         bound.signal,
       );
-      const text = resultToText(result, this.#options.maxResultChars ?? 4_000);
+      const text = resultToText(result, this.#options.maxResultChars ?? 4_000, this.#redact);
       if (result.isError) return { ok: false, text: text || `Tool "${name}" reported an error.` };
       return { ok: true, text };
     } catch (error) {
       if (bound.timedOut()) return { ok: false, text: `Tool "${name}" timed out after ${this.#timeoutMs} ms.` };
-      return { ok: false, text: `Tool "${name}" failed: ${describeMcpError(error, [this.#options.authToken])}` };
+      return { ok: false, text: `Tool "${name}" failed: ${describeMcpError(error, this.#redact)}` };
     }
   }
 
@@ -115,12 +122,16 @@ class McpToolSource implements ToolSource {
     } catch (error) {
       const why = bound.timedOut()
         ? `no answer within ${this.#timeoutMs} ms`
-        : describeMcpError(error, [authToken]);
+        : describeMcpError(error, this.#redact);
       const message = `Could not list the MCP server's tools: ${why}`;
       if (!signal?.aborted) setRecentFailure(key, message, ttl);
       throw new Error(message);
     }
   }
+}
+
+function redactOptional(redactor: Redactor, text: string | undefined): string | undefined {
+  return text === undefined ? undefined : redactor.redact(text);
 }
 
 async function listAll(client: Client, signal: AbortSignal): Promise<ServerTool[]> {

@@ -1,12 +1,16 @@
 /**
- * Validation of the chat request body: JSON only (415 otherwise), the zod schema with a message
- * that names the field (400), then the image checks.
+ * Validation of the chat request body: JSON only (415 otherwise), cheap bounds on the parsed JSON
+ * (messages per query, parts per message: 400), then the zod schema with a message that names the
+ * field (400), then the image checks. The cheap bounds come first so that a hostile body — a million
+ * messages — costs little more than reading it: zod would walk (and copy) every item before the
+ * limits in src/security/limits.ts could refuse it.
  */
-import { zValidator } from "@hono/zod-validator";
 import type { Context, Next } from "hono";
+import { validator } from "hono/validator";
 import type { z } from "zod";
+import { readConfig } from "../config";
 import { ApiError } from "../errors";
-import { ChatRequest } from "../schema/request";
+import { ChatRequest, MAX_CONTENT_PARTS } from "../schema/request";
 
 /** `query[0].content[1].image_url` from zod's path. */
 export function fieldName(path: readonly PropertyKey[]): string {
@@ -43,6 +47,28 @@ export async function requireJson(c: Context, next: Next) {
   await next();
 }
 
-export const validateChatRequest = zValidator("json", ChatRequest, (result) => {
+/**
+ * The bounds that need no schema: `query` longer than MAX_QUERY_ITEMS (the message
+ * src/security/limits.ts gives for a valid body), a message's `content` longer than the parts bound.
+ * Only array lengths are read, never an item's contents beyond its `content` field.
+ */
+export function checkCheapBounds(body: unknown, maxQueryItems: number): void {
+  const query = (body as { query?: unknown } | null)?.query;
+  if (!Array.isArray(query)) return;
+  if (query.length > maxQueryItems) {
+    throw new ApiError(400, `query: ${query.length} messages, more than the ${maxQueryItems} allowed (MAX_QUERY_ITEMS)`);
+  }
+  for (let i = 0; i < query.length; i++) {
+    const content = (query[i] as { content?: unknown } | null)?.content;
+    if (Array.isArray(content) && content.length > MAX_CONTENT_PARTS) {
+      throw new ApiError(400, `query[${i}].content: ${content.length} parts, more than the ${MAX_CONTENT_PARTS} allowed`);
+    }
+  }
+}
+
+export const validateChatRequest = validator("json", (body: unknown, c): ChatRequest => {
+  checkCheapBounds(body, readConfig(c.env).limits.maxQueryItems);
+  const result = ChatRequest.safeParse(body);
   if (!result.success) throw new ApiError(400, describeIssue(result.error.issues[0]));
+  return result.data;
 });

@@ -26,6 +26,8 @@ export interface Plan {
   pause: number;
   /** Interleave `: keep-alive` comment lines and blank lines. */
   keepalive: boolean;
+  /** After the parts, instead of ending: write `text` every `every` ms until the client leaves. */
+  trickle?: { text: string; every: number };
   scenario: string;
 }
 
@@ -155,6 +157,16 @@ export function markerPlan(marker: Marker | null, ctx: Ctx): Plan {
       return p;
     }
     case "hang_start": return { ...plan, hangStart: true, end: "hang" };
+    case "huge_chunk": {
+      // One content chunk whose text is `bytes` ASCII characters: a single SSE line a little longer.
+      const n = num(o.bytes, 1024 * 1024);
+      return answerPlan(plan, ctx, { pieces: ["ok ", "x".repeat(n)], finishReason: "stop" });
+    }
+    case "comments_only": {
+      // A few words, then only `: keep-alive` comments and blank lines every `every` ms, forever.
+      const p = answerPlan(plan, ctx, { pieces: chunkText("Thinking, then only comments"), finishReason: null, done: false }, "hang");
+      return { ...p, trickle: { text: ": keep-alive\n\n\n", every: num(o.every, 200) } };
+    }
     case "hang_mid":
       return answerPlan(plan, ctx, { pieces: chunkText("Waiting forever after this"), finishReason: null, done: false }, "hang");
     case "tools": {

@@ -24,6 +24,9 @@
  *   break                 some text, then the response ends cleanly: no finish chunk, no [DONE]
  *   break_socket          some text and half a chunk, then the socket is destroyed
  *   hang_start            never sends headers;  hang_mid: headers and a few chunks, then stalls
+ *   huge_chunk bytes=N    one content chunk of N characters (a single SSE line of N + ~300 bytes), then finishes
+ *   comments_only every=MS  a few words, then only ": keep-alive" comments and blank lines every MS, never a
+ *                         finish (the stream stays open until the client leaves)
  *   tools name=N args=URL-ENCODED-JSON n=K
  *                         last message is `tool` → text "tool result: <its first 200 chars>";
  *                         else, when the request offers tools: K parallel calls (default 1) to
@@ -100,6 +103,13 @@ async function deliver(res: ServerResponse, plan: Plan, live: Live): Promise<voi
     }
   }
   if (live.closed) return;
+  if (plan.trickle) {
+    while (!live.closed) {
+      await write(res, plan.trickle.text);
+      await sleep(plan.trickle.every);
+    }
+    return;
+  }
   if (plan.end === "end") res.end();
   else if (plan.end === "destroy") {
     await sleep(10);

@@ -4,6 +4,7 @@
  */
 import type { TestProject } from "vitest/node";
 import { startFakeAzure } from "./fake-azure";
+import { startHostileMcp } from "./hostile-mcp";
 import { startMcpServers } from "./mcp-servers";
 
 export default async function setup(project: TestProject) {
@@ -14,7 +15,10 @@ export default async function setup(project: TestProject) {
   project.provide("mockMcpSseUrl", mcp.mockSseUrl);
   project.provide("everythingMcpUrl", mcp.everythingUrl);
   project.provide("everythingMcpSseUrl", mcp.everythingSseUrl);
+  const hostile = await startHostileMcp();
+  project.provide("hostileMcpUrl", hostile.url);
   return async () => {
+    await hostile.close();
     await mcp.close();
     await azure.close();
   };

@@ -10,5 +10,7 @@ declare module "vitest" {
     /** @modelcontextprotocol/server-everything from npm, a real third-party server. */
     everythingMcpUrl: string;
     everythingMcpSseUrl: string;
+    /** A misbehaving MCP server (test/support/hostile-mcp.ts): huge lines, redirects, token echoes. */
+    hostileMcpUrl: string;
   }
 }
