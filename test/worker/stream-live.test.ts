@@ -57,7 +57,7 @@ describe("the stream starts at once", () => {
 
 describe("keep-alives", () => {
   it("sends pings during a pause between chunks, each repeating the last event's seq", async () => {
-    const lines = await readTimed(await post(userText("[[fake:chunks n=3 delay=700]]"), { env: { HEARTBEAT_MS: "200" } }));
+    const lines = await readTimed(await post(userText("[[fake:chunks n=2 delay=400]]"), { env: { HEARTBEAT_MS: "150" } }));
     const pings = lines.filter((l) => l.event.type === "ping");
     expect(pings.length).toBeGreaterThanOrEqual(3);
     const events = lines.filter((l) => l.event.type !== "ping");
@@ -71,14 +71,14 @@ describe("keep-alives", () => {
   });
 
   it("sends SSE keep-alives as `: ping` comment lines", async () => {
-    const res = await post(userText("[[fake:chunks n=2 delay=600]]"), { accept: "text/event-stream", env: { HEARTBEAT_MS: "200" } });
+    const res = await post(userText("[[fake:chunks n=1 delay=400]]"), { accept: "text/event-stream", env: { HEARTBEAT_MS: "150" } });
     const text = await res.text();
     expect(text).toMatch(/\n\n: ping\n\n/);
     expect(text.trimEnd().endsWith("}")).toBe(true);
   });
 
   it("sends no ping when HEARTBEAT_MS=0", async () => {
-    const lines = await readTimed(await post(userText("[[fake:chunks n=2 delay=500]]"), { env: { HEARTBEAT_MS: "0" } }));
+    const lines = await readTimed(await post(userText("[[fake:chunks n=1 delay=300]]"), { env: { HEARTBEAT_MS: "0" } }));
     expect(lines.some((l) => l.event.type === "ping")).toBe(false);
   });
 });
