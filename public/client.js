@@ -1,6 +1,6 @@
-// Generated from src/client by `tsx scripts/build-client.ts`; do not edit.
+// Generated from client/src by `npm run build:client`; do not edit.
 
-// src/client/errors.ts
+// client/src/errors.ts
 var ChatApiError = class extends Error {
   constructor(status, code, message, requestId, data = { steps: [] }, retryAfter) {
     super(message);
@@ -35,7 +35,7 @@ function isEnvelope(v) {
   return typeof o.code === "number" && typeof o.message === "string";
 }
 
-// src/client/read.ts
+// client/src/read.ts
 var KNOWN = /* @__PURE__ */ new Set(["step", "delta", "done", "error"]);
 async function* readLines(body) {
   const reader = body.getReader();
@@ -100,7 +100,7 @@ async function* readSse(body) {
   if (event) yield event;
 }
 
-// src/client/images.ts
+// client/src/images.ts
 var IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif"];
 var MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 var MAX_IMAGES = 10;
@@ -125,7 +125,7 @@ function toDataUrl(bytes, type) {
   return `data:${type};base64,${btoa(binary)}`;
 }
 
-// src/client/index.ts
+// client/src/index.ts
 var ACCEPT = { ndjson: "application/x-ndjson", sse: "text/event-stream", json: "application/json" };
 function endpoint(baseUrl, path) {
   return baseUrl.replace(/\/+$/, "") + path;

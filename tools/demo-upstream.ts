@@ -1,11 +1,11 @@
 /**
  * Demo upstream: the embedded local default for `npm start` when no Azure endpoint is configured.
- * It speaks Azure OpenAI's chat-completions wire format (scripts/azure-wire.ts, same path and
+ * It speaks Azure OpenAI's chat-completions wire format (tools/azure-wire.ts, same path and
  * api-version query, any api-key) and answers deterministically from what it received. It is a
  * demo, clearly labelled as such (model "chatapi-demo"), never GPT-4.1.
  *
- *   tsx scripts/demo-upstream.ts [--port 8788] [--host 127.0.0.1] [--delay 15]
- *   import { startDemoUpstream } from "./demo-upstream";  // in-process
+ *   npm run demo:upstream -- [--port 8788] [--host 127.0.0.1] [--delay 15]   (scripts/demo-upstream.ts)
+ *   import { startDemoUpstream } from "../tools/demo-upstream";               // in-process
  *
  * Answers:
  *   - last message is a `tool` message → a labelled excerpt (first lines) of the tool result;
@@ -18,8 +18,6 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { imageSize } from "image-size";
 import {
   badRequestError, CHAT_PATH_RE, chunkText, completionBody, estimateTokens, lastUserIndex,
@@ -173,18 +171,4 @@ export async function startDemoUpstream(opts: DemoOptions = {}): Promise<DemoUps
     url: `http://${shownHost}:${port}/`,
     close: () => new Promise<void>((ok) => { server.close(() => ok()); server.closeAllConnections(); }),
   };
-}
-
-function arg(name: string): string | undefined {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-}
-
-if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const demo = await startDemoUpstream({ port: Number(arg("port") ?? 8788), host: arg("host"), delayMs: arg("delay") ? Number(arg("delay")) : undefined });
-  console.log(`demo upstream (model "${DEMO_MODEL}", NOT GPT-4.1) listening on ${demo.url}`);
-  console.log(`point the worker at it: AZURE_OPENAI_ENDPOINT=${demo.url} (any AZURE_OPENAI_API_KEY)`);
-  const stop = () => { void demo.close().then(() => process.exit(0)); };
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
 }

@@ -1,6 +1,6 @@
 /**
  * A fake Azure OpenAI chat-completions endpoint (node:http, 127.0.0.1) that speaks Azure's real
- * wire format (scripts/azure-wire.ts). Everything is scriptable over HTTP, so tests inside workerd
+ * wire format (tools/azure-wire.ts). Everything is scriptable over HTTP, so tests inside workerd
  * can drive it too (see fake-azure-client.ts for fetch helpers).
  *
  * POST /openai/deployments/{deployment}/chat/completions?api-version=…
@@ -43,7 +43,7 @@ import type { AddressInfo } from "node:net";
 import {
   authError, badRequestError, CHAT_PATH_RE, lastUserIndex, messageText, resourceNotFoundError,
   SSE_KEEPALIVE, type WireRequest, type WireResponse,
-} from "../../scripts/azure-wire";
+} from "./azure-wire";
 import { markerPlan, parseMarker, scriptedPlan, type Plan, type ScriptedResponse } from "./fake-azure-scenarios";
 
 import type { RecordedRequest } from "./fake-azure-client";

@@ -1,7 +1,7 @@
 /**
  * Mock ModelScope MCP server for local work and tests (fixture data, not the real ModelScope).
  *
- *   npm run mock:mcp -- --port 3000 [--host 127.0.0.1] [--token SECRET]
+ *   npm run mock:mcp -- --port 3000 [--host 127.0.0.1] [--token SECRET]   (scripts/mock-mcp-server.ts)
  *
  * Streamable HTTP (stateful sessions) at /mcp, and the legacy HTTP+SSE transport at /sse (with
  * its messages posted to /messages), so clients' fallback can be tested. Also importable:
@@ -10,7 +10,6 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { pathToFileURL } from "node:url";
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
@@ -143,22 +142,4 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
 
 function sendJson(res: ServerResponse, status: number, body: unknown) {
   res.writeHead(status, { "Content-Type": "application/json" }).end(JSON.stringify(body));
-}
-
-function parseArgs(argv: string[]): MockMcpServerOptions {
-  const value = (flag: string) => {
-    const i = argv.indexOf(flag);
-    return i >= 0 ? argv[i + 1] : undefined;
-  };
-  const port = Number(value("--port") ?? process.env.PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`invalid --port ${value("--port")}`);
-  return { port, host: value("--host") ?? "127.0.0.1", token: value("--token") ?? process.env.MOCK_MCP_TOKEN };
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const server = await startMockMcpServer(parseArgs(process.argv.slice(2)));
-  console.log(`Mock ModelScope MCP server (fixture data)\n  Streamable HTTP: ${server.url}\n  legacy SSE:      ${server.sseUrl}`);
-  const stop = () => void server.close().then(() => process.exit(0));
-  process.on("SIGINT", stop);
-  process.on("SIGTERM", stop);
 }

@@ -1,5 +1,5 @@
 /**
- * Images as the service accepts them (CONTRACT.md): png, jpeg, webp or gif, at most 20 MiB each
+ * Images as the service accepts them (README, "API"): png, jpeg, webp or gif, at most 20 MiB each
  * and 10 per request, sent as `data:` URLs. Checked here first, so a client can refuse early.
  */
 export const IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif"] as const;

@@ -50,11 +50,17 @@ export async function* streamChat(request: ChatRequest, options: StreamOptions):
   const res = await post({ ...request, stream: true }, options, ACCEPT[format]);
   if (!res.body) throw new ChatApiError(res.status, 502, "The response has no body", res.headers.get("x-request-id") ?? undefined);
   let last: ChatEvent | undefined;
+  let ended = false;
   for await (const event of format === "sse" ? readSse(res.body) : readNdjson(res.body)) {
+    // Nothing follows the terminal event; the server closes the stream right after it. Reading on
+    // to that close (rather than cancelling the body) lets the request complete instead of
+    // showing as aborted (e.g. in the browser's DevTools).
+    if (ended) continue;
     last = event;
     yield event;
-    if (event.type === "done" || event.type === "error") return;
+    if (event.type === "done" || event.type === "error") ended = true;
   }
+  if (ended) return;
   const requestId = last?.requestId ?? res.headers.get("x-request-id") ?? undefined;
   throw new ChatApiError(res.status, 502, "The stream ended without a done or error event", requestId);
 }

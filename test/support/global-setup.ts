@@ -3,8 +3,8 @@
  * tests, Node and workerd alike, through vitest's provide/inject.
  */
 import type { TestProject } from "vitest/node";
-import { startFakeAzure } from "./fake-azure";
-import { startMcpServers } from "./mcp-servers";
+import { startFakeAzure } from "../../tools/fake-azure";
+import { startMcpServers } from "../../tools/mcp-servers";
 
 export default async function setup(project: TestProject) {
   const azure = await startFakeAzure();

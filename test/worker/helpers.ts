@@ -67,3 +67,18 @@ export function terminal(events: ChatEvent[]): Envelope & { type: "done" | "erro
 export function deltas(events: ChatEvent[]): string {
   return events.map((e) => (e.type === "delta" ? e.text : "")).join("");
 }
+
+/**
+ * Checks an error envelope (JSON; `code` = the HTTP status, and `status` when given; `requestId` =
+ * X-Request-Id; an ISO timestamp; the message matching `message` when given) and returns it.
+ */
+export async function envelopeOf(res: Response, status?: number, message?: RegExp): Promise<Envelope> {
+  if (status !== undefined) expect(res.status).toBe(status);
+  expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+  const body = await res.json<Envelope>();
+  expect(body.code).toBe(res.status);
+  expect(body.requestId).toBe(res.headers.get("x-request-id"));
+  expect(new Date(body.timestamp).toISOString()).toBe(body.timestamp);
+  if (message) expect(body.message).toMatch(message);
+  return body;
+}
