@@ -152,11 +152,14 @@ async function* streamChat(request, options) {
   const res = await post({ ...request, stream: true }, options, ACCEPT[format]);
   if (!res.body) throw new ChatApiError(res.status, 502, "The response has no body", res.headers.get("x-request-id") ?? void 0);
   let last;
+  let ended = false;
   for await (const event of format === "sse" ? readSse(res.body) : readNdjson(res.body)) {
+    if (ended) continue;
     last = event;
     yield event;
-    if (event.type === "done" || event.type === "error") return;
+    if (event.type === "done" || event.type === "error") ended = true;
   }
+  if (ended) return;
   const requestId = last?.requestId ?? res.headers.get("x-request-id") ?? void 0;
   throw new ChatApiError(res.status, 502, "The stream ended without a done or error event", requestId);
 }

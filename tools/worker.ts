@@ -66,17 +66,18 @@ export async function freePort(host = "127.0.0.1"): Promise<number> {
 
 /**
  * One env-file line. wrangler reads the file with dotenv and then expands `$NAME` references
- * (dotenv-expand): a value is single-quoted (no escape sequences; double quotes when it holds a
- * single quote and no backslash) and its `$` written `\$`, which dotenv-expand turns back into
- * `$`. A value that can't be written this way (a line break, or both a single quote and a double
- * quote or backslash) is refused rather than mangled.
+ * (dotenv-expand). So a value is quoted with a quote character it does not contain — single
+ * quotes, else backquotes (neither has escape sequences), else double quotes unless the value holds
+ * `\n` or `\r` (which dotenv would turn into line breaks there) — and its `$` is written `\$`,
+ * which dotenv-expand turns back into `$`. A value that can't be written so (a line break, or all
+ * three quote characters) is refused rather than mangled.
  */
 export function envLine(name: string, value: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`not a variable name: ${JSON.stringify(name)}`);
   const escaped = value.replaceAll("$", "\\$");
-  if (!/[\r\n']/.test(value)) return `${name}='${escaped}'`;
-  if (!/[\r\n"\\]/.test(value)) return `${name}="${escaped}"`;
-  throw new Error(`${name}: a value with a line break, or with a single quote and a double quote or backslash, cannot be passed to wrangler dev`);
+  const quote = /[\r\n]/.test(value) ? undefined : ["'", "`", '"'].find((q) => !value.includes(q) && (q !== '"' || !/\\[nr]/.test(value)));
+  if (!quote) throw new Error(`${name}: a value with a line break or with every kind of quote cannot be passed to wrangler dev`);
+  return `${name}=${quote}${escaped}${quote}`;
 }
 
 /** Writes the private env file; returns its path and a remover. */

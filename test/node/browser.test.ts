@@ -3,8 +3,9 @@
  * Debian's /usr/bin/chromium) against the stack `npm start` runs: demo upstream + ModelScope mock
  * MCP server + `wrangler dev`. Each chat is watched while it streams (the timeline and a partial
  * answer before `done`), not only at its end. Stopping is tested against a second Worker whose
- * upstream (the fake Azure) pauses mid-answer, so "mid-answer" is a state the page is really in.
- * A page on another origin imports /client.js and chats. Screenshots go to test-results/screenshots/.
+ * upstream (the fake Azure) streams a long answer slowly, so "mid-answer" is a state the page is in
+ * for seconds, not a moment a fast stream can skip. A page on another origin imports /client.js
+ * and chats. Screenshots go to test-results/screenshots/.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -24,9 +25,9 @@ const SHOTS = "test-results/screenshots";
 const API_KEY = "browser-test-key-3f9a";
 
 let stack: LocalStack;
-/** The same Worker with the fake Azure as its upstream, for answers that pause on cue. */
-let paused: RunningWorker;
-/** Another origin: a page there imports the typed client from the Worker. */
+/** The same Worker with the fake Azure as its upstream, for answers paced on cue. */
+let paced: RunningWorker;
+/** Another origin: its page imports the typed client from the Worker, as the README shows. */
 let otherOrigin: { url: string; server: Server };
 let browser: Browser;
 const scratch = join(tmpdir(), `chatapi-browser-${process.pid}`);
@@ -39,8 +40,8 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
-  otherOrigin = await serveOtherOrigin();
-  [stack, paused] = await Promise.all([
+  otherOrigin = await serveOtherOrigin(() => stack.url);
+  [stack, paced] = await Promise.all([
     // 20 ms per streamed piece: answers take a few seconds, long enough to watch mid-stream.
     startLocalStack({ delayMs: 20, configured: { API_KEYS: API_KEY, ALLOW_ANONYMOUS: "true", CORS_ORIGINS: otherOrigin.url } }),
     startWorker({ vars: { AZURE_OPENAI_ENDPOINT: inject("fakeAzureUrl"), AZURE_OPENAI_API_KEY: "browser-fake-azure-key", ALLOW_ANONYMOUS: "true", UPSTREAM_TIMEOUT_MS: "120000" } }),
@@ -49,14 +50,33 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  await Promise.all([stack?.stop(), paused?.stop()]);
+  await Promise.all([stack?.stop(), paced?.stop()]);
   await new Promise((resolve) => otherOrigin?.server.close(resolve));
   rmSync(scratch, { recursive: true, force: true });
 });
 
-/** A blank page on its own origin (another port of 127.0.0.1). */
-async function serveOtherOrigin(): Promise<{ url: string; server: Server }> {
-  const server = createServer((_, res) => res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end("<!doctype html><title>another app</title>"));
+/**
+ * A page on its own origin (another port of 127.0.0.1) that imports the typed client from the
+ * Worker's /client.js and chats with the Worker, as the README's browser example does; it puts
+ * what it saw in window.__result.
+ */
+async function serveOtherOrigin(workerUrl: () => string): Promise<{ url: string; server: Server }> {
+  const page = (base: string) => `<!doctype html><title>another app</title>
+<script type="module">
+  import { streamChat, ChatApiError } from "${base}/client.js";
+  const request = { user_id: "other_origin", query: [{ role: "user", content: "hello from another origin" }] };
+  const result = { origin: location.origin, types: [], answer: "" };
+  try {
+    for await (const e of streamChat(request, { baseUrl: "${base}", lang: "en" })) {
+      result.types.push(e.type);
+      if (e.type === "delta") result.answer += e.text;
+    }
+  } catch (err) {
+    result.error = err instanceof ChatApiError ? \`\${err.status} \${err.message}\` : String(err);
+  }
+  window.__result = result;
+</script>`;
+  const server = createServer((_, res) => res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(page(workerUrl())));
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
@@ -233,12 +253,12 @@ describe("the page at /", () => {
   });
 
   it("stops mid-answer: the answer stays partial, the page says it stopped, and the upstream is cancelled", async () => {
-    // The fake Azure streams "Waiting forever after this" and then pauses without finishing: the
-    // page is mid-answer for as long as the test needs, whatever the machine's speed.
-    const { page, errors } = await openPage({}, paused.url);
+    // The fake Azure streams 80 pieces ("w0 ", "w1 ", …) 250 ms apart: the page is mid-answer for
+    // about 20 s, whatever the machine's speed.
+    const { page, errors } = await openPage({}, paced.url);
     const nonce = newNonce("stop");
-    await send(page, `[[fake:hang_mid]] ${nonce}`);
-    const mid = await turnWhen(page, `t.state === "streaming" && t.answer === "Waiting forever after this"`);
+    await send(page, `[[fake:chunks n=80 delay=250]] ${nonce}`);
+    const mid = await turnWhen(page, `t.state === "streaming" && t.answer.includes("w2 ")`);
     expect(step(mid, "AzureOpenAI")).toMatchObject({ status: "Start" });
     expect(await page.isEnabled("#stop")).toBe(true);
     await page.click("#stop");
@@ -247,12 +267,14 @@ describe("the page at /", () => {
     expect(stopped.state).toBe("stopped");
     expect(stopped.statusText).toBe("已停止");
     expect(stopped.error).toBeNull();
-    expect(stopped.answer).toBe("Waiting forever after this");
+    expect(stopped.answer).toMatch(/^w0 w1 w2 (w\d+ )*$/);
+    expect(stopped.answer).not.toContain("w79");
     expect(step(stopped, "System")).toMatchObject({ status: "Start", badge: "未完成" });
     expect(stopped.meta).toMatch(/^用时 \d+\.\d 秒 · 请求 ID：req_\w+$/);
-    // Stopping reached the upstream: the Worker closed its request to the fake Azure.
+    // Stopping reached the upstream: the Worker closed its request to the fake Azure before the end…
     const [record] = await waitForFake(inject("fakeAzureUrl"), nonce, (r) => r.length === 1 && r[0].closedByClientAt !== null, 10_000);
     expect(record.finished).toBe(false);
+    // …so nothing more can arrive, and nothing did.
     expect((await turnWhen(page, "true")).answer).toBe(stopped.answer);
     expect(await page.isEnabled("#send")).toBe(true);
     expect(await page.isDisabled("#stop")).toBe(true);
@@ -354,20 +376,12 @@ describe("/client.js from another origin", () => {
     const errors: string[] = [];
     page.on("pageerror", (e) => errors.push(String(e)));
     await page.goto(`${otherOrigin.url}/`);
-    const result = await page.evaluate(async (base) => {
-      const { streamChat } = await import(`${base}/client.js`);
-      const request = { user_id: "other_origin", query: [{ role: "user", content: "hello from another origin" }] };
-      const types: string[] = [];
-      let answer = "";
-      for await (const e of streamChat(request, { baseUrl: base, lang: "en" })) {
-        types.push(e.type);
-        if (e.type === "delta") answer += e.text;
-      }
-      return { origin: location.origin, last: types.at(-1), answer };
-    }, stack.url);
+    const handle = await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result, undefined, { timeout: 15_000 });
+    const result = (await handle.jsonValue()) as { origin: string; types: string[]; answer: string; error?: string };
+    expect(result.error).toBeUndefined();
     expect(result.origin).toBe(otherOrigin.url);
     expect(result.origin).not.toBe(stack.url);
-    expect(result.last).toBe("done");
+    expect(result.types.at(-1)).toBe("done");
     expect(result.answer).toContain('Your last message: "hello from another origin"');
     expect(errors).toEqual([]);
     await context.close();

@@ -45,7 +45,7 @@ describe("its types", () => {
     const consumer = join(ROOT, "test/node/fixtures/client-consumer.ts");
     const result = await run(
       process.execPath,
-      [tsc, "--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--lib", "es2023,dom", "--types", "", "--skipLibCheck", consumer],
+      [tsc, "--noEmit", "--strict", "--module", "nodenext", "--moduleResolution", "nodenext", "--target", "es2022", "--lib", "es2023,dom", "--skipLibCheck", consumer],
       { cwd: ROOT },
     ).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }));
     expect(result.stdout).toBe("");

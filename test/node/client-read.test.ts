@@ -1,14 +1,13 @@
 /**
  * The typed client (client/src) against hand-made responses: incremental NDJSON and SSE parsing
  * at any byte boundary, unknown event types ignored, the request it sends, and errors as
- * `ChatApiError`. The real server is in client.test.ts.
+ * `ChatApiError`. The real server is in client.test.ts; the built package in client-package.test.ts.
  */
 import { describe, expect, it } from "vitest";
 import {
   ChatApiError, chat, imageProblem, readNdjson, readSse, sniffImageType, streamChat, toDataUrl,
   type ChatEvent, type ChatRequest, type FetchLike,
 } from "../../client/src";
-import * as viaPackage from "chatapi/client";
 import { tinyPng } from "../../tools/png";
 
 const step = { type: "step", requestId: "req_1", step: { message_id: "m1", present_content: "开始处理用户 u 的请求", tool_type: "System", parameters: "{}", tool_status: "Start" } };
@@ -144,14 +143,6 @@ describe("chat", () => {
     expect(await chat(request, { baseUrl: "http://x", fetch: f.fetch })).toEqual(envelope);
     expect(f.calls[0].init.headers).toMatchObject({ Accept: "application/json" });
     expect(JSON.parse(f.calls[0].init.body as string)).toEqual({ ...request, stream: false });
-  });
-});
-
-describe("the package entry", () => {
-  it("`chatapi/client` (package.json exports) is this client, types included", () => {
-    expect(viaPackage.streamChat).toBe(streamChat);
-    const error: viaPackage.ChatApiError = new viaPackage.ChatApiError(400, 400, "bad", "req_1");
-    expect(error).toBeInstanceOf(ChatApiError);
   });
 });
 

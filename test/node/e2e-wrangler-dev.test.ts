@@ -14,7 +14,7 @@ let dev: RunningWorker;
 const fake = () => inject("fakeAzureUrl");
 const AZURE_KEY = "e2e-azure-key-51c2";
 /** Client keys with what a shell, dotenv or dotenv-expand would otherwise read as syntax. */
-const TRICKY_KEYS = ["e2e-key-$HOME-${PATH}-\\$x", "e2e-key-it's-#not-a-comment", 'e2e-key-"quoted"-`tick`'];
+const TRICKY_KEYS = ["e2e-key-$HOME-${PATH}-\\$x", "e2e-key-it's-#not-a-comment", 'e2e-key-"quoted"'];
 
 beforeAll(async () => {
   dev = await startWorker({
