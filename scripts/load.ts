@@ -12,7 +12,8 @@
  *
  *   npm run load -- [--chats 300] [--concurrency 300] [--words 24] [--delay 5] [--timeout 120]
  *
- * wrangler.toml allows 600 chats a minute per API key: the chats are spread over enough keys.
+ * wrangler.toml allows 600 chats a minute per API key: the chats are spread over enough keys. The
+ * dev server runs without the DevTools inspector (see tools/worker.ts).
  */
 import { startFakeAzureThread } from "../tools/fake-azure-thread";
 import { readNdjsonTimed } from "../tools/ndjson";
@@ -72,6 +73,8 @@ async function main() {
       UPSTREAM_TIMEOUT_MS: "30000",
     },
     logLevel: "log",
+    // wrangler's dev server without the DevTools inspector, whose proxy would slow every response here.
+    inspector: false,
     onLine: logs.onLine,
   }).catch(async (error) => {
     await fake.close();
@@ -85,6 +88,8 @@ async function main() {
     // One warm-up chat (bundling, first isolate) outside the figures.
     const warm = await chat(base, "load-0-warmup", deadline, API_KEYS[0]);
     if (!warm.ok) throw new Error(`warm-up chat failed: ${warm.error}`);
+    // Its log line comes a moment later: count from after it.
+    for (let i = 0; i < 100 && !logs.lines().some((line) => line.includes('"path":"/api/chat"')); i++) await new Promise((resolve) => setTimeout(resolve, 50));
     logs.reset();
 
     const started = performance.now();

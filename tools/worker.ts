@@ -1,7 +1,12 @@
 /**
- * The one way the repository boots the Worker outside workerd's test pool: the real `wrangler dev`
- * CLI (as a user runs it) in a child process, for `npm start`, the end-to-end, CLI and browser
- * tests, and `npm run load`. Resolves once GET /health answers; `stop()` ends it.
+ * The one way the repository boots the Worker outside workerd's test pool, for `npm start`, the
+ * end-to-end, CLI and browser tests, and `npm run load`: `wrangler dev` in a child process.
+ * Resolves once GET /health answers; `stop()` ends it.
+ *
+ * By default it is the `wrangler dev` CLI, as a user runs it (flags can be added). With
+ * `inspector: false` (the load script) it is the same dev server started through wrangler's API
+ * (tools/wrangler-dev-api.ts), because the CLI cannot leave out the DevTools inspector, whose proxy
+ * handles a Network event per streamed chunk and makes responses several times slower under load.
  *
  * Vars and secrets never go on the command line (where `ps` shows them): they are written to a
  * private env file (a fresh 0700 directory, the file 0600) that wrangler reads with `--env-file`,
@@ -27,8 +32,10 @@ export interface WorkerOptions {
   stdio?: "pipe" | "inherit";
   /** Each line wrangler prints, as it comes (pipe mode). */
   onLine?: (line: string) => void;
-  /** More `wrangler dev` flags, after ours. */
+  /** More `wrangler dev` flags, after ours (CLI only). */
   args?: string[];
+  /** false: no DevTools inspector (and no extra flags): for load. Default true. */
+  inspector?: boolean;
   /** wrangler's --log-level. Default "info". */
   logLevel?: "debug" | "info" | "log" | "warn" | "error" | "none";
   /** How long to wait for /health. Default 60 s. */
@@ -40,7 +47,7 @@ export interface RunningWorker {
   url: string;
   /** Everything wrangler printed so far (pipe mode). */
   output(): string;
-  /** The command line wrangler was started with (it holds no var's value). */
+  /** The command line the child was started with (it holds no var's value). */
   readonly args: readonly string[];
   /** The private env file, while the Worker runs. */
   readonly envFile: string;
@@ -51,6 +58,8 @@ export interface RunningWorker {
 
 export const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const WRANGLER = fileURLToPath(new URL("../node_modules/wrangler/bin/wrangler.js", import.meta.url));
+const WRANGLER_DEV_API = fileURLToPath(new URL("./wrangler-dev-api.ts", import.meta.url));
+const TSX = "tsx";
 
 /** A TCP port that was free a moment ago. */
 export async function freePort(host = "127.0.0.1"): Promise<number> {
@@ -97,12 +106,14 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
   const onExit = () => envFile.remove();
   process.once("exit", onExit);
 
-  const args = [
-    "dev", "--ip", host, "--port", String(port), "--inspector-port", String(await freePort()),
-    "--log-level", options.logLevel ?? "info", "--env-file", envFile.path, ...(options.args ?? []),
-  ];
+  const logLevel = options.logLevel ?? "info";
+  if (options.inspector === false && options.args?.length) throw new Error("extra wrangler dev flags need the CLI (inspector: true)");
+  const args =
+    options.inspector === false
+      ? ["--import", TSX, WRANGLER_DEV_API, JSON.stringify({ host, port, envFile: envFile.path, logLevel })]
+      : [WRANGLER, "dev", "--ip", host, "--port", String(port), "--inspector-port", String(await freePort()), "--log-level", logLevel, "--env-file", envFile.path, ...(options.args ?? [])];
   const inherit = options.stdio === "inherit";
-  const child = spawn(process.execPath, [WRANGLER, ...args], {
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: inherit ? "inherit" : ["ignore", "pipe", "pipe"],
     env: {

@@ -123,10 +123,21 @@ describe("the boot helper (tools/worker.ts)", () => {
     expect(res.status).toBe(401);
   });
 
-  it("removes the env file when the Worker stops", async () => {
-    const other = await startWorker({ vars: { API_KEYS: "e2e-short-lived-key" } });
-    expect(existsSync(other.envFile)).toBe(true);
-    await other.stop();
+  it("boots without the inspector too (as for load), with the same env file, removed when it stops", async () => {
+    const other = await startWorker({ inspector: false, vars: { AZURE_OPENAI_ENDPOINT: fake(), AZURE_OPENAI_API_KEY: AZURE_KEY, API_KEYS: TRICKY_KEYS[0] } });
+    try {
+      expect(other.args.join(" ")).not.toContain(AZURE_KEY);
+      expect(statSync(other.envFile).mode & 0o777).toBe(0o600);
+      const res = await fetch(`${other.url}/api/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${TRICKY_KEYS[0]}` },
+        body: JSON.stringify({ user_id: "e2e", query: [{ role: "user", content: "no inspector" }] }),
+      });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('"answer":"echo: no inspector"');
+    } finally {
+      await other.stop();
+    }
     expect(existsSync(other.envFile)).toBe(false);
   }, 90_000);
 });
