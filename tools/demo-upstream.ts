@@ -24,6 +24,7 @@ import {
   messageImages, messageText, newMeta, okHeaders, resourceNotFoundError, streamEvents, usageOf,
   type AnswerSpec, type WireMessage, type WireRequest, type WireResponse,
 } from "./azure-wire";
+import { readBody } from "./http";
 
 export const DEMO_MODEL = "chatapi-demo";
 export const DEMO_LABEL = "【演示模式 / demo upstream，非 GPT-4.1】";
@@ -122,11 +123,6 @@ export function demoAnswer(req: WireRequest): AnswerSpec {
   return spec;
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
 const send = (res: ServerResponse, w: WireResponse) => res.writeHead(w.status, w.headers).end(w.body);
 
 async function handle(req: IncomingMessage, res: ServerResponse, delayMs: number) {

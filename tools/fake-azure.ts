@@ -44,6 +44,7 @@ import {
   authError, badRequestError, CHAT_PATH_RE, lastUserIndex, messageText, resourceNotFoundError,
   SSE_KEEPALIVE, type WireRequest, type WireResponse,
 } from "./azure-wire";
+import { readBody } from "./http";
 import { markerPlan, parseMarker, scriptedPlan, type Plan, type ScriptedResponse } from "./fake-azure-scenarios";
 
 import type { RecordedRequest } from "./fake-azure-client";
@@ -62,12 +63,6 @@ function sendWire(res: ServerResponse, w: WireResponse) {
 }
 function sendJson(res: ServerResponse, status: number, value: unknown) {
   res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(value));
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** Resolves when the chunk is accepted (or the response is gone). */

@@ -9,8 +9,6 @@ import { createRequire } from "node:module";
 import { startMockMcpServer } from "./mock-mcp-server";
 import { freePort } from "./worker";
 
-export { freePort };
-
 export interface McpServers {
   mockUrl: string;
   mockSseUrl: string;

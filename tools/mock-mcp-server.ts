@@ -14,6 +14,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { SSEServerTransport } from "@modelcontextprotocol/sdk/server/sse.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { readBody } from "./http";
 import { createModelScopeMcpServer } from "./mock-mcp-tools";
 
 export interface MockMcpServerOptions {
@@ -129,9 +130,7 @@ async function openLegacy(res: ServerResponse, sessions: Map<string, Session>) {
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString("utf8");
+  const text = await readBody(req);
   if (!text) return undefined;
   try {
     return JSON.parse(text);

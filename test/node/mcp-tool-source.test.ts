@@ -9,7 +9,8 @@ import { clearToolListCache } from "../../src/mcp/tool-list-cache";
 import { API_TOOL_NAME } from "../../src/mcp/tool-names";
 import { createMcpToolSource, type McpToolSourceOptions } from "../../src/mcp/tool-source";
 import type { ToolSource } from "../../src/mcp/types";
-import { freePort, startEverythingServer, type EverythingServer } from "../../tools/mcp-servers";
+import { startEverythingServer, type EverythingServer } from "../../tools/mcp-servers";
+import { freePort } from "../../tools/worker";
 
 let everything: EverythingServer;
 let everythingSse: EverythingServer;

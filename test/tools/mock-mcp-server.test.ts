@@ -10,7 +10,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMockMcpServer, type MockMcpServer } from "../../tools/mock-mcp-server";
 import { MODELS } from "../../tools/modelscope-fixture";
-import { freePort } from "../../tools/mcp-servers";
+import { freePort } from "../../tools/worker";
 
 let mock: MockMcpServer;
 beforeAll(async () => {

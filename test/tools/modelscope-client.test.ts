@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startMockMcpServer, type MockMcpServer } from "../../tools/mock-mcp-server";
 import { forgetTransportKinds } from "../../src/mcp/connect";
 import { ModelScopeClient, ModelScopeToolError, type ProgressUpdate } from "../../tools/modelscope-client";
-import { freePort } from "../../tools/mcp-servers";
+import { freePort } from "../../tools/worker";
 
 let mock: MockMcpServer;
 beforeAll(async () => {

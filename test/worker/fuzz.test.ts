@@ -11,7 +11,7 @@
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import type { ChatEvent, Envelope } from "../../src/schema/events";
-import { envelopeOf, fetchApp, ndjson, post, terminal, userText } from "./helpers";
+import { chunked, envelopeOf, fetchApp, ndjson, post, terminal, userText } from "./helpers";
 import { PNG_1X1_BASE64 as PNG } from "../../tools/png";
 
 /** undefined: a new seed every run (printed on failure); a number: replay that run. */
@@ -234,7 +234,7 @@ describe("fuzzing POST /api/chat", () => {
     await run(fc.tuple(fc.integer({ min: limit + 1, max: 64 * 1024 }), fc.boolean(), fc.constantFrom("x", "é", "🙂", "\u0000")), 200, async ([size, chunkedBody, fill]) => {
       const text = `{"user_id":"u","query":[{"role":"user","content":"${fill.repeat(size)}"}]}`;
       const bytes = new TextEncoder().encode(text);
-      const body = chunkedBody ? pieces(bytes, 7) : bytes;
+      const body = chunkedBody ? chunked(bytes, 7) : bytes;
       const res = await sendRaw(body, JSON_HEADERS, { MAX_BODY_BYTES: String(limit) });
       expect(res.status).toBe(413);
       await checkAnswer(res);
@@ -272,14 +272,3 @@ describe("fuzzing POST /api/chat", () => {
     expect(end.data.answer).toBe("echo: still fine after the fuzz?");
   });
 });
-
-function pieces(bytes: Uint8Array, count: number): ReadableStream<Uint8Array> {
-  const size = Math.ceil(bytes.length / count);
-  let offset = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (offset >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(offset, (offset += size)));
-    },
-  });
-}

@@ -44,6 +44,19 @@ export async function fetchApp(request: Request, overrides: Partial<Env> = {}): 
   return recordResponse(`${request.method} ${new URL(request.url).pathname}`, response);
 }
 
+/** A request body sent in `count` pieces without a Content-Length, as a chunked upload arrives. */
+export function chunked(body: string | Uint8Array, count = 8): ReadableStream<Uint8Array> {
+  const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
+  const size = Math.ceil(bytes.length / count);
+  let offset = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (offset >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(offset, (offset += size)));
+    },
+  });
+}
+
 export function userText(text: string, extra: Record<string, unknown> = {}) {
   return { user_id: "user_123", query: [{ role: "user", content: text }], ...extra };
 }

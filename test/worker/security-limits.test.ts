@@ -2,24 +2,11 @@
 import { describe, expect, it } from "vitest";
 import { fakeRequests, newNonce } from "../../tools/fake-azure-client";
 import { PNG_1X1_BASE64 } from "../../tools/png";
-import { envelopeOf, fakeUrl, ndjson, terminal } from "./helpers";
+import { chunked, envelopeOf, fakeUrl, ndjson, terminal } from "./helpers";
 import { send } from "./security-support";
 
 const chat = (query: unknown[], userId = "user_limits") => JSON.stringify({ user_id: userId, query });
 const user = (content: unknown) => ({ role: "user", content });
-
-/** A body sent in pieces, without a Content-Length, as a chunked upload arrives. */
-function chunked(text: string, pieces = 8): ReadableStream<Uint8Array> {
-  const bytes = new TextEncoder().encode(text);
-  const size = Math.ceil(bytes.length / pieces);
-  let offset = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (offset >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(offset, (offset += size)));
-    },
-  });
-}
 
 describe("body limit (MAX_BODY_BYTES)", () => {
   it("refuses a body over the limit with a 413 naming MAX_BODY_BYTES, before parsing it", async () => {
