@@ -41,8 +41,14 @@ export default defineConfig({
         },
       },
       {
-        // Node-side tests: the fakes themselves, MCP servers, and end-to-end runs against `wrangler dev`.
+        // Node-side tests of the service: the typed client, the CLI, the page in Chromium, the MCP
+        // tool source against real servers, and end-to-end runs against `wrangler dev`.
         test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"], globalSetup, testTimeout: 30_000, hookTimeout: 60_000 },
+      },
+      {
+        // Self-tests of the development tools (tools/): the fake Azure and the demo upstream against
+        // Azure's published schemas and the official SDK, the mock MCP server, the ModelScope client.
+        test: { name: "tools", environment: "node", include: ["test/tools/**/*.test.ts"], testTimeout: 30_000, hookTimeout: 60_000 },
       },
     ],
   },

@@ -1,6 +1,56 @@
-// Generated from src/client by `tsx scripts/build-client.ts`; do not edit.
+// Generated from client/src by `npm run build:client`; do not edit.
 
-// src/client/errors.ts
+// src/stream/event-json.ts
+function eventJson() {
+  let prefixFor = "";
+  let prefix = "";
+  return (event, seq) => {
+    if (event.type === "delta") {
+      if (event.message_id !== prefixFor) {
+        prefixFor = event.message_id;
+        prefix = `{"type":"delta","requestId":${JSON.stringify(event.requestId)},"message_id":${JSON.stringify(event.message_id)},"seq":`;
+      }
+      return `${prefix}${seq},"text":${JSON.stringify(event.text)}}`;
+    }
+    return JSON.stringify({ ...event, seq });
+  };
+}
+
+// src/stream/ndjson-encoder.ts
+function ndjsonEncoder() {
+  const json = eventJson();
+  return {
+    event: (event, seq) => json(event, seq) + "\n",
+    ping: (requestId, seq) => `{"type":"ping","requestId":${JSON.stringify(requestId)},"seq":${seq}}
+`,
+    // Insignificant white space before the next line's JSON.
+    probe: " "
+  };
+}
+
+// src/stream/sse-encoder.ts
+function sseEncoder() {
+  const json = eventJson();
+  return {
+    event: (event, seq) => `id: ${seq}
+event: ${event.type}
+data: ${json(event, seq)}
+
+`,
+    ping: () => ": ping\n\n",
+    probe: ":\n"
+  };
+}
+
+// src/stream/formats.ts
+var FORMATS = {
+  ndjson: { mediaType: "application/x-ndjson", contentType: "application/x-ndjson; charset=utf-8", encoder: ndjsonEncoder },
+  sse: { mediaType: "text/event-stream", contentType: "text/event-stream; charset=utf-8", encoder: sseEncoder },
+  json: { mediaType: "application/json", contentType: "application/json", encoder: void 0 }
+};
+var FORMAT_NAMES = Object.keys(FORMATS);
+
+// client/src/errors.ts
 var ChatApiError = class extends Error {
   constructor(status, code, message, requestId, data = { steps: [] }, retryAfter) {
     super(message);
@@ -35,7 +85,7 @@ function isEnvelope(v) {
   return typeof o.code === "number" && typeof o.message === "string";
 }
 
-// src/client/read.ts
+// client/src/read.ts
 var KNOWN = /* @__PURE__ */ new Set(["step", "delta", "done", "error"]);
 async function* readLines(body) {
   const reader = body.getReader();
@@ -100,22 +150,34 @@ async function* readSse(body) {
   if (event) yield event;
 }
 
-// src/client/images.ts
-var IMAGE_TYPES = ["image/png", "image/jpeg", "image/webp", "image/gif"];
+// src/request/limits.ts
 var MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 var MAX_IMAGES = 10;
+var IMAGE_TYPES = ["png", "jpeg", "webp", "gif"];
+var DEFAULT_LIMITS = {
+  /** One image at 20 MiB is about 27 MiB of base64. */
+  maxBodyBytes: 32 * 1024 * 1024,
+  maxTextChars: 2e5,
+  maxQueryItems: 100
+};
+function sniffImageType(b) {
+  if (b[0] === 137 && b[1] === 80 && b[2] === 78 && b[3] === 71 && b[4] === 13 && b[5] === 10 && b[6] === 26 && b[7] === 10) return "png";
+  if (b[0] === 255 && b[1] === 216 && b[2] === 255) return "jpeg";
+  if (b[0] === 71 && b[1] === 73 && b[2] === 70 && b[3] === 56 && (b[4] === 55 || b[4] === 57) && b[5] === 97) return "gif";
+  if (b[0] === 82 && b[1] === 73 && b[2] === 70 && b[3] === 70 && b[8] === 87 && b[9] === 69 && b[10] === 66 && b[11] === 80) return "webp";
+  return void 0;
+}
+
+// client/src/images.ts
+var IMAGE_TYPES2 = IMAGE_TYPES.map((t) => `image/${t}`);
 function imageProblem(file) {
-  if (!IMAGE_TYPES.includes(file.type)) return "type";
+  if (!IMAGE_TYPES2.includes(file.type)) return "type";
   if (file.size > MAX_IMAGE_BYTES) return "size";
   return void 0;
 }
-function sniffImageType(bytes) {
-  const at = (i, ...sig) => sig.every((b, j) => bytes[i + j] === b);
-  if (at(0, 137, 80, 78, 71, 13, 10, 26, 10)) return "image/png";
-  if (at(0, 255, 216, 255)) return "image/jpeg";
-  if (at(0, 71, 73, 70, 56)) return "image/gif";
-  if (at(0, 82, 73, 70, 70) && at(8, 87, 69, 66, 80)) return "image/webp";
-  return void 0;
+function sniffImageType2(bytes) {
+  const type = sniffImageType(bytes);
+  return type && `image/${type}`;
 }
 function toDataUrl(bytes, type) {
   let binary = "";
@@ -125,8 +187,8 @@ function toDataUrl(bytes, type) {
   return `data:${type};base64,${btoa(binary)}`;
 }
 
-// src/client/index.ts
-var ACCEPT = { ndjson: "application/x-ndjson", sse: "text/event-stream", json: "application/json" };
+// client/src/index.ts
+var ACCEPT = { ndjson: FORMATS.ndjson.mediaType, sse: FORMATS.sse.mediaType, json: FORMATS.json.mediaType };
 function endpoint(baseUrl, path) {
   return baseUrl.replace(/\/+$/, "") + path;
 }
@@ -152,11 +214,14 @@ async function* streamChat(request, options) {
   const res = await post({ ...request, stream: true }, options, ACCEPT[format]);
   if (!res.body) throw new ChatApiError(res.status, 502, "The response has no body", res.headers.get("x-request-id") ?? void 0);
   let last;
+  let ended = false;
   for await (const event of format === "sse" ? readSse(res.body) : readNdjson(res.body)) {
+    if (ended) continue;
     last = event;
     yield event;
-    if (event.type === "done" || event.type === "error") return;
+    if (event.type === "done" || event.type === "error") ended = true;
   }
+  if (ended) return;
   const requestId = last?.requestId ?? res.headers.get("x-request-id") ?? void 0;
   throw new ChatApiError(res.status, 502, "The stream ended without a done or error event", requestId);
 }
@@ -172,7 +237,7 @@ async function health(options) {
 }
 export {
   ChatApiError,
-  IMAGE_TYPES,
+  IMAGE_TYPES2 as IMAGE_TYPES,
   MAX_IMAGES,
   MAX_IMAGE_BYTES,
   chat,
@@ -181,7 +246,7 @@ export {
   readLines,
   readNdjson,
   readSse,
-  sniffImageType,
+  sniffImageType2 as sniffImageType,
   streamChat,
   toDataUrl
 };

@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: what chatapi costs on top of simply proxying Azure's stream, measured in one
- * run against the same local fake upstream (test/support/fake-azure.ts, Azure's wire format).
+ * run against the same local fake upstream (tools/fake-azure.ts, Azure's wire format).
  *
- *   - chatapi: the deployable bundle (`wrangler deploy --dry-run`), in its own workerd (Miniflare).
+ *   - chatapi: the deployable bundle (`wrangler deploy --dry-run`), in its own workerd (Miniflare,
+ *     tools/miniflare-worker.ts: not `wrangler dev`, see there why).
  *   - pass-through: a Worker that POSTs the same Azure request and pipes the bytes back unparsed,
  *     in another workerd (the budget's baseline).
  *   - js-floor: the same, but the bytes go through a JS read loop and are written back unparsed:
@@ -16,13 +17,12 @@
  * 200), --answers N (2,000-chunk answers per side, default 20), --chunks N (default 2000).
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import type { Readable } from "node:stream";
 import { gzipSync } from "node:zlib";
-import { Miniflare } from "miniflare";
-import { startFakeAzure } from "../test/support/fake-azure";
+import { startFakeAzure } from "../tools/fake-azure";
+import { cpuMs, startMiniflareWorker } from "../tools/miniflare-worker";
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -76,39 +76,6 @@ function buildBundle(): { path: string; raw: number; gzip: number } {
   return { path, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
 }
 
-/** The workerd processes that are children of this process. */
-function workerdPids(): Set<number> {
-  const pids = new Set<number>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (stat.includes("(workerd)") && Number(fields[1]) === process.pid) pids.add(Number(entry));
-    } catch {
-      // gone already
-    }
-  }
-  return pids;
-}
-
-const TICK_MS = 1000 / Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim() || 100);
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime + stime
-}
-
-async function startWorker(options: ConstructorParameters<typeof Miniflare>[0]): Promise<{ mf: Miniflare; url: string; pid: number }> {
-  const before = workerdPids();
-  // Drain the workers' own output (chatapi logs one line per request) so it doesn't swamp the report.
-  const mf = new Miniflare({ ...options, handleRuntimeStdio: (out: Readable, err: Readable) => (out.resume(), err.resume()) } as typeof options);
-  const url = (await mf.ready).toString();
-  const pid = [...workerdPids()].find((p) => !before.has(p));
-  if (!pid) throw new Error("could not find the workerd process");
-  return { mf, url, pid };
-}
-
 interface Side {
   name: string;
   url: string;
@@ -146,7 +113,7 @@ async function main() {
   const azureRequest = (text: string) =>
     JSON.stringify({ model: "gpt-4.1", messages: [{ role: "user", content: text }], stream: true, stream_options: { include_usage: true } });
 
-  const ours = await startWorker({
+  const ours = await startMiniflareWorker({
     modules: true,
     scriptPath: bundle.path,
     modulesRoot: dirname(bundle.path),
@@ -154,8 +121,8 @@ async function main() {
     bindings: { AZURE_OPENAI_ENDPOINT: fake.url, AZURE_OPENAI_API_KEY: "bench-key", AZURE_OPENAI_DEPLOYMENT_NAME: "gpt-4.1", ALLOW_ANONYMOUS: "true", UPSTREAM_TIMEOUT_MS: "30000" },
   });
   const upstream = new URL("openai/deployments/gpt-4.1/chat/completions?api-version=2024-10-21", fake.url).toString();
-  const pass = await startWorker({ modules: true, script: PASS_THROUGH, compatibilityDate, bindings: { UPSTREAM: upstream } });
-  const floor = await startWorker({ modules: true, script: JS_FLOOR, compatibilityDate, bindings: { UPSTREAM: upstream } });
+  const pass = await startMiniflareWorker({ modules: true, script: PASS_THROUGH, compatibilityDate, bindings: { UPSTREAM: upstream } });
+  const floor = await startMiniflareWorker({ modules: true, script: JS_FLOOR, compatibilityDate, bindings: { UPSTREAM: upstream } });
 
   const sides: Side[] = [
     {

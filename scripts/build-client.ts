@@ -1,7 +1,4 @@
-/** Writes public/client.js, the browser build of the typed client (see scripts/client-bundle.ts). */
-import { writeFileSync } from "node:fs";
-import { CLIENT_BUNDLE, clientBundleText } from "./client-bundle";
+/** `npm run build:client` (also package.json's `prepare`): public/client.js and client/dist (tools/client-build.ts). */
+import { buildClient } from "../tools/client-build";
 
-const text = await clientBundleText();
-writeFileSync(CLIENT_BUNDLE, text);
-console.log(`wrote ${CLIENT_BUNDLE} (${text.length} bytes)`);
+for (const file of await buildClient()) console.log(`wrote ${file}`);

@@ -1,5 +1,6 @@
 /**
- * `npm run chat`: a terminal client of chatapi, built on the typed client (src/client).
+ * `npm run chat`: a terminal client of chatapi, built on the typed client (client/src); its printing and self-test
+ * are in tools/chat-print.ts and tools/chat-selftest.ts.
  *
  *   npm run chat -- "你好" [--image cat.jpg]… [--url http://127.0.0.1:8000] [--key KEY]
  *                  [--format ndjson|sse|json] [--lang zh|en] [--user ID] [--system TEXT] [--verbose]
@@ -13,9 +14,9 @@
 import { readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
-import { ChatApiError, MAX_IMAGE_BYTES, chat, sniffImageType, streamChat, toDataUrl, type ChatRequest } from "../src/client";
-import { ChatPrinter } from "./chat-print";
-import { selftest } from "./chat-selftest";
+import { ChatApiError, MAX_IMAGE_BYTES, chat, sniffImageType, streamChat, toDataUrl, type ChatRequest } from "../client/src";
+import { ChatPrinter } from "../tools/chat-print";
+import { selftest } from "../tools/chat-selftest";
 
 const USAGE = `usage: npm run chat -- MESSAGE [--image FILE]… [--url URL] [--key KEY] [--format ndjson|sse|json] [--lang zh|en] [--user ID] [--system TEXT] [--verbose]
        npm run chat -- --selftest [URL] [--key KEY]`;

@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { schemaText } from "./schema-doc";
+import { schemaText } from "../tools/schema-doc";
 
 const file = fileURLToPath(new URL("../schema/chatapi.schema.json", import.meta.url));
 const text = schemaText();

@@ -1,8 +1,8 @@
 /**
  * `npm run load`: hundreds of concurrent streaming chats through wrangler's dev server (the Worker
- * in workerd, as `wrangler dev` runs it, with wrangler.toml's bindings: keys, rate limits) against
- * the local fake Azure upstream (test/support/fake-azure.ts, in this process, on its own thread). Loopback only,
- * bounded in count and time, stops by itself; exit code 1 if any chat failed.
+ * in workerd, booted by tools/worker.ts as for the tests, with wrangler.toml's bindings: keys, rate
+ * limits) against the local fake Azure upstream (tools/fake-azure-thread.ts: in this process, on its
+ * own thread). Loopback only, bounded in count and time, stops by itself; exit code 1 if any chat failed.
  *
  * Each chat carries its own nonce and asks the fake for a multi-chunk echo of it; every answer must
  * arrive whole, in order and unmixed with another's: all its events carry its request id, steps
@@ -12,11 +12,12 @@
  *
  *   npm run load -- [--chats 300] [--concurrency 300] [--words 24] [--delay 5] [--timeout 120]
  *
- * wrangler dev's inspector proxy posts a log line per network event, which swamps the CPU and can
- * exhaust file descriptors under load: the inspector is off here (`dev.inspector: false`).
+ * wrangler.toml allows 600 chats a minute per API key: the chats are spread over enough keys. The
+ * dev server runs without the DevTools inspector (see tools/worker.ts).
  */
-import { Worker } from "node:worker_threads";
-import { unstable_startWorker } from "wrangler";
+import { startFakeAzureThread } from "../tools/fake-azure-thread";
+import { readNdjsonTimed } from "../tools/ndjson";
+import { startWorker } from "../tools/worker";
 
 // Loopback only: no metrics, and no fetch of the `Request.cf` placeholder from workers.cloudflare.com.
 process.env.WRANGLER_SEND_METRICS = "false";
@@ -36,7 +37,8 @@ const DELAY_MS = option("delay", 5, 1000);
 const TIMEOUT_S = option("timeout", 120, 900);
 
 const AZURE_KEY = `load-azure-key-${crypto.randomUUID()}`;
-const API_KEY = `load-api-key-${crypto.randomUUID()}`;
+/** One key per 500 chats (under wrangler.toml's KEY_RATE_LIMITER of 600 a minute). */
+const API_KEYS = Array.from({ length: Math.ceil(CHATS / 500) }, () => `load-api-key-${crypto.randomUUID()}`);
 
 interface Outcome {
   ok: boolean;
@@ -58,34 +60,36 @@ interface Event {
 
 async function main() {
   const deadline = AbortSignal.timeout(TIMEOUT_S * 1000);
-  const logs = captureRequestLogs();
-  const fake = await startUpstream();
-  const worker = await unstable_startWorker({
-    config: "wrangler.toml",
-    envFiles: [],
-    sendMetrics: false,
-    bindings: {
-      AZURE_OPENAI_ENDPOINT: { type: "plain_text", value: fake.url },
-      AZURE_OPENAI_API_KEY: { type: "secret_text", value: AZURE_KEY },
-      API_KEYS: { type: "secret_text", value: API_KEY },
-      ALLOW_ANONYMOUS: { type: "plain_text", value: "false" },
-      MCP_SERVER_URL: { type: "plain_text", value: "" },
-      UPSTREAM_TIMEOUT_MS: { type: "plain_text", value: "30000" },
-      // wrangler.toml's per-key limit (600 a minute) would refuse a run of more chats than that.
-      ...(CHATS > 500 ? { KEY_RATE_LIMITER: { type: "ratelimit", namespace_id: "1001", simple: { limit: CHATS * 2, period: 60 } } } : {}),
-    },
-    dev: { inspector: false, watch: false, liveReload: false, persist: false, logLevel: "log", server: { hostname: "127.0.0.1", port: 0 } },
-  });
+  const logs = requestLogs();
+  const fake = await startFakeAzureThread();
   let exitCode = 1;
+  const worker = await startWorker({
+    vars: {
+      AZURE_OPENAI_ENDPOINT: fake.url,
+      AZURE_OPENAI_API_KEY: AZURE_KEY,
+      API_KEYS: API_KEYS.join(","),
+      ALLOW_ANONYMOUS: "false",
+      MCP_SERVER_URL: "",
+      UPSTREAM_TIMEOUT_MS: "30000",
+    },
+    logLevel: "log",
+    // wrangler's dev server without the DevTools inspector, whose proxy would slow every response here.
+    inspector: false,
+    onLine: logs.onLine,
+  }).catch(async (error) => {
+    await fake.close();
+    throw error;
+  });
   try {
-    await worker.ready;
-    const base = await worker.url;
+    const base = new URL(worker.url);
     if (!["127.0.0.1", "localhost", "[::1]"].includes(base.hostname)) throw new Error(`not loopback: ${base}`);
     console.log(`chatapi load: ${CHATS} streaming chats, ${CONCURRENCY} at a time, ${WORDS + 2} chunks each ${DELAY_MS} ms apart, through wrangler dev at ${base.origin} (fake Azure ${fake.url})`);
 
     // One warm-up chat (bundling, first isolate) outside the figures.
-    const warm = await chat(base, "load-0-warmup", deadline);
+    const warm = await chat(base, "load-0-warmup", deadline, API_KEYS[0]);
     if (!warm.ok) throw new Error(`warm-up chat failed: ${warm.error}`);
+    // Its log line comes a moment later: count from after it.
+    for (let i = 0; i < 100 && !logs.lines().some((line) => line.includes('"path":"/api/chat"')); i++) await new Promise((resolve) => setTimeout(resolve, 50));
     logs.reset();
 
     const started = performance.now();
@@ -93,21 +97,23 @@ async function main() {
     let next = 0;
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
-        while (next < CHATS && !deadline.aborted) outcomes.push(await chat(base, `load-${next++}-${crypto.randomUUID()}`, deadline));
+        while (next < CHATS && !deadline.aborted) {
+          const i = next++;
+          outcomes.push(await chat(base, `load-${i}-${crypto.randomUUID()}`, deadline, API_KEYS[i % API_KEYS.length]));
+        }
       }),
     );
     const wallS = (performance.now() - started) / 1000;
     await new Promise((resolve) => setTimeout(resolve, 500)); // the last log lines
     exitCode = report(outcomes, wallS, logs.lines());
   } finally {
-    logs.stop();
-    await worker.dispose();
+    await worker.stop();
     await fake.close();
   }
   process.exit(exitCode);
 }
 
-async function chat(base: URL, nonce: string, signal: AbortSignal): Promise<Outcome> {
+async function chat(base: URL, nonce: string, signal: AbortSignal, apiKey: string): Promise<Outcome> {
   const words = Array.from({ length: WORDS }, (_, i) => `w${i}`).join(" ");
   const text = `${nonce} ${words}`;
   const expected = `echo: ${text}`;
@@ -116,25 +122,16 @@ async function chat(base: URL, nonce: string, signal: AbortSignal): Promise<Outc
   try {
     const res = await fetch(new URL("/api/chat", base), {
       method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${API_KEY}` },
+      headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
       body: JSON.stringify({ user_id: `load-user-${nonce}`, query: [{ role: "user", content: `[[fake:echo delay=${DELAY_MS}]] ${text}` }] }),
       signal,
     });
     if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${(await res.text()).slice(0, 200)}`);
     const requestId = res.headers.get("x-request-id");
-    const decoder = new TextDecoder();
-    let buffered = "";
-    const events: Event[] = [];
-    for await (const bytes of res.body as unknown as AsyncIterable<Uint8Array>) {
-      if (!ttfbMs) ttfbMs = performance.now() - t0;
-      buffered += decoder.decode(bytes, { stream: true });
-      let nl: number;
-      while ((nl = buffered.indexOf("\n")) >= 0) {
-        events.push(JSON.parse(buffered.slice(0, nl)) as Event);
-        buffered = buffered.slice(nl + 1);
-      }
-    }
-    if (buffered) throw new Error("the stream ended mid-line");
+    const arrivals = await readNdjsonTimed<Event>(res.body!);
+    if (!arrivals.length) throw new Error("an empty stream");
+    ttfbMs = arrivals[0].at - t0;
+    const events = arrivals.map((a) => a.event);
     const deltas = checkEvents(events, requestId, nonce, expected);
     return { ok: true, ttfbMs, totalMs: performance.now() - t0, deltas };
   } catch (err) {
@@ -174,7 +171,7 @@ function report(outcomes: Outcome[], wallS: number, logLines: string[]): number 
   const ttfb = ok.map((o) => o.ttfbMs);
   const total = ok.map((o) => o.totalMs);
   const deltas = ok.reduce((sum, o) => sum + o.deltas, 0);
-  const leaks = logLines.filter((line) => [AZURE_KEY, API_KEY, "load-user-", "echo: "].some((s) => line.includes(s)) || /load-\d+-/.test(line));
+  const leaks = logLines.filter((line) => [AZURE_KEY, ...API_KEYS, "load-user-", "echo: "].some((s) => line.includes(s)) || /load-\d+-/.test(line));
   const chatLines = logLines.filter((line) => line.includes('"path":"/api/chat"'));
   const ms = (xs: number[], p: number) => `${pct(xs, p).toFixed(0)} ms`;
   console.log("");
@@ -199,57 +196,16 @@ function pct(xs: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
-/**
- * The Worker's request log lines come out through wrangler on this process's stdout: keep them
- * (to count and scan) instead of printing hundreds of lines, and drop wrangler's line per request.
- */
-function captureRequestLogs() {
+/** The Worker's request log lines, as wrangler prints them: kept to count and scan, not printed. */
+function requestLogs() {
   let lines: string[] = [];
-  let partial = "";
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    const text = partial + (typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
-    const parts = text.split("\n");
-    partial = parts.pop() ?? "";
-    const keep = parts.filter((line) => {
-      if (line.includes('"msg":"request"')) lines.push(line);
-      // wrangler's own line per request is dropped too.
-      return !line.includes('"msg":"request"') && !/^\[wrangler:info\] (POST|GET) \//.test(line);
-    });
-    if (keep.length) return (write as (s: string, ...r: unknown[]) => boolean)(keep.join("\n") + "\n", ...rest);
-    const callback = rest.find((r) => typeof r === "function") as (() => void) | undefined;
-    callback?.();
-    return true;
-  }) as typeof process.stdout.write;
   return {
+    onLine: (line: string) => {
+      if (line.includes('"msg":"request"')) lines.push(line);
+    },
     lines: () => lines,
     reset: () => (lines = []),
-    stop: () => {
-      process.stdout.write = write;
-      if (partial) write(partial);
-    },
   };
-}
-
-/**
- * The fake Azure, in this process but on a thread of its own: sharing one event loop with 300
- * clients would make the load generator, not the Worker, the bottleneck. (tsx's loader is not
- * inherited by worker threads: the thread registers it, then imports the fake.)
- */
-async function startUpstream(): Promise<{ url: string; close(): Promise<void> }> {
-  const fakeModule = new URL("../test/support/fake-azure.ts", import.meta.url).href;
-  const code = `
-    const { parentPort } = require("node:worker_threads");
-    import("tsx/esm/api")
-      .then(({ register }) => { register(); return import(${JSON.stringify(fakeModule)}); })
-      .then(({ startFakeAzure }) => startFakeAzure())
-      .then((fake) => parentPort.postMessage(fake.url));`;
-  const thread = new Worker(code, { eval: true });
-  const url = await new Promise<string>((resolve, reject) => {
-    thread.once("message", resolve);
-    thread.once("error", reject);
-  });
-  return { url, close: () => thread.terminate().then(() => undefined) };
 }
 
 main().catch((err) => {

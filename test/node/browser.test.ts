@@ -1,23 +1,34 @@
 /**
- * The page at `/` in real Chromium (playwright-core driving /usr/bin/chromium) against the stack
- * `npm start` runs: demo upstream + ModelScope mock MCP server + `wrangler dev`. Each chat is
- * watched while it streams (the timeline and a partial answer before `done`), not only at its end.
- * Screenshots go to test-results/screenshots/.
+ * The page at `/` in real Chromium (playwright-core driving the browser at $CHROMIUM_PATH, default
+ * Debian's /usr/bin/chromium) against the stack `npm start` runs: demo upstream + ModelScope mock
+ * MCP server + `wrangler dev`. Each chat is watched while it streams (the timeline and a partial
+ * answer before `done`), not only at its end. Stopping is tested against a second Worker whose
+ * upstream (the fake Azure) streams a long answer slowly, so "mid-answer" is a state the page is in
+ * for seconds, not a moment a fast stream can skip. A page on another origin imports /client.js
+ * and chats. Screenshots go to test-results/screenshots/.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContextOptions, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_LABEL } from "../../scripts/demo-upstream";
-import { startDemoStack, type DemoStack } from "../support/demo-stack";
-import { tinyPng } from "../support/tiny-png";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { DEMO_LABEL } from "../../tools/demo-upstream";
+import { newNonce, waitForFake } from "../../tools/fake-azure-client";
+import { startLocalStack, type LocalStack } from "../../tools/local-stack";
+import { tinyPng } from "../../tools/png";
+import { startWorker, type RunningWorker } from "../../tools/worker";
 
-const CHROMIUM = "/usr/bin/chromium";
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
 const SHOTS = "test-results/screenshots";
 const API_KEY = "browser-test-key-3f9a";
 
-let stack: DemoStack;
+let stack: LocalStack;
+/** The same Worker with the fake Azure as its upstream, for answers paced on cue. */
+let paced: RunningWorker;
+/** Another origin: its page imports the typed client from the Worker, as the README shows. */
+let otherOrigin: { url: string; server: Server };
 let browser: Browser;
 const scratch = join(tmpdir(), `chatapi-browser-${process.pid}`);
 
@@ -29,15 +40,46 @@ beforeAll(async () => {
     executablePath: CHROMIUM,
     args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   });
-  // 20 ms per streamed piece: answers take a few seconds, long enough to watch mid-stream.
-  stack = await startDemoStack({ delayMs: 20, vars: { API_KEYS: API_KEY } });
+  otherOrigin = await serveOtherOrigin(() => stack.url);
+  [stack, paced] = await Promise.all([
+    // 20 ms per streamed piece: answers take a few seconds, long enough to watch mid-stream.
+    startLocalStack({ delayMs: 20, configured: { API_KEYS: API_KEY, ALLOW_ANONYMOUS: "true", CORS_ORIGINS: otherOrigin.url } }),
+    startWorker({ vars: { AZURE_OPENAI_ENDPOINT: inject("fakeAzureUrl"), AZURE_OPENAI_API_KEY: "browser-fake-azure-key", ALLOW_ANONYMOUS: "true", UPSTREAM_TIMEOUT_MS: "120000" } }),
+  ]);
 }, 90_000);
 
 afterAll(async () => {
   await browser?.close();
-  await stack?.stop();
+  await Promise.all([stack?.stop(), paced?.stop()]);
+  await new Promise((resolve) => otherOrigin?.server.close(resolve));
   rmSync(scratch, { recursive: true, force: true });
 });
+
+/**
+ * A page on its own origin (another port of 127.0.0.1) that imports the typed client from the
+ * Worker's /client.js and chats with the Worker, as the README's browser example does; it puts
+ * what it saw in window.__result.
+ */
+async function serveOtherOrigin(workerUrl: () => string): Promise<{ url: string; server: Server }> {
+  const page = (base: string) => `<!doctype html><title>another app</title>
+<script type="module">
+  import { streamChat, ChatApiError } from "${base}/client.js";
+  const request = { user_id: "other_origin", query: [{ role: "user", content: "hello from another origin" }] };
+  const result = { origin: location.origin, types: [], answer: "" };
+  try {
+    for await (const e of streamChat(request, { baseUrl: "${base}", lang: "en" })) {
+      result.types.push(e.type);
+      if (e.type === "delta") result.answer += e.text;
+    }
+  } catch (err) {
+    result.error = err instanceof ChatApiError ? \`\${err.status} \${err.message}\` : String(err);
+  }
+  window.__result = result;
+</script>`;
+  const server = createServer((_, res) => res.writeHead(200, { "content-type": "text/html; charset=utf-8" }).end(page(workerUrl())));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+}
 
 interface StepView { tool: string; status: string; badge: string; content: string; duration: string; bar: number; details: string }
 interface TurnView { state: string; statusText: string; answer: string; error: string | null; meta: string; steps: StepView[]; userImages: number }
@@ -70,19 +112,36 @@ function installProbe() {
   };
 }
 
-async function openPage(options: BrowserContextOptions = {}): Promise<{ page: Page; errors: string[]; chatRequests: Record<string, string>[] }> {
+interface OpenedPage {
+  page: Page;
+  errors: string[];
+  chatRequests: Record<string, string>[];
+  /** /api/chat requests whose response was read to its end, and those that failed (aborted). */
+  chatsFinished: () => number;
+  chatsFailed: string[];
+}
+
+async function openPage(options: BrowserContextOptions = {}, base = stack.url): Promise<OpenedPage> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 850 }, ...options });
   const page = await context.newPage();
   const errors: string[] = [];
   const chatRequests: Record<string, string>[] = [];
+  const chatsFailed: string[] = [];
+  let finished = 0;
   page.on("pageerror", (e) => errors.push(String(e)));
   page.on("request", (r) => {
     if (r.url().endsWith("/api/chat")) chatRequests.push(r.headers());
   });
+  page.on("requestfinished", (r) => {
+    if (r.url().endsWith("/api/chat")) finished++;
+  });
+  page.on("requestfailed", (r) => {
+    if (r.url().endsWith("/api/chat")) chatsFailed.push(r.failure()?.errorText ?? "failed");
+  });
   await page.addInitScript(installProbe);
-  await page.goto(`${stack.url}/`);
+  await page.goto(`${base}/`);
   await page.waitForSelector("body[data-ready=true]");
-  return { page, errors, chatRequests };
+  return { page, errors, chatRequests, chatsFinished: () => finished, chatsFailed };
 }
 
 /** Waits (checking every frame) until the last exchange satisfies `predicate`; returns what it showed then. */
@@ -112,7 +171,7 @@ const step = (view: TurnView, tool: string, i = 0) => view.steps.filter((s) => s
 
 describe("the page at /", () => {
   it("streams a text chat: steps and a partial answer show before done, then the whole answer", async () => {
-    const { page, errors, chatRequests } = await openPage();
+    const { page, errors, chatRequests, chatsFinished, chatsFailed } = await openPage();
     expect(await page.title()).toBe("chatapi 对话");
     await send(page, "你好，请介绍一下你自己");
 
@@ -145,12 +204,15 @@ describe("the page at /", () => {
     expect(chatRequests).toHaveLength(1);
     expect(chatRequests[0]["accept-language"]).toBe("zh");
     expect(chatRequests[0]).not.toHaveProperty("authorization");
+    // The client reads the stream to its end: the request completes, it is not aborted.
+    await expect.poll(chatsFinished).toBe(1);
+    expect(chatsFailed).toEqual([]);
     expect(errors).toEqual([]);
   });
 
   it("sends an attached PNG and shows what the model saw, while streaming", async () => {
     const { page, errors, chatRequests } = await openPage();
-    await page.setInputFiles("#file", { name: "gradient.png", mimeType: "image/png", buffer: tinyPng(48, 32) });
+    await page.setInputFiles("#file", { name: "gradient.png", mimeType: "image/png", buffer: Buffer.from(tinyPng(48, 32)) });
     await expect.poll(() => page.locator("#attachments img").count()).toBe(1);
     await send(page, "这是什么图像？");
 
@@ -190,10 +252,14 @@ describe("the page at /", () => {
     expect(errors).toEqual([]);
   });
 
-  it("stops mid-answer: the answer stays partial and the page says it stopped", async () => {
-    const { page, errors } = await openPage();
-    await send(page, "帮我找一个 qwen 模型");
-    await turnWhen(page, `t.state === "streaming" && t.answer.length > 20`);
+  it("stops mid-answer: the answer stays partial, the page says it stopped, and the upstream is cancelled", async () => {
+    // The fake Azure streams 80 pieces ("w0 ", "w1 ", …) 250 ms apart: the page is mid-answer for
+    // about 20 s, whatever the machine's speed.
+    const { page, errors } = await openPage({}, paced.url);
+    const nonce = newNonce("stop");
+    await send(page, `[[fake:chunks n=80 delay=250]] ${nonce}`);
+    const mid = await turnWhen(page, `t.state === "streaming" && t.answer.includes("w2 ")`);
+    expect(step(mid, "AzureOpenAI")).toMatchObject({ status: "Start" });
     expect(await page.isEnabled("#stop")).toBe(true);
     await page.click("#stop");
 
@@ -201,12 +267,15 @@ describe("the page at /", () => {
     expect(stopped.state).toBe("stopped");
     expect(stopped.statusText).toBe("已停止");
     expect(stopped.error).toBeNull();
+    expect(stopped.answer).toMatch(/^w0 w1 w2 (w\d+ )*$/);
+    expect(stopped.answer).not.toContain("w79");
     expect(step(stopped, "System")).toMatchObject({ status: "Start", badge: "未完成" });
     expect(stopped.meta).toMatch(/^用时 \d+\.\d 秒 · 请求 ID：req_\w+$/);
-    await page.waitForTimeout(500);
-    const later = await turnWhen(page, "true");
-    expect(later.answer).toBe(stopped.answer); // nothing more arrives
-    expect(later.answer).not.toContain("Qwen/QwQ-32B"); // the last lines never came
+    // Stopping reached the upstream: the Worker closed its request to the fake Azure before the end…
+    const [record] = await waitForFake(inject("fakeAzureUrl"), nonce, (r) => r.length === 1 && r[0].closedByClientAt !== null, 10_000);
+    expect(record.finished).toBe(false);
+    // …so nothing more can arrive, and nothing did.
+    expect((await turnWhen(page, "true")).answer).toBe(stopped.answer);
     expect(await page.isEnabled("#send")).toBe(true);
     expect(await page.isDisabled("#stop")).toBe(true);
     await page.screenshot({ path: `${SHOTS}/stopped.png`, fullPage: true });
@@ -220,7 +289,7 @@ describe("the page at /", () => {
 
     const big = join(scratch, "big.png");
     const bytes = Buffer.alloc(20 * 1024 * 1024 + 1);
-    tinyPng(2, 2).copy(bytes);
+    bytes.set(tinyPng(2, 2));
     writeFileSync(big, bytes);
     await page.setInputFiles("#file", big);
     await expect.poll(() => page.textContent("#composer-error")).toBe("无法添加「big.png」：图片大小 20.0 MiB，超过 20 MiB 上限。");
@@ -297,5 +366,24 @@ describe("the page at /", () => {
     expect(layout.composer.bottom).toBeLessThanOrEqual(844 + 1);
     await page.screenshot({ path: `${SHOTS}/phone.png` });
     expect(errors).toEqual([]);
+  });
+});
+
+describe("/client.js from another origin", () => {
+  it("imports the typed client from a page on an origin listed in CORS_ORIGINS, and chats", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on("pageerror", (e) => errors.push(String(e)));
+    await page.goto(`${otherOrigin.url}/`);
+    const handle = await page.waitForFunction(() => (window as unknown as { __result?: unknown }).__result, undefined, { timeout: 15_000 });
+    const result = (await handle.jsonValue()) as { origin: string; types: string[]; answer: string; error?: string };
+    expect(result.error).toBeUndefined();
+    expect(result.origin).toBe(otherOrigin.url);
+    expect(result.origin).not.toBe(stack.url);
+    expect(result.types.at(-1)).toBe("done");
+    expect(result.answer).toContain('Your last message: "hello from another origin"');
+    expect(errors).toEqual([]);
+    await context.close();
   });
 });

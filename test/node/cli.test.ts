@@ -8,20 +8,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_LABEL } from "../../scripts/demo-upstream";
-import { startDemoStack, type DemoStack } from "../support/demo-stack";
-import { tinyPng } from "../support/tiny-png";
-import { freePort } from "../support/wrangler-dev";
+import { DEMO_LABEL } from "../../tools/demo-upstream";
+import { startLocalStack, type LocalStack } from "../../tools/local-stack";
+import { tinyPng } from "../../tools/png";
+import { freePort, ROOT } from "../../tools/worker";
 
-const root = fileURLToPath(new URL("../..", import.meta.url));
 const tsx = fileURLToPath(new URL("../../node_modules/tsx/dist/cli.mjs", import.meta.url));
 const API_KEY = "cli-test-key-8d21";
 const scratch = join(tmpdir(), `chatapi-cli-${process.pid}`);
-let stack: DemoStack;
+let stack: LocalStack;
 
 beforeAll(async () => {
   mkdirSync(scratch, { recursive: true });
-  stack = await startDemoStack({ delayMs: 15, vars: { API_KEYS: API_KEY } });
+  stack = await startLocalStack({ delayMs: 15, configured: { API_KEYS: API_KEY, ALLOW_ANONYMOUS: "true" } });
 }, 90_000);
 
 afterAll(async () => {
@@ -42,7 +41,7 @@ function cli(...args: string[]): Promise<Run> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now();
     const child = spawn(process.execPath, [tsx, "scripts/chat.ts", ...args], {
-      cwd: root,
+      cwd: ROOT,
       env: { ...process.env, CHATAPI_URL: "", CHATAPI_KEY: "", NO_COLOR: "1" },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -101,7 +100,7 @@ describe("npm run chat", () => {
     const run = await cli("What is in this image?", "--image", png, "--url", stack.url, "--format", "sse", "--lang", "en", "--key", API_KEY);
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
-    expect(run.stdout).toContain("✔ Success InputParser Parsing input: 1 message, 1 image (0 ms)");
+    expect(run.stdout).toMatch(/^✔ Success InputParser Parsing input: 1 message, 1 image \(\d+ ms\)$/m);
     expect(run.stdout).toContain("It contains 1 image: image 1: PNG, 48×32 pixels.");
     expect(run.stdout).toMatch(/^✔ Success System {6}Request completed \(\d+ ms\)$/m);
     expect(run.stdout).toMatch(/^usage: \d+ prompt/m);
@@ -111,7 +110,7 @@ describe("npm run chat", () => {
     const run = await cli("json please", "--url", stack.url, "--format", "json", "--system", "Be brief.");
     expect(run.code).toBe(0);
     expect(run.stdout).not.toContain("▶ Start");
-    expect(run.stdout).toContain("✔ Success InputParser 解析输入：2 条消息，0 张图片 (0 ms)");
+    expect(run.stdout).toMatch(/^✔ Success InputParser 解析输入：2 条消息，0 张图片 \(\d+ ms\)$/m);
     expect(run.stdout).toContain('Your last message: "json please"');
     expect(run.stdout).toMatch(/^usage: \d+ prompt \+ \d+ completion = \d+ tokens · request req_\w+/m);
   });

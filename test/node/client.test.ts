@@ -2,29 +2,33 @@
  * The typed client against the real service (`wrangler dev`, the fake Azure, the ModelScope mock
  * MCP server): every event and envelope it hands out is checked against the published schema.
  */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { startMockMcpServer, type MockMcpServer } from "../../scripts/mock-mcp-server";
-import { ChatApiError, chat, health, streamChat, toDataUrl, type ChatEvent, type ChatRequest, type StreamOptions, type UserContent } from "../../src/client";
+import { startMockMcpServer, type MockMcpServer } from "../../tools/mock-mcp-server";
+import { ChatApiError, chat, health, streamChat, toDataUrl, type ChatEvent, type ChatRequest, type StreamOptions, type UserContent } from "../../client/src";
 import { assertValid } from "../support/event-schema";
-import { newNonce, scriptFake, waitForFake } from "../support/fake-azure-client";
-import { tinyPng } from "../support/tiny-png";
-import { startWranglerDev, type WranglerDev } from "../support/wrangler-dev";
+import { newNonce, scriptFake, waitForFake } from "../../tools/fake-azure-client";
+import { tinyPng } from "../../tools/png";
+import { ROOT, startWorker, type RunningWorker } from "../../tools/worker";
 
 const API_KEY = "client-test-key-61b0";
-let dev: WranglerDev;
+let dev: RunningWorker;
 let mcp: MockMcpServer;
 const fake = () => inject("fakeAzureUrl");
 
 beforeAll(async () => {
   mcp = await startMockMcpServer({ port: 0 });
-  dev = await startWranglerDev({
-    AZURE_OPENAI_ENDPOINT: fake(),
-    AZURE_OPENAI_API_KEY: "client-azure-key",
-    MCP_SERVER_URL: mcp.url,
-    API_KEYS: API_KEY,
-    ALLOW_ANONYMOUS: "true",
-    UPSTREAM_TIMEOUT_MS: "5000",
-    UPSTREAM_MAX_RETRIES: "0",
+  dev = await startWorker({
+    vars: {
+      AZURE_OPENAI_ENDPOINT: fake(),
+      AZURE_OPENAI_API_KEY: "client-azure-key",
+      MCP_SERVER_URL: mcp.url,
+      API_KEYS: API_KEY,
+      ALLOW_ANONYMOUS: "true",
+      UPSTREAM_TIMEOUT_MS: "5000",
+      UPSTREAM_MAX_RETRIES: "0",
+    },
   });
 }, 90_000);
 
@@ -142,5 +146,27 @@ describe("chat (JSON) and health", () => {
 
   it("reads /health", async () => {
     expect(await health({ baseUrl: dev.url })).toMatchObject({ status: "healthy" });
+  });
+});
+
+describe("the built package in plain Node", () => {
+  it("`import … from \"chatapi/client\"` runs in node without tsx and chats with the service", async () => {
+    // The package entry (package.json exports → client/dist, built by `prepare`), as an
+    // application would import it: plain node, no TypeScript loader.
+    const program = `
+      import { streamChat, chat, ChatApiError } from "chatapi/client";
+      const baseUrl = process.argv[1];
+      const types = [];
+      let answer = "";
+      for await (const e of streamChat({ user_id: "plain_node", query: [{ role: "user", content: "from plain node" }] }, { baseUrl, lang: "en" })) {
+        types.push(e.type);
+        if (e.type === "delta") answer += e.text;
+      }
+      const json = await chat({ user_id: "plain_node", query: [{ role: "user", content: "json" }] }, { baseUrl });
+      const denied = await chat({ user_id: "plain_node", query: [{ role: "user", content: "x" }] }, { baseUrl, apiKey: "wrong" }).catch((e) => e);
+      console.log(JSON.stringify({ types: [...new Set(types)], last: types.at(-1), answer, json: json.data.answer, denied: denied instanceof ChatApiError && denied.status }));
+    `;
+    const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", program, dev.url], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: "" }, timeout: 30_000 });
+    expect(JSON.parse(stdout)).toEqual({ types: ["step", "delta", "done"], last: "done", answer: "echo: from plain node", json: "echo: json", denied: 401 });
   });
 });

@@ -1,20 +1,30 @@
 /**
- * End to end through the real `wrangler dev`: the fake Azure upstream over HTTP, the stream read
- * as it arrives. Proves each chunk is passed on at once and a client that leaves cancels upstream.
+ * End to end through the real `wrangler dev`, booted by the one helper (tools/worker.ts): the fake
+ * Azure upstream over HTTP, the stream read as it arrives. Proves each chunk is passed on at once,
+ * a client that leaves cancels upstream, the vars and secrets reach the Worker through a private
+ * env file rather than the command line, and the static /client.js can be imported cross-origin.
  */
+import { existsSync, statSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { newNonce, waitForFake } from "../support/fake-azure-client";
-import { startWranglerDev, type WranglerDev } from "../support/wrangler-dev";
+import { newNonce, waitForFake } from "../../tools/fake-azure-client";
+import { readNdjsonTimed } from "../../tools/ndjson";
+import { startWorker, type RunningWorker } from "../../tools/worker";
 
-let dev: WranglerDev;
+let dev: RunningWorker;
 const fake = () => inject("fakeAzureUrl");
+const AZURE_KEY = "e2e-azure-key-51c2";
+/** Client keys with what a shell, dotenv or dotenv-expand would otherwise read as syntax. */
+const TRICKY_KEYS = ["e2e-key-$HOME-${PATH}-\\$x", "e2e-key-it's-#not-a-comment", 'e2e-key-"quoted"'];
 
 beforeAll(async () => {
-  dev = await startWranglerDev({
-    AZURE_OPENAI_ENDPOINT: fake(),
-    AZURE_OPENAI_API_KEY: "e2e-azure-key-51c2",
-    ALLOW_ANONYMOUS: "true",
-    UPSTREAM_TIMEOUT_MS: "5000",
+  dev = await startWorker({
+    vars: {
+      AZURE_OPENAI_ENDPOINT: fake(),
+      AZURE_OPENAI_API_KEY: AZURE_KEY,
+      ALLOW_ANONYMOUS: "true",
+      API_KEYS: TRICKY_KEYS.join(","),
+      UPSTREAM_TIMEOUT_MS: "5000",
+    },
   });
 }, 90_000);
 
@@ -31,29 +41,6 @@ function chat(text: string, init: RequestInit = {}) {
   });
 }
 
-interface Arrival {
-  at: number;
-  line: Record<string, unknown>;
-}
-
-/** Reads NDJSON as it arrives, stamping each event with its arrival time. */
-async function readTimed(res: Response): Promise<Arrival[]> {
-  const out: Arrival[] = [];
-  const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const bytes of res.body as unknown as AsyncIterable<Uint8Array>) {
-    const at = performance.now();
-    buffered += decoder.decode(bytes, { stream: true });
-    let nl: number;
-    while ((nl = buffered.indexOf("\n")) >= 0) {
-      out.push({ at, line: JSON.parse(buffered.slice(0, nl)) });
-      buffered = buffered.slice(nl + 1);
-    }
-  }
-  expect(buffered).toBe("");
-  return out;
-}
-
 describe("through wrangler dev", () => {
   it("passes each upstream chunk on at once: the first delta arrives long before the last", async () => {
     // 40 chunks, 50 ms apart: about 2 s of answer.
@@ -61,10 +48,10 @@ describe("through wrangler dev", () => {
     const res = await chat("[[fake:chunks n=40 delay=50]]");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/application\/x-ndjson/);
-    const events = await readTimed(res);
-    const deltas = events.filter((e) => e.line.type === "delta");
+    const events = await readNdjsonTimed(res.body!);
+    const deltas = events.filter((e) => e.event.type === "delta");
     expect(deltas).toHaveLength(40);
-    expect(deltas.map((d) => d.line.text).join("")).toBe(Array.from({ length: 40 }, (_, i) => `w${i} `).join(""));
+    expect(deltas.map((d) => d.event.text).join("")).toBe(Array.from({ length: 40 }, (_, i) => `w${i} `).join(""));
     const first = deltas[0].at - sentAt;
     const spread = deltas.at(-1)!.at - deltas[0].at;
     // Buffering would deliver them together; streaming spreads them over the upstream's ~1.95 s.
@@ -72,7 +59,7 @@ describe("through wrangler dev", () => {
     expect(first).toBeLessThan(deltas.at(-1)!.at - sentAt - 1500);
     // And no batching across chunks: deltas arrive in many separate reads.
     expect(new Set(deltas.map((d) => d.at)).size).toBeGreaterThan(30);
-    expect(events.at(-1)!.line).toMatchObject({ type: "done", code: 200 });
+    expect(events.at(-1)!.event).toMatchObject({ type: "done", code: 200 });
   });
 
   it("streams SSE through wrangler dev too", async () => {
@@ -104,6 +91,73 @@ describe("through wrangler dev", () => {
   });
 
   it("never prints the Azure key", () => {
-    expect(dev.output()).not.toContain("e2e-azure-key-51c2");
+    expect(dev.output()).not.toContain(AZURE_KEY);
+  });
+});
+
+describe("the boot helper (tools/worker.ts)", () => {
+  it("passes vars and secrets in a private env file, never on wrangler's command line", () => {
+    const commandLine = dev.args.join(" ");
+    for (const secret of [AZURE_KEY, ...TRICKY_KEYS]) expect(commandLine).not.toContain(secret);
+    expect(commandLine).not.toContain("--var");
+    expect(dev.args).toContain("--env-file");
+    expect(statSync(dev.envFile).mode & 0o777).toBe(0o600);
+  });
+
+  it.each(TRICKY_KEYS.map((key, i) => [i, key]))("delivers client key %i byte for byte, $ and quotes included", async (_, key) => {
+    const res = await fetch(`${dev.url}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+      body: JSON.stringify({ user_id: "e2e", query: [{ role: "user", content: "key check" }] }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain('"answer":"echo: key check"');
+  });
+
+  it("refuses a wrong key, so the keys above were really checked", async () => {
+    const res = await fetch(`${dev.url}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer e2e-key-$HOME" },
+      body: JSON.stringify({ user_id: "e2e", query: [{ role: "user", content: "key check" }] }),
+    });
+    expect(res.status).toBe(401);
+  });
+
+  it("boots without the inspector too (as for load), with the same env file, removed when it stops", async () => {
+    const other = await startWorker({ inspector: false, vars: { AZURE_OPENAI_ENDPOINT: fake(), AZURE_OPENAI_API_KEY: AZURE_KEY, API_KEYS: TRICKY_KEYS[0] } });
+    try {
+      expect(other.args.join(" ")).not.toContain(AZURE_KEY);
+      expect(statSync(other.envFile).mode & 0o777).toBe(0o600);
+      const res = await fetch(`${other.url}/api/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${TRICKY_KEYS[0]}` },
+        body: JSON.stringify({ user_id: "e2e", query: [{ role: "user", content: "no inspector" }] }),
+      });
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('"answer":"echo: no inspector"');
+    } finally {
+      await other.stop();
+    }
+    expect(existsSync(other.envFile)).toBe(false);
+  }, 90_000);
+});
+
+describe("static assets", () => {
+  it("serves /client.js with Access-Control-Allow-Origin: *, so pages on other origins can import it", async () => {
+    const res = await fetch(`${dev.url}/client.js`, { headers: { origin: "https://app.example.test" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/javascript/);
+    expect(res.headers.get("access-control-allow-origin")).toBe("*");
+    expect(await res.text()).toContain("export {");
+  });
+
+  it("keeps the page itself same-origin, and does not serve public/_headers", async () => {
+    const page = await fetch(`${dev.url}/`, { headers: { origin: "https://app.example.test" } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get("access-control-allow-origin")).toBeNull();
+    await page.arrayBuffer();
+    const headersFile = await fetch(`${dev.url}/_headers`);
+    expect(headersFile.status).toBe(404);
+    await headersFile.arrayBuffer();
   });
 });

@@ -3,13 +3,14 @@
  * Streamable HTTP and legacy SSE), plus the ModelScope mock where a test needs its knobs.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startMockMcpServer, type MockMcpServer } from "../../scripts/mock-mcp-server";
+import { startMockMcpServer, type MockMcpServer } from "../../tools/mock-mcp-server";
 import { forgetTransportKinds } from "../../src/mcp/connect";
 import { clearToolListCache } from "../../src/mcp/tool-list-cache";
 import { API_TOOL_NAME } from "../../src/mcp/tool-names";
 import { createMcpToolSource, type McpToolSourceOptions } from "../../src/mcp/tool-source";
 import type { ToolSource } from "../../src/mcp/types";
-import { freePort, startEverythingServer, type EverythingServer } from "../support/mcp-servers";
+import { startEverythingServer, type EverythingServer } from "../../tools/mcp-servers";
+import { freePort } from "../../tools/worker";
 
 let everything: EverythingServer;
 let everythingSse: EverythingServer;

@@ -1,13 +1,11 @@
 /**
- * Validates values against schemas of Azure's published OpenAPI file
- * (../shared/azure-openai/inference-2024-10-21.json beside the repository, reference data). OpenAPI 3.0's
- * `nullable: true` is turned into JSON Schema (`anyOf: [schema, {type: "null"}]`).
+ * Validates values against schemas of Azure's published OpenAPI description, from the subset kept
+ * in the repository (tools/fixtures/azure-openai-2024-10-21.schemas.json; its source and MIT
+ * licence are in tools/fixtures/README.md). OpenAPI 3.0's `nullable: true` is turned into JSON
+ * Schema (`anyOf: [schema, {type: "null"}]`).
  */
-import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { Validator } from "@cfworker/json-schema";
-
-export const OPENAPI_PATH = fileURLToPath(new URL("../../../shared/azure-openai/inference-2024-10-21.json", import.meta.url));
+import fixture from "../../tools/fixtures/azure-openai-2024-10-21.schemas.json";
 
 function convert(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(convert);
@@ -17,12 +15,12 @@ function convert(node: unknown): unknown {
   return (node as { nullable?: boolean }).nullable ? { anyOf: [out, { type: "null" }] } : out;
 }
 
-let components: unknown;
+const components = convert(fixture.components);
 const cache = new Map<string, Validator>();
 
 /** Returns the validation errors (empty when `value` matches `#/components/schemas/{name}`). */
 export function schemaErrors(name: string, value: unknown): string[] {
-  components ??= convert((JSON.parse(readFileSync(OPENAPI_PATH, "utf8")) as { components: unknown }).components);
+  if (!(name in fixture.components.schemas)) throw new Error(`${name} is not in tools/fixtures/azure-openai-2024-10-21.schemas.json`);
   let v = cache.get(name);
   if (!v) {
     v = new Validator({ $ref: `#/components/schemas/${name}`, components } as never, "2019-09", false);

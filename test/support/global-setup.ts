@@ -3,9 +3,9 @@
  * tests, Node and workerd alike, through vitest's provide/inject.
  */
 import type { TestProject } from "vitest/node";
-import { startFakeAzure } from "./fake-azure";
-import { startHostileMcp } from "./hostile-mcp";
-import { startMcpServers } from "./mcp-servers";
+import { startFakeAzure } from "../../tools/fake-azure";
+import { startHostileMcp } from "../../tools/hostile-mcp";
+import { startMcpServers } from "../../tools/mcp-servers";
 
 export default async function setup(project: TestProject) {
   const azure = await startFakeAzure();

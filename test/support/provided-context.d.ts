@@ -4,7 +4,7 @@ import "vitest";
 declare module "vitest" {
   export interface ProvidedContext {
     fakeAzureUrl: string;
-    /** The ModelScope mock MCP server (scripts/mock-mcp-server.ts): Streamable HTTP and legacy SSE. */
+    /** The ModelScope mock MCP server (tools/mock-mcp-server.ts): Streamable HTTP and legacy SSE. */
     mockMcpUrl: string;
     mockMcpSseUrl: string;
     /** @modelcontextprotocol/server-everything from npm, a real third-party server. */

@@ -1,12 +1,11 @@
 /**
- * The published JSON Schema: generated from the zod schemas (no drift), served at GET /api/schema,
- * and saying the same as zod about valid and invalid documents.
+ * The published JSON Schema: served at GET /api/schema, and saying the same as zod about valid and
+ * invalid documents. (That the committed file is a fresh generation is test/node/generated-files.test.ts.)
  */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import committed from "../../schema/chatapi.schema.json";
-import { buildSchemaDocument } from "../../scripts/schema-doc";
 import app from "../../src/index";
 import { ChatEvent, Envelope } from "../../src/schema/events";
 import { ChatRequest } from "../../src/schema/request";
@@ -58,10 +57,6 @@ const cases: [SchemaDef, boolean, unknown][] = [
 const zod = { ChatRequest, ChatEvent, Envelope };
 
 describe("schema/chatapi.schema.json", () => {
-  it("is what `npm run schema` generates from the zod schemas now (no drift)", () => {
-    expect(committed).toEqual(buildSchemaDocument());
-  });
-
   it("defines the request, every event and the envelope, and every $ref resolves", () => {
     const defs = Object.keys(committed.$defs);
     for (const name of ["ChatRequest", "QueryMessage", "ChatEvent", "StepEvent", "DeltaEvent", "DoneEvent", "ErrorEvent", "Envelope", "Step", "Usage"]) {

@@ -4,19 +4,11 @@
  * the HTTP status equal to its code.
  */
 import { describe, expect, it } from "vitest";
-import { fakeRequests, newNonce, scriptFake, waitForFake } from "../support/fake-azure-client";
+import { fakeRequests, newNonce, scriptFake, waitForFake } from "../../tools/fake-azure-client";
 import type { Envelope } from "../../src/schema/events";
-import { deltas, fakeUrl, ndjson, post, terminal, userText } from "./helpers";
+import { deltas, envelopeOf, fakeUrl, ndjson, post, terminal, userText } from "./helpers";
 
 const SECRET = "test-azure-key-7f3a9c";
-
-async function envelopeOf(res: Response): Promise<Envelope> {
-  expect(res.headers.get("content-type")).toMatch(/^application\/json/);
-  const body = await res.json<Envelope>();
-  expect(body.code).toBe(res.status);
-  expect(body.requestId).toBe(res.headers.get("x-request-id"));
-  return body;
-}
 
 /** The terminal error event of a streamed chat, which must have started with 200. */
 async function streamedError(res: Response) {

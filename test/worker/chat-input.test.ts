@@ -2,17 +2,12 @@
 import { exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { Envelope } from "../../src/schema/events";
-import { post, userText } from "./helpers";
+import { PNG_1X1_BASE64 as PNG } from "../../tools/png";
+import { envelopeOf, post, userText } from "./helpers";
 
-const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
-
-async function rejected(res: Response, status: number, message: RegExp): Promise<Envelope> {
-  expect(res.status).toBe(status);
-  const body = await res.json<Envelope>();
-  expect(body).toMatchObject({ code: status, requestId: res.headers.get("x-request-id"), data: { steps: [] } });
-  expect(body.message).toMatch(message);
-  expect(new Date(body.timestamp).toISOString()).toBe(body.timestamp);
-  return body;
+/** An error envelope with that status and message, refused before any step began. */
+async function rejected(res: Response, status: number, message: RegExp): Promise<void> {
+  expect((await envelopeOf(res, status, message)).data).toEqual({ steps: [] });
 }
 
 const image = (url: string) => ({ user_id: "u", query: [{ role: "user", content: [{ type: "input_text", text: "看" }, { type: "input_image", image_url: url }] }] });
@@ -80,7 +75,9 @@ describe("routes", () => {
     await rejected(res, 405, /POST/);
   });
 
-  it("keeps serving chats after all that", async () => {
+  it("keeps serving chats right after refusing bad input", async () => {
+    await rejected(await post('{"user_id": "u", "query": ['), 400, /^body: /);
+    await rejected(await post(image(`data:image/bmp;base64,${PNG}`)), 400, /image\/bmp/);
     const res = await post(userText("still here?"), { accept: "application/json" });
     expect(res.status).toBe(200);
     expect((await res.json<Envelope>()).data.answer).toBe("echo: still here?");

@@ -3,7 +3,7 @@
  * the ModelScope mock, the fake Azure scripting the model's tool calls over HTTP.
  */
 import { describe, expect, inject, it } from "vitest";
-import { fakeRequests, newNonce, scriptFake, type ScriptedResponse } from "../support/fake-azure-client";
+import { fakeRequests, newNonce, scriptFake, type ScriptedResponse } from "../../tools/fake-azure-client";
 import type { ChatEvent, Step } from "../../src/schema/events";
 import { deltas, fakeUrl, ndjson, post, terminal } from "./helpers";
 
@@ -81,7 +81,11 @@ describe("tools in the chat loop", () => {
   it.each([
     ["an unknown tool", { name: "no_such_tool", arguments: "{}" }, /no_such_tool/],
     ["malformed argument JSON", { name: "echo", arguments: '{"message": "unterminated' }, /JSON/i],
-    ["invalid arguments", { name: "get-sum", arguments: '{"a":"two"}' }, /.+/],
+    [
+      "invalid arguments",
+      { name: "get-sum", arguments: '{"a":"two"}' },
+      /^MCP error -32602: Input validation error: Invalid arguments for tool get-sum: Invalid input: expected number, received string at a\nInvalid input: expected number, received undefined at b$/,
+    ],
   ])("turns %s into an Error step the model reads, and the chat goes on to done", async (_, toolCall, message) => {
     const { done, sent } = await chatWithTools([{ toolCalls: [{ id: "call_x", ...toolCall }] }, { text: "Recovered." }]);
     expect(done).toMatchObject({ type: "done", data: { answer: "Recovered." } });

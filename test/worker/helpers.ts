@@ -44,6 +44,19 @@ export async function fetchApp(request: Request, overrides: Partial<Env> = {}): 
   return recordResponse(`${request.method} ${new URL(request.url).pathname}`, response);
 }
 
+/** A request body sent in `count` pieces without a Content-Length, as a chunked upload arrives. */
+export function chunked(body: string | Uint8Array, count = 8): ReadableStream<Uint8Array> {
+  const bytes = typeof body === "string" ? new TextEncoder().encode(body) : body;
+  const size = Math.ceil(bytes.length / count);
+  let offset = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (offset >= bytes.length) return controller.close();
+      controller.enqueue(bytes.slice(offset, (offset += size)));
+    },
+  });
+}
+
 export function userText(text: string, extra: Record<string, unknown> = {}) {
   return { user_id: "user_123", query: [{ role: "user", content: text }], ...extra };
 }
@@ -66,4 +79,19 @@ export function terminal(events: ChatEvent[]): Envelope & { type: "done" | "erro
 
 export function deltas(events: ChatEvent[]): string {
   return events.map((e) => (e.type === "delta" ? e.text : "")).join("");
+}
+
+/**
+ * Checks an error envelope (JSON; `code` = the HTTP status, and `status` when given; `requestId` =
+ * X-Request-Id; an ISO timestamp; the message matching `message` when given) and returns it.
+ */
+export async function envelopeOf(res: Response, status?: number, message?: RegExp): Promise<Envelope> {
+  if (status !== undefined) expect(res.status).toBe(status);
+  expect(res.headers.get("content-type")).toMatch(/^application\/json/);
+  const body = await res.json<Envelope>();
+  expect(body.code).toBe(res.status);
+  expect(body.requestId).toBe(res.headers.get("x-request-id"));
+  expect(new Date(body.timestamp).toISOString()).toBe(body.timestamp);
+  if (message) expect(body.message).toMatch(message);
+  return body;
 }

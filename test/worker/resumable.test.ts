@@ -7,7 +7,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import type { ChatEvent } from "../../src/schema/events";
-import { newNonce, waitForFake } from "../support/fake-azure-client";
+import { newNonce, waitForFake } from "../../tools/fake-azure-client";
 import { fakeUrl, fetchApp, ndjson, post, terminal, userText } from "./helpers";
 
 const KEY_A = "test-api-key-3d9f1c2ab84e";

@@ -1,7 +1,7 @@
 /** CORS from CORS_ORIGINS: preflight without a key, headers on successes and errors, foreign origins refused. */
 import { describe, expect, it } from "vitest";
-import { ndjson, terminal } from "./helpers";
-import { chatBody, envelopeOf, KEY_A, send } from "./security-support";
+import { envelopeOf, ndjson, terminal } from "./helpers";
+import { chatBody, KEY_A, send } from "./security-support";
 
 const SITE = "https://app.example.com";
 const OTHER = "https://other.example.com";

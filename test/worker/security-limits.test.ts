@@ -1,24 +1,12 @@
 /** Body and field limits: clear 400/413 envelopes naming the field, checked before the upstream is called. */
 import { describe, expect, it } from "vitest";
-import { fakeRequests, newNonce } from "../support/fake-azure-client";
-import { fakeUrl, ndjson, terminal } from "./helpers";
-import { envelopeOf, send } from "./security-support";
+import { fakeRequests, newNonce } from "../../tools/fake-azure-client";
+import { PNG_1X1_BASE64 } from "../../tools/png";
+import { chunked, envelopeOf, fakeUrl, ndjson, terminal } from "./helpers";
+import { send } from "./security-support";
 
 const chat = (query: unknown[], userId = "user_limits") => JSON.stringify({ user_id: userId, query });
 const user = (content: unknown) => ({ role: "user", content });
-
-/** A body sent in pieces, without a Content-Length, as a chunked upload arrives. */
-function chunked(text: string, pieces = 8): ReadableStream<Uint8Array> {
-  const bytes = new TextEncoder().encode(text);
-  const size = Math.ceil(bytes.length / pieces);
-  let offset = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (offset >= bytes.length) return controller.close();
-      controller.enqueue(bytes.slice(offset, (offset += size)));
-    },
-  });
-}
 
 describe("body limit (MAX_BODY_BYTES)", () => {
   it("refuses a body over the limit with a 413 naming MAX_BODY_BYTES, before parsing it", async () => {
@@ -43,10 +31,27 @@ describe("body limit (MAX_BODY_BYTES)", () => {
     await envelopeOf(res, 413, /MAX_BODY_BYTES/);
   });
 
-  it("defaults to 32 MiB: one image at the 20 MiB limit (27 MiB of base64) fits", async () => {
+  it("defaults to 32 MiB: a 33 MiB body is refused with a 413 naming the limit", async () => {
     const res = await send("/api/chat", { body: `${chat([user("hi")]).slice(0, -1)}, "pad": "${"p".repeat(33 * 1024 * 1024)}"}` });
     await envelopeOf(res, 413, /32 MiB/);
   });
+
+  it("defaults to 32 MiB: one image at the 20 MiB limit (about 27 MiB of base64) fits and is chatted about", async () => {
+    // A PNG signature, then zero bytes up to 20 MiB minus 2 (a multiple of 3: base64 without padding).
+    const decoded = 20 * 1024 * 1024 - 2;
+    const data = PNG_1X1_BASE64.slice(0, 12) + "A".repeat((decoded / 3) * 4 - 12);
+    expect(data.length).toBeGreaterThan(26.6 * 1024 * 1024);
+    const nonce = newNonce();
+    const body = chat([user([{ type: "input_text", text: `what is this? ${nonce}` }, { type: "input_image", image_url: `data:image/png;base64,${data}` }])]);
+    expect(body.length).toBeLessThan(32 * 1024 * 1024);
+    const res = await send("/api/chat", { body });
+    expect(res.status).toBe(200);
+    const end = terminal(await ndjson(res));
+    expect(end.type).toBe("done");
+    expect(end.data.answer).toBe(`echo: what is this? ${nonce}`);
+    const [parser] = end.data.steps.filter((s) => s.tool_type === "InputParser");
+    expect(JSON.parse(parser.parameters)).toEqual({ query_items: 1, images: 1 });
+  }, 60_000);
 });
 
 describe("field limits", () => {
@@ -82,9 +87,18 @@ describe("field limits", () => {
     expect(terminal(await ndjson(res)).type).toBe("done");
   });
 
-  it("reads unreadable settings as their defaults", async () => {
-    const res = await send("/api/chat", { body: chat([user("hi")]), env: { MAX_TEXT_CHARS: "lots", MAX_QUERY_ITEMS: "-3", MAX_BODY_BYTES: "" } });
-    // -3 is clamped to 1: one message is fine.
+  it("reads an unreadable MAX_TEXT_CHARS and an empty MAX_BODY_BYTES as their defaults (200000, 32 MiB)", async () => {
+    const env = { MAX_TEXT_CHARS: "lots", MAX_BODY_BYTES: "" };
+    // 200,000 characters pass (a body of ~200 KB: the body limit is not some small number either)…
+    const res = await send("/api/chat", { body: chat([user("z".repeat(200_000))]), env });
     expect(terminal(await ndjson(res)).type).toBe("done");
+    // …and one more is refused, naming the default.
+    await envelopeOf(await send("/api/chat", { body: chat([user("z".repeat(200_001))]), env }), 413, /more than the 200000 allowed \(MAX_TEXT_CHARS\)/);
+  });
+
+  it("clamps an out-of-range MAX_QUERY_ITEMS (-3) to 1", async () => {
+    const env = { MAX_QUERY_ITEMS: "-3" };
+    expect(terminal(await ndjson(await send("/api/chat", { body: chat([user("one")]), env }))).type).toBe("done");
+    await envelopeOf(await send("/api/chat", { body: chat([user("one"), user("two")]), env }), 400, /more than the 1 allowed \(MAX_QUERY_ITEMS\)/);
   });
 });

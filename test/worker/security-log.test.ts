@@ -1,12 +1,12 @@
 /** One structured JSON log line per request, written when the response is complete; no secrets or content. */
 import { describe, expect, it } from "vitest";
 import type { Step } from "../../src/schema/events";
-import { newNonce } from "../support/fake-azure-client";
-import { ndjson, post, terminal } from "./helpers";
+import { newNonce } from "../../tools/fake-azure-client";
+import { envelopeOf, ndjson, post, terminal } from "./helpers";
 import { requestLines } from "./leak-registry";
-import { envelopeOf, logLineOf, send } from "./security-support";
+import { logLineOf, send } from "./security-support";
+import { PNG_1X1_BASE64 as PNG } from "../../tools/png";
 
-const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
 
 async function sha16(text: string): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));

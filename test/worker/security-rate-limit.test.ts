@@ -5,8 +5,8 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { ndjson, terminal } from "./helpers";
-import { chatBody, envelopeOf, logLineOf, send } from "./security-support";
+import { envelopeOf, ndjson, terminal } from "./helpers";
+import { chatBody, logLineOf, send } from "./security-support";
 
 const tight = (env as unknown as { TIGHT_RATE_LIMITER: RateLimit }).TIGHT_RATE_LIMITER;
 const LIMIT = 3;
@@ -96,9 +96,31 @@ describe("per user_id (USER_RATE_LIMITER)", () => {
 });
 
 describe("without the bindings", () => {
-  it("does not rate limit at all", async () => {
-    const envs = { KEY_RATE_LIMITER: undefined, USER_RATE_LIMITER: undefined } as unknown as Partial<Env>;
-    for (let i = 0; i < LIMIT * 3; i++) await envelopeOf(await send("/api/chat", { body: "{}", env: envs }), 400);
+  it("serves a key that is over its limit once KEY_RATE_LIMITER is removed", async () => {
+    await inOneWindow(async () => {
+      const key = freshKey();
+      const headers = { authorization: `Bearer ${key}` };
+      const limited = { API_KEYS: key, KEY_RATE_LIMITER: tight };
+      for (let i = 0; i < LIMIT; i++) await envelopeOf(await send("/api/chat", { headers, body: "{}", env: limited }), 400);
+      // With the binding, this key is now over its limit…
+      await envelopeOf(await send("/api/chat", { headers, body: "{}", env: limited }), 429);
+      // …without it, the same key is served again and again.
+      const unbound = { API_KEYS: key, KEY_RATE_LIMITER: undefined, USER_RATE_LIMITER: undefined } as unknown as Partial<Env>;
+      for (let i = 0; i < LIMIT * 2; i++) await envelopeOf(await send("/api/chat", { headers, body: "{}", env: unbound }), 400);
+      expect(terminal(await ndjson(await send("/api/chat", { headers, body: chatBody(), env: unbound }))).type).toBe("done");
+    });
+  });
+
+  it("serves a user_id that is over its limit once USER_RATE_LIMITER is removed", async () => {
+    await inOneWindow(async () => {
+      const key = freshKey();
+      const as = (envs: Partial<Env>) => send("/api/chat", { headers: { authorization: `Bearer ${key}` }, body: chatBody("hi", "dave"), env: envs });
+      const limited = { API_KEYS: key, USER_RATE_LIMITER: tight };
+      for (let i = 0; i < LIMIT; i++) expect(terminal(await ndjson(await as(limited))).type).toBe("done");
+      await envelopeOf(await as(limited), 429, /for this user_id/);
+      const unbound = { API_KEYS: key, USER_RATE_LIMITER: undefined } as unknown as Partial<Env>;
+      for (let i = 0; i < 2; i++) expect(terminal(await ndjson(await as(unbound))).type).toBe("done");
+    });
   });
 
   it("serves the request when the limiter itself fails, and says so in the log", async () => {

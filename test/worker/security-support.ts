@@ -1,6 +1,5 @@
-/** Shared by the security tests: requests of any shape, envelope checks, the request's log line. */
+/** Shared by the security tests: requests of any shape, the request's log line. */
 import { expect } from "vitest";
-import type { Envelope } from "../../src/schema/events";
 import { fetchApp } from "./helpers";
 import { requestLines } from "./leak-registry";
 
@@ -25,17 +24,6 @@ export function send(path: string, options: SendOptions = {}): Promise<Response>
 /** A chat body with its own nonce in the text. */
 export function chatBody(text = `hello ${crypto.randomUUID()}`, userId = "user_sec") {
   return JSON.stringify({ user_id: userId, query: [{ role: "user", content: text }] });
-}
-
-/** Checks the error envelope (JSON, code = status, requestId = X-Request-Id) and returns it. */
-export async function envelopeOf(res: Response, status: number, message?: RegExp): Promise<Envelope> {
-  expect(res.status).toBe(status);
-  expect(res.headers.get("content-type")).toMatch(/^application\/json/);
-  const body = await res.json<Envelope>();
-  expect(body.code).toBe(status);
-  expect(body.requestId).toBe(res.headers.get("x-request-id"));
-  if (message) expect(body.message).toMatch(message);
-  return body;
 }
 
 /** The request log line of a response (waits for it: a stream writes it when it ends). */

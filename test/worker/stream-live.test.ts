@@ -4,7 +4,7 @@
  * written noticed within about a second, and backpressure for a client that reads slowly.
  */
 import { describe, expect, it } from "vitest";
-import { fakeRequests, newNonce, scriptFake, waitForFake } from "../support/fake-azure-client";
+import { fakeRequests, newNonce, scriptFake, waitForFake } from "../../tools/fake-azure-client";
 import { fakeUrl, post, userText } from "./helpers";
 
 const decoder = new TextDecoder();

@@ -7,11 +7,8 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import * as z from "zod";
+import { DATASET_SORTS, MODEL_SORTS, PAPER_SORTS } from "./modelscope-client";
 import { DATASETS, MODELS, PAPERS, matches, type ModelRecord } from "./modelscope-fixture";
-
-const MODEL_SORTS = ["Default", "DownloadsCount", "LikesCount", "GmtModified"] as const;
-const DATASET_SORTS = ["default", "downloads", "likes", "gmt_modified"] as const;
-const PAPER_SORTS = ["default", "hot", "recommend"] as const;
 
 const limit = z.number().int().min(1).max(30).default(10).describe("Maximum number of results to return");
 const query = z.string().default("").describe("Keywords to search for; empty lists everything");

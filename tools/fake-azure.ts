@@ -1,6 +1,6 @@
 /**
  * A fake Azure OpenAI chat-completions endpoint (node:http, 127.0.0.1) that speaks Azure's real
- * wire format (scripts/azure-wire.ts). Everything is scriptable over HTTP, so tests inside workerd
+ * wire format (tools/azure-wire.ts). Everything is scriptable over HTTP, so tests inside workerd
  * can drive it too (see fake-azure-client.ts for fetch helpers).
  *
  * POST /openai/deployments/{deployment}/chat/completions?api-version=…
@@ -46,7 +46,8 @@ import type { AddressInfo } from "node:net";
 import {
   authError, badRequestError, CHAT_PATH_RE, lastUserIndex, messageText, resourceNotFoundError,
   SSE_KEEPALIVE, type WireRequest, type WireResponse,
-} from "../../scripts/azure-wire";
+} from "./azure-wire";
+import { readBody } from "./http";
 import { markerPlan, parseMarker, scriptedPlan, type Plan, type ScriptedResponse } from "./fake-azure-scenarios";
 
 import type { RecordedRequest } from "./fake-azure-client";
@@ -65,12 +66,6 @@ function sendWire(res: ServerResponse, w: WireResponse) {
 }
 function sendJson(res: ServerResponse, status: number, value: unknown) {
   res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(value));
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** Resolves when the chunk is accepted (or the response is gone). */

@@ -2,11 +2,11 @@
  * `npm run chat -- --selftest [URL]`: six checks against a running server, each reported; the
  * exit code is 1 when any fails. Uses the typed client, like any other client would.
  */
-import { ChatApiError, health, streamChat, type ChatEvent, type ChatRequest, type Envelope, type Step, type StreamOptions } from "../src/client";
+import { ChatApiError, health, streamChat, type ChatEvent, type ChatRequest, type Envelope, type Step, type StreamOptions } from "../client/src";
+import { base64, tinyPng } from "./png";
 
 /** An 8×8 PNG (a gradient), so the image check needs no file. */
-const PNG_8X8 =
-  "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAgAAAAICAIAAABLbSncAAAAaUlEQVR4nAXBgQAAAAgDwcEMJplgMniKYCZTd5KwKNFixIqIE5KxKdNmzJqYM1LhooouptgixRVS46aabqbZJs010uChhh5m2CHDDdLipZZeZtklyy1ScKjQYcKGhAvS4aOOPubYI8cdDzOtZ5F+9yDIAAAAAElFTkSuQmCC";
+const PNG_8X8 = `data:image/png;base64,${base64(tinyPng(8, 8))}`;
 
 export interface SelftestOptions {
   baseUrl: string;

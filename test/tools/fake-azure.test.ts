@@ -1,11 +1,11 @@
 import { AzureOpenAI } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AUTH_MESSAGE, PROMPT_FILTER_MESSAGE } from "../../scripts/azure-wire";
+import { AUTH_MESSAGE, PROMPT_FILTER_MESSAGE } from "../../tools/azure-wire";
 import { schemaErrors } from "../support/azure-schema";
-import { startFakeAzure, type FakeAzure } from "../support/fake-azure";
-import { fakeRequests, newNonce, scriptFake, waitForFake } from "../support/fake-azure-client";
-import { UNICODE_TEXT } from "../support/fake-azure-scenarios";
-import { contentOf, readPieces, sseChunks } from "../support/sse";
+import { startFakeAzure, type FakeAzure } from "../../tools/fake-azure";
+import { fakeRequests, newNonce, scriptFake, waitForFake } from "../../tools/fake-azure-client";
+import { UNICODE_TEXT } from "../../tools/fake-azure-scenarios";
+import { contentOf, readPieces, sseChunks } from "../../tools/sse";
 
 let fake: FakeAzure;
 beforeAll(async () => { fake = await startFakeAzure(); });

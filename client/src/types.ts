@@ -2,8 +2,8 @@
  * The client's types, inferred from the zod schemas (src/schema). Imported as types only: the
  * client carries no zod at run time.
  */
-import type { ChatEvent, DeltaEvent, DoneEvent, Envelope, ErrorEvent, Step, StepEvent, ToolStatus, ToolType, Usage } from "../schema/events";
-import type { ChatRequest, InputImagePart, QueryMessage } from "../schema/request";
+import type { ChatEvent, DeltaEvent, DoneEvent, Envelope, ErrorEvent, Step, StepEvent, ToolStatus, ToolType, Usage } from "../../src/schema/events";
+import type { ChatRequest, InputImagePart, QueryMessage } from "../../src/schema/request";
 
 export type { ChatEvent, ChatRequest, DeltaEvent, DoneEvent, Envelope, ErrorEvent, InputImagePart, QueryMessage, Step, StepEvent, ToolStatus, ToolType, Usage };
 

@@ -1,5 +1,5 @@
 /** How the CLI shows a chat: steps as they start and end, the answer as it streams, usage at the end. */
-import type { ChatEvent, Envelope, Step } from "../src/client";
+import type { ChatEvent, Envelope, Step } from "../client/src";
 
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code: number, text: string) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);

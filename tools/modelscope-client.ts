@@ -1,6 +1,6 @@
 /// <reference lib="esnext.disposable" />
 /**
- * A typed client for a ModelScope MCP server (the real one or scripts/mock-mcp-server.ts), for
+ * A typed client for a ModelScope MCP server (the real one or tools/mock-mcp-server.ts), for
  * scripts and Workers: the TypeScript counterpart of the old Python ModelscopeMCPClient.
  *
  *   await using client = await ModelScopeClient.connect("http://127.0.0.1:3000/mcp");
@@ -10,9 +10,9 @@
  * Worker-safe validator, re-initialising an expired session once).
  */
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import type { TransportKind } from "./connect";
-import { resultToText } from "./result-text";
-import { McpSession } from "./session";
+import type { TransportKind } from "../src/mcp/connect";
+import { resultToText } from "../src/mcp/result-text";
+import { McpSession } from "../src/mcp/session";
 
 export interface ModelScopeConnectOptions {
   authToken?: string;
@@ -49,15 +49,22 @@ export interface PaperSummary {
   modelscope_url?: string;
 }
 
-export interface SearchParams {
+/** The sort orders each search tool accepts (ModelScope's MCP server; the mock server checks them too). */
+export const MODEL_SORTS = ["Default", "DownloadsCount", "LikesCount", "GmtModified"] as const;
+export const DATASET_SORTS = ["default", "downloads", "likes", "gmt_modified"] as const;
+export const PAPER_SORTS = ["default", "hot", "recommend"] as const;
+
+interface SearchParams<Sort extends string> {
   query: string;
-  sort?: string;
+  sort?: Sort;
   limit?: number;
 }
 
-export interface SearchModelsParams extends SearchParams {
+export interface SearchModelsParams extends SearchParams<(typeof MODEL_SORTS)[number]> {
   task?: string;
 }
+export type SearchDatasetsParams = SearchParams<(typeof DATASET_SORTS)[number]>;
+export type SearchPapersParams = SearchParams<(typeof PAPER_SORTS)[number]>;
 
 /** A search answer: the server's text and, when it sent structured content, the items. */
 export interface SearchResult<T> {
@@ -123,11 +130,11 @@ export class ModelScopeClient {
     return this.#search("search_models", params, options);
   }
 
-  searchDatasets(params: SearchParams, options?: CallOptions): Promise<SearchResult<DatasetSummary>> {
+  searchDatasets(params: SearchDatasetsParams, options?: CallOptions): Promise<SearchResult<DatasetSummary>> {
     return this.#search("search_datasets", params, options);
   }
 
-  searchPapers(params: SearchParams, options?: CallOptions): Promise<SearchResult<PaperSummary>> {
+  searchPapers(params: SearchPapersParams, options?: CallOptions): Promise<SearchResult<PaperSummary>> {
     return this.#search("search_papers", params, options);
   }
 

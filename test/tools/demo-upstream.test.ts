@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_LABEL, DEMO_MODEL, describeImage, extractQuery, startDemoUpstream, type DemoUpstream } from "../../scripts/demo-upstream";
+import { DEMO_LABEL, DEMO_MODEL, describeImage, extractQuery, startDemoUpstream, type DemoUpstream } from "../../tools/demo-upstream";
 import { schemaErrors } from "../support/azure-schema";
-import { contentOf, readPieces, sseChunks } from "../support/sse";
-import { tinyPng as png } from "../support/tiny-png";
+import { contentOf, readPieces, sseChunks } from "../../tools/sse";
+import { tinyPng as png } from "../../tools/png";
 
 // ---- minimal valid images, written as bytes ----------------------------------------------------
 
@@ -35,7 +35,7 @@ function paddedJpeg(): Buffer {
   com.set([0xff, 0xfe, 60002 >> 8, 60002 & 0xff]);
   return Buffer.concat([JPEG_7x5.subarray(0, 2), com, com, JPEG_7x5.subarray(2)]);
 }
-const dataUrl = (type: string, b: Buffer) => `data:image/${type};base64,${b.toString("base64")}`;
+const dataUrl = (type: string, b: Uint8Array) => `data:image/${type};base64,${Buffer.from(b).toString("base64")}`;
 
 // ---- server ---------------------------------------------------------------------------------
 
@@ -158,7 +158,7 @@ describe("demo helpers", () => {
   });
 
   it("reads sizes from the head of large images and falls back to the whole image", () => {
-    const big = png(300, 200, true);
+    const big = png(300, 200); // stored uncompressed: 180 KB
     expect(big.length).toBeGreaterThan(100_000);
     expect(describeImage(dataUrl("png", big))).toEqual({ source: "data", format: "PNG", width: 300, height: 200 });
     expect(describeImage(dataUrl("jpeg", paddedJpeg()))).toEqual({ source: "data", format: "JPEG", width: 7, height: 5 });

@@ -10,6 +10,7 @@
  * error); a refusal before the stream (any non-2xx) throws a `ChatApiError`, and so does a stream
  * that breaks off without its terminal event. `chat` returns the JSON envelope.
  */
+import { FORMATS } from "../../src/stream/formats";
 import { ChatApiError, errorFromResponse } from "./errors";
 import { readNdjson, readSse } from "./read";
 import type { ChatEvent, ChatRequest, ClientOptions, Envelope, StreamOptions } from "./types";
@@ -19,7 +20,7 @@ export { readLines, readNdjson, readSse } from "./read";
 export * from "./images";
 export type * from "./types";
 
-const ACCEPT = { ndjson: "application/x-ndjson", sse: "text/event-stream", json: "application/json" } as const;
+const ACCEPT = { ndjson: FORMATS.ndjson.mediaType, sse: FORMATS.sse.mediaType, json: FORMATS.json.mediaType } as const;
 
 function endpoint(baseUrl: string, path: string): string {
   return baseUrl.replace(/\/+$/, "") + path;
@@ -50,11 +51,17 @@ export async function* streamChat(request: ChatRequest, options: StreamOptions):
   const res = await post({ ...request, stream: true }, options, ACCEPT[format]);
   if (!res.body) throw new ChatApiError(res.status, 502, "The response has no body", res.headers.get("x-request-id") ?? undefined);
   let last: ChatEvent | undefined;
+  let ended = false;
   for await (const event of format === "sse" ? readSse(res.body) : readNdjson(res.body)) {
+    // Nothing follows the terminal event; the server closes the stream right after it. Reading on
+    // to that close (rather than cancelling the body) lets the request complete instead of
+    // showing as aborted (e.g. in the browser's DevTools).
+    if (ended) continue;
     last = event;
     yield event;
-    if (event.type === "done" || event.type === "error") return;
+    if (event.type === "done" || event.type === "error") ended = true;
   }
+  if (ended) return;
   const requestId = last?.requestId ?? res.headers.get("x-request-id") ?? undefined;
   throw new ChatApiError(res.status, 502, "The stream ended without a done or error event", requestId);
 }

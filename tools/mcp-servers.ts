@@ -6,10 +6,8 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { createRequire } from "node:module";
-import { startMockMcpServer } from "../../scripts/mock-mcp-server";
-import { freePort } from "./wrangler-dev";
-
-export { freePort };
+import { startMockMcpServer } from "./mock-mcp-server";
+import { freePort } from "./worker";
 
 export interface McpServers {
   mockUrl: string;

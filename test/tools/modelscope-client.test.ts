@@ -1,9 +1,9 @@
 /** The typed ModelScope client against the mock server, over both transports. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMockMcpServer, type MockMcpServer } from "../../scripts/mock-mcp-server";
+import { startMockMcpServer, type MockMcpServer } from "../../tools/mock-mcp-server";
 import { forgetTransportKinds } from "../../src/mcp/connect";
-import { ModelScopeClient, ModelScopeToolError, type ProgressUpdate } from "../../src/mcp/modelscope-client";
-import { freePort } from "../support/mcp-servers";
+import { ModelScopeClient, ModelScopeToolError, type ProgressUpdate } from "../../tools/modelscope-client";
+import { freePort } from "../../tools/worker";
 
 let mock: MockMcpServer;
 beforeAll(async () => {
@@ -31,6 +31,18 @@ describe.each([
     expect(items.map((m) => m.id)).toEqual(["deepseek-ai/DeepSeek-R1", "deepseek-ai/DeepSeek-V3"]);
     expect(items[0]).toMatchObject({ task: "text-generation", license: "mit", modelscope_url: "https://modelscope.cn/models/deepseek-ai/DeepSeek-R1" });
     expect(text).toMatch(/^\d+ model\(s\) found for "DeepSeek":\n1\. deepseek-ai\/DeepSeek-R1 /);
+  });
+
+  it("sorts each search by the orders its tool accepts, and TypeScript refuses the others", async () => {
+    const { items } = await client.searchModels({ query: "qwen", sort: "DownloadsCount", limit: 3 });
+    const downloads = items.map((m) => m.downloads_count!);
+    expect(downloads).toEqual([...downloads].sort((a, b) => b - a));
+    expect((await client.searchDatasets({ query: "", sort: "downloads", limit: 1 })).items).toHaveLength(1);
+    // The server refuses a sort its tool does not know; the types say so before it is sent.
+    // @ts-expect-error "downloads" is a dataset sort; models sort by "DownloadsCount"
+    const refused = await client.searchModels({ query: "qwen", sort: "downloads" }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ModelScopeToolError);
+    expect((refused as ModelScopeToolError).text).toMatch(/sort/);
   });
 
   it("filters by task", async () => {

@@ -6,7 +6,7 @@ import {
   authError, chunkText, completionBody, deploymentNotFoundError, errorForStatus, estimateTokens,
   lastUserIndex, messageText, newMeta, okHeaders, promptFilterError, safeChoiceFilter, streamEvents,
   usageOf, type AnswerSpec, type FinishReason, type Usage, type WireRequest, type WireResponse,
-} from "../../scripts/azure-wire";
+} from "./azure-wire";
 
 /** How to write a response. */
 export interface Plan {

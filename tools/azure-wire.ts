@@ -1,7 +1,7 @@
 /**
  * Azure OpenAI chat-completions wire format (api-version 2024-10-21), byte for byte as the service
  * sends it. Dependency-free (no node: imports) so it runs under tsx, in vitest's Node project and in
- * workerd. Used by test/support/fake-azure.ts and scripts/demo-upstream.ts.
+ * workerd. Used by tools/fake-azure.ts and tools/demo-upstream.ts.
  *
  * Stream shape (what Azure really sends, incl. the gaps the OpenAPI file omits):
  *   data: {"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[…]}

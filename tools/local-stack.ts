@@ -1,0 +1,95 @@
+/**
+ * The stack `npm start` runs, also used by the end-to-end tests of the page and the CLI: the Worker
+ * under `wrangler dev` (tools/worker.ts) with what is configured, and clearly labelled local
+ * defaults for what is not:
+ *   - no AZURE_OPENAI_ENDPOINT → the local demo upstream (Azure's wire format, deterministic
+ *     answers labelled as demo, never GPT-4.1);
+ *   - no MCP_SERVER_URL → the ModelScope mock MCP server;
+ *   - no API_KEYS (and no ALLOW_ANONYMOUS) → ALLOW_ANONYMOUS=true (local development only).
+ * A value that is still a placeholder of .dev.vars.example (`https://YOUR-RESOURCE…`) counts as
+ * not configured.
+ */
+import { startDemoUpstream } from "./demo-upstream";
+import { startMockMcpServer } from "./mock-mcp-server";
+import { startWorker, type RunningWorker, type WorkerOptions } from "./worker";
+
+export interface LocalStackOptions extends Omit<WorkerOptions, "vars"> {
+  /** What the developer configured (.dev.vars, the environment): passed to the Worker as is. */
+  configured?: Record<string, string>;
+  /** ms between the demo upstream's streamed pieces (default 15). */
+  delayMs?: number;
+}
+
+export interface LocalStack {
+  /** The Worker, e.g. http://127.0.0.1:PORT */
+  url: string;
+  /** What runs on local defaults, one line each (npm start prints them). */
+  notes: string[];
+  worker: RunningWorker;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** A value left as an example's placeholder, e.g. `https://YOUR-RESOURCE.openai.azure.com/`. */
+export function isPlaceholder(value: string): boolean {
+  return /YOUR[-_][A-Z]/.test(value);
+}
+
+/** Set to something real: not empty, not a placeholder. */
+export function isConfigured(configured: Record<string, string>, name: string): boolean {
+  const value = (configured[name] ?? "").trim();
+  return value !== "" && !isPlaceholder(value);
+}
+
+/** Which local defaults a configuration needs. */
+export function localDefaults(configured: Record<string, string>): { demoUpstream: boolean; mockMcp: boolean; anonymous: boolean } {
+  return {
+    demoUpstream: !isConfigured(configured, "AZURE_OPENAI_ENDPOINT"),
+    mockMcp: !isConfigured(configured, "MCP_SERVER_URL"),
+    anonymous: !isConfigured(configured, "API_KEYS") && !isConfigured(configured, "ALLOW_ANONYMOUS"),
+  };
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const { configured = {}, delayMs, ...workerOptions } = options;
+  const defaults = localDefaults(configured);
+  const vars: Record<string, string> = { ...configured };
+  const notes: string[] = [];
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = () => Promise.all(closers.map((close) => close())).then(() => undefined);
+  try {
+    if (defaults.demoUpstream) {
+      const demo = await startDemoUpstream({ port: 0, host: "127.0.0.1", delayMs });
+      closers.push(demo.close);
+      Object.assign(vars, { AZURE_OPENAI_ENDPOINT: demo.url, AZURE_OPENAI_API_KEY: "local-demo-key", DEMO_UPSTREAM: "true" });
+      const placeholder = isPlaceholder(configured.AZURE_OPENAI_ENDPOINT ?? "") ? " (AZURE_OPENAI_ENDPOINT is still the example's placeholder)" : "";
+      notes.push(`DEMO upstream at ${demo.url}${placeholder}: answers are canned from what it receives, NOT GPT-4.1. Fill in .dev.vars (see .dev.vars.example) for real Azure OpenAI.`);
+    } else {
+      notes.push("Azure OpenAI: using AZURE_OPENAI_ENDPOINT from your configuration.");
+    }
+    if (defaults.mockMcp) {
+      const mcp = await startMockMcpServer({ port: 0, host: "127.0.0.1" });
+      closers.push(mcp.close);
+      vars.MCP_SERVER_URL = mcp.url;
+      notes.push(`MOCK ModelScope MCP server at ${mcp.url} (fixture data, not the real ModelScope).`);
+    }
+    if (defaults.anonymous) {
+      vars.ALLOW_ANONYMOUS = "true";
+      notes.push("No API_KEYS set: serving without keys (ALLOW_ANONYMOUS=true), for local development only.");
+    }
+    const worker = await startWorker({ ...workerOptions, vars });
+    return {
+      url: worker.url,
+      notes,
+      worker,
+      output: worker.output,
+      async stop() {
+        await worker.stop();
+        await closeAll();
+      },
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}

@@ -1,0 +1,180 @@
+/**
+ * The one way the repository boots the Worker outside workerd's test pool, for `npm start`, the
+ * end-to-end, CLI and browser tests, and `npm run load`: `wrangler dev` in a child process.
+ * Resolves once GET /health answers; `stop()` ends it.
+ *
+ * By default it is the `wrangler dev` CLI, as a user runs it (flags can be added). With
+ * `inspector: false` (the load script) it is the same dev server started through wrangler's API
+ * (tools/wrangler-dev-api.ts), because the CLI cannot leave out the DevTools inspector, whose proxy
+ * handles a Network event per streamed chunk and makes responses several times slower under load.
+ *
+ * Vars and secrets never go on the command line (where `ps` shows them): they are written to a
+ * private env file (a fresh 0700 directory, the file 0600) that wrangler reads with `--env-file`,
+ * deleted when the Worker stops. Passing `--env-file` also means wrangler does not read the
+ * developer's own `.dev.vars` behind the caller's back: `npm start` reads it itself and passes its
+ * values in `vars` (tools/local-stack.ts).
+ */
+import { spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface WorkerOptions {
+  /** The Worker's vars and secrets (they override wrangler.toml's [vars]). */
+  vars?: Record<string, string>;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default: a free port. */
+  port?: number;
+  /** "pipe" (default): wrangler's output is kept for `output()`; "inherit": shown as it comes (npm start). */
+  stdio?: "pipe" | "inherit";
+  /** Each line wrangler prints, as it comes (pipe mode). */
+  onLine?: (line: string) => void;
+  /** More `wrangler dev` flags, after ours (CLI only). */
+  args?: string[];
+  /** false: no DevTools inspector (and no extra flags): for load. Default true. */
+  inspector?: boolean;
+  /** wrangler's --log-level. Default "info". */
+  logLevel?: "debug" | "info" | "log" | "warn" | "error" | "none";
+  /** How long to wait for /health. Default 60 s. */
+  timeoutMs?: number;
+}
+
+export interface RunningWorker {
+  /** e.g. http://127.0.0.1:PORT */
+  url: string;
+  /** Everything wrangler printed so far (pipe mode). */
+  output(): string;
+  /** The command line the child was started with (it holds no var's value). */
+  readonly args: readonly string[];
+  /** The private env file, while the Worker runs. */
+  readonly envFile: string;
+  /** Resolves with wrangler's exit code when it ends. */
+  readonly exited: Promise<number | null>;
+  stop(): Promise<void>;
+}
+
+export const ROOT = fileURLToPath(new URL("..", import.meta.url));
+const WRANGLER = fileURLToPath(new URL("../node_modules/wrangler/bin/wrangler.js", import.meta.url));
+const WRANGLER_DEV_API = fileURLToPath(new URL("./wrangler-dev-api.ts", import.meta.url));
+const TSX = "tsx";
+
+/** A TCP port that was free a moment ago. */
+export async function freePort(host = "127.0.0.1"): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, host, () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * One env-file line. wrangler reads the file with dotenv and then expands `$NAME` references
+ * (dotenv-expand). So a value is quoted with a quote character it does not contain — single
+ * quotes, else backquotes (neither has escape sequences), else double quotes unless the value holds
+ * `\n` or `\r` (which dotenv would turn into line breaks there) — and its `$` is written `\$`,
+ * which dotenv-expand turns back into `$`. A value that can't be written so (a line break, or all
+ * three quote characters) is refused rather than mangled.
+ */
+export function envLine(name: string, value: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`not a variable name: ${JSON.stringify(name)}`);
+  const escaped = value.replaceAll("$", "\\$");
+  const quote = /[\r\n]/.test(value) ? undefined : ["'", "`", '"'].find((q) => !value.includes(q) && (q !== '"' || !/\\[nr]/.test(value)));
+  if (!quote) throw new Error(`${name}: a value with a line break or with every kind of quote cannot be passed to wrangler dev`);
+  return `${name}=${quote}${escaped}${quote}`;
+}
+
+/** Writes the private env file; returns its path and a remover. */
+function writeEnvFile(vars: Record<string, string>): { path: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), "chatapi-worker-"));
+  const path = join(dir, "vars.env");
+  writeFileSync(path, Object.entries(vars).map(([k, v]) => envLine(k, v)).join("\n") + "\n", { mode: 0o600 });
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  return { path, remove };
+}
+
+export async function startWorker(options: WorkerOptions = {}): Promise<RunningWorker> {
+  const host = options.host ?? "127.0.0.1";
+  const port = options.port ?? (await freePort(host));
+  const envFile = writeEnvFile(options.vars ?? {});
+  // A process that dies without stop() still removes its secrets.
+  const onExit = () => envFile.remove();
+  process.once("exit", onExit);
+
+  const logLevel = options.logLevel ?? "info";
+  if (options.inspector === false && options.args?.length) throw new Error("extra wrangler dev flags need the CLI (inspector: true)");
+  const args =
+    options.inspector === false
+      ? ["--import", TSX, WRANGLER_DEV_API, JSON.stringify({ host, port, envFile: envFile.path, logLevel })]
+      : [WRANGLER, "dev", "--ip", host, "--port", String(port), "--inspector-port", String(await freePort()), "--log-level", logLevel, "--env-file", envFile.path, ...(options.args ?? [])];
+  const inherit = options.stdio === "inherit";
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    stdio: inherit ? "inherit" : ["ignore", "pipe", "pipe"],
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: "false",
+      // Env files are read (not only .dev.vars), and the shell's environment is not passed to the Worker.
+      CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "true",
+      CLOUDFLARE_INCLUDE_PROCESS_ENV: "false",
+      ...(inherit ? {} : { NO_COLOR: "1", CI: "true" }),
+    },
+  });
+  let output = "";
+  let partial = "";
+  const onData = (chunk: Buffer) => {
+    const text = chunk.toString();
+    output += text;
+    if (!options.onLine) return;
+    const lines = (partial + text).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) options.onLine(line);
+  };
+  child.stdout?.on("data", onData);
+  child.stderr?.on("data", onData);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  void exited.then(() => {
+    envFile.remove();
+    process.off("exit", onExit);
+  });
+
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    envFile.remove();
+  };
+
+  const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  let gone = false;
+  void exited.then(() => (gone = true));
+  for (;;) {
+    if (gone) {
+      envFile.remove();
+      throw new Error(`wrangler dev exited (${child.exitCode}) before it answered:\n${output}`);
+    }
+    try {
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+      await res.body?.cancel();
+      if (res.ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`wrangler dev did not answer /health within ${options.timeoutMs ?? 60_000} ms:\n${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+
+  return { url, output: () => output, args, envFile: envFile.path, exited, stop };
+}

@@ -1,0 +1,41 @@
+/**
+ * Run by tools/worker.ts (never directly) when it boots the Worker without the DevTools inspector:
+ * wrangler's own dev server through its programmatic API (`unstable_startWorker`, the machinery
+ * behind `wrangler dev`), which, unlike the CLI, can leave the inspector out. Under load the
+ * inspector proxy handles a Network event per streamed chunk and makes every response several
+ * times slower. The options come as one JSON argument (no values of vars: those are in the env file).
+ */
+import { fileURLToPath } from "node:url";
+import { unstable_startWorker } from "wrangler";
+
+interface Options {
+  host: string;
+  port: number;
+  envFile: string;
+  logLevel: "debug" | "info" | "log" | "warn" | "error" | "none";
+}
+
+const options = JSON.parse(process.argv[2]) as Options;
+const worker = await unstable_startWorker({
+  config: fileURLToPath(new URL("../wrangler.toml", import.meta.url)),
+  envFiles: [options.envFile],
+  dev: {
+    inspector: false,
+    watch: false,
+    liveReload: false,
+    persist: false,
+    logLevel: options.logLevel,
+    server: { hostname: options.host, port: options.port },
+  },
+});
+await worker.ready;
+console.log(`[wrangler-dev-api] Ready on ${(await worker.url).origin}`);
+
+let stopping = false;
+const stop = () => {
+  if (stopping) return;
+  stopping = true;
+  void worker.dispose().finally(() => process.exit(0));
+};
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
