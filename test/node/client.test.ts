@@ -99,16 +99,17 @@ describe("streamChat against the service", () => {
     expect(end.data.answer).toBe(answerOf(events));
   });
 
-  it("throws a ChatApiError for an error before the stream: status, code, message, request id", async () => {
+  it("throws a ChatApiError for an error before the stream (status, code, message, request id); an upstream failure ends the stream with its error event", async () => {
     const invalid = await run({ user_id: "", query: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e);
     expect(invalid).toBeInstanceOf(ChatApiError);
     expect(invalid).toMatchObject({ status: 400, code: 400, requestId: expect.stringMatching(/^req_/), data: { steps: [] } });
     expect((invalid as ChatApiError).message).toMatch(/^user_id: /);
 
-    const upstream = (await run(ask("[[fake:auth]]")).catch((e: unknown) => e)) as ChatApiError;
-    expect(upstream).toMatchObject({ name: "ChatApiError", status: 502, code: 502 });
-    assertValid("Envelope", { code: upstream.code, message: upstream.message, timestamp: "t", requestId: upstream.requestId, data: upstream.data });
-    expect(upstream.data.steps.length).toBeGreaterThan(0);
+    // An upstream failure comes after the stream started: its error event, not a throw.
+    const upstream = await run(ask("[[fake:auth]]"));
+    const end = upstream.events.at(-1)!;
+    expect(end).toMatchObject({ type: "error", code: 502 });
+    assertValid("ChatEvent", end);
 
     const denied = (await run(ask("hi"), opts({ apiKey: "wrong" })).catch((e: unknown) => e)) as ChatApiError;
     expect(denied).toMatchObject({ status: 401, code: 401, message: "Invalid API key" });

@@ -66,7 +66,7 @@ describe("through wrangler dev", () => {
     const res = await chat("hello sse", { headers: { accept: "text/event-stream" } });
     expect(res.headers.get("content-type")).toMatch(/text\/event-stream/);
     const text = await res.text();
-    expect(text).toMatch(/^event: step\ndata: \{/);
+    expect(text).toMatch(/^id: 1\nevent: step\ndata: \{/);
     expect(text).toMatch(/event: done\ndata: .*"answer":"echo: hello sse"/);
   });
 
@@ -83,8 +83,8 @@ describe("through wrangler dev", () => {
     expect(record.closedByClientAt! - abortedAt).toBeLessThan(1500);
   });
 
-  it("answers errors before the stream with the HTTP status and the envelope", async () => {
-    const res = await chat("[[fake:prompt_filter]]");
+  it("answers a JSON chat's upstream error with the HTTP status and the envelope", async () => {
+    const res = await chat("[[fake:prompt_filter]]", { headers: { accept: "application/json" } });
     expect(res.status).toBe(400);
     const body = await res.json();
     expect(body).toMatchObject({ code: 400, requestId: res.headers.get("x-request-id") });

@@ -83,10 +83,10 @@ describe("keep-alives", () => {
   });
 });
 
-describe("a client that leaves while nothing is written", () => {
+describe("a client that leaves while nothing is written (DISCONNECT_PROBE_MS on)", () => {
   it("is noticed within about a second while Azure has not started answering: the upstream request is closed", async () => {
     const nonce = newNonce();
-    const res = await post(userText(`[[fake:hang_start]] ${nonce}`), { env: { UPSTREAM_TIMEOUT_MS: "20000", HEARTBEAT_MS: "0" } });
+    const res = await post(userText(`[[fake:hang_start]] ${nonce}`), { env: { UPSTREAM_TIMEOUT_MS: "20000", HEARTBEAT_MS: "0", DISCONNECT_PROBE_MS: "500" } });
     const reader = res.body!.getReader();
     await reader.read();
     await waitForFake(fakeUrl(), nonce, (r) => r.length === 1);
@@ -98,7 +98,7 @@ describe("a client that leaves while nothing is written", () => {
 
   it("during a retry wait: the retry is never sent", async () => {
     const nonce = newNonce();
-    const res = await post(userText(`[[fake:error status=503 fail=1 retry_after_ms=2500 nonce=${nonce}]] ${nonce}`), { env: { HEARTBEAT_MS: "0" } });
+    const res = await post(userText(`[[fake:error status=503 fail=1 retry_after_ms=2500 nonce=${nonce}]] ${nonce}`), { env: { HEARTBEAT_MS: "0", DISCONNECT_PROBE_MS: "500" } });
     const reader = res.body!.getReader();
     await reader.read();
     await waitForFake(fakeUrl(), nonce, (r) => r.length === 1);
