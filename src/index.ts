@@ -12,6 +12,7 @@ import { ApiError, envelope } from "./errors";
 import { detectLanguage } from "./request/language";
 import { chat } from "./routes/chat";
 import { schemaRoute } from "./routes/schema";
+import { uiChat } from "./routes/ui-chat";
 import { corsPolicy } from "./security/cors";
 import { requestLog } from "./security/request-log";
 import { newId } from "./steps/recorder";
@@ -39,6 +40,7 @@ app.use(
 
 app.get("/health", (c) => c.json({ status: "healthy", timestamp: new Date().toISOString() }));
 app.route("/api/chat", chat);
+app.route("/api/ui/chat", uiChat);
 app.route("/api/schema", schemaRoute);
 
 app.notFound((c) => c.json(envelope(404, `No route for ${c.req.method} ${new URL(c.req.url).pathname}`, c.get("requestId"), { steps: [] }), 404));

@@ -32,6 +32,8 @@ export interface RunInput {
   requestId: string;
   tools?: ToolSource;
   sink: RunSink;
+  /** What the model is sent, when it is more than the query says; default: the query's messages. */
+  messages?: ChatCompletionMessageParam[];
 }
 
 export async function runChat(input: RunInput): Promise<RunResult> {
@@ -55,7 +57,7 @@ export async function runChat(input: RunInput): Promise<RunResult> {
       .success(JSON.stringify({ query_items: request.query.length, images: input.imageCount, roles: request.query.map((m) => m.role) }));
 
     const tools = input.tools ? await listTools(input.tools, steps, t, summary, signal) : [];
-    const messages: ChatCompletionMessageParam[] = toAzureMessages(request.query);
+    const messages: ChatCompletionMessageParam[] = input.messages ? [...input.messages] : toAzureMessages(request.query);
     const onText = (messageId: string) => (text: string) => {
       if (answer.length + text.length > config.maxAnswerChars) {
         throw new ApiError(502, `The answer grew longer than ${config.maxAnswerChars} characters (MAX_ANSWER_CHARS); it was cut off`);

@@ -3,6 +3,7 @@
  * config, then `runChat`. The same for a plain chat (in the Worker) and a resumable one (in its
  * Durable Object). The MCP session is closed in the background once the run is over.
  */
+import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import type { Config } from "../config";
 import type { ChatRequest } from "../schema/request";
 import type { Lang } from "../steps/i18n";
@@ -16,6 +17,8 @@ export interface CheckedChat {
   imageCount: number;
   lang: Lang;
   requestId: string;
+  /** What the model is sent, when it is more than the query says (the UI dialect's earlier tool calls). */
+  messages?: ChatCompletionMessageParam[];
 }
 
 export function startChat(config: Config, chat: CheckedChat, waitUntil: (promise: Promise<unknown>) => void): (sink: RunSink) => Promise<RunResult> {

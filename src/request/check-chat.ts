@@ -24,15 +24,16 @@ export interface Checked extends CheckedChat {
   format: Format;
 }
 
-export async function checkChat(c: Context<AppEnv>, request: ChatRequest): Promise<Checked> {
+/** `format`: fixed by the endpoint (the UI dialect); otherwise negotiated from `Accept`. */
+export async function checkChat(c: Context<AppEnv>, request: ChatRequest, fixedFormat?: Format): Promise<Checked> {
   const config = readConfig(c.env);
   checkLimits(request, config.limits);
   const userHash = (c.var.log.user = await hashId(request.user_id));
-  let format = pickFormat(c.req.header("accept"));
+  let format = fixedFormat ?? pickFormat(c.req.header("accept"));
   if (!format) {
     throw new ApiError(406, `Accept must allow ${Object.values(FORMATS).map((f) => f.mediaType).join(", ")}`);
   }
-  if (request.stream === false) format = "json";
+  if (request.stream === false && !fixedFormat) format = "json";
   c.var.log.format = format;
   const imageCount = checkImages(request);
   if (!config.azure.endpoint) {

@@ -11,6 +11,7 @@ import type { z } from "zod";
 import { readConfig } from "../config";
 import { ApiError } from "../errors";
 import { ChatRequest, MAX_CONTENT_PARTS } from "../schema/request";
+import { UiChatRequest } from "../ui/ui-request";
 
 /** `query[0].content[1].image_url` from zod's path. */
 export function fieldName(path: readonly PropertyKey[]): string {
@@ -69,6 +70,18 @@ export function checkCheapBounds(body: unknown, maxQueryItems: number): void {
 export const validateChatRequest = validator("json", (body: unknown, c): ChatRequest => {
   checkCheapBounds(body, readConfig(c.env).limits.maxQueryItems);
   const result = ChatRequest.safeParse(body);
+  if (!result.success) throw new ApiError(400, describeIssue(result.error.issues[0]));
+  return result.data;
+});
+
+/** The AI SDK's request (src/ui): the same cheap bound on the message count, then its schema. */
+export const validateUiChatRequest = validator("json", (body: unknown, c): UiChatRequest => {
+  const messages = (body as { messages?: unknown } | null)?.messages;
+  const max = readConfig(c.env).limits.maxQueryItems;
+  if (Array.isArray(messages) && messages.length > max) {
+    throw new ApiError(400, `messages: ${messages.length} messages, more than the ${max} allowed (MAX_QUERY_ITEMS)`);
+  }
+  const result = UiChatRequest.safeParse(body);
   if (!result.success) throw new ApiError(400, describeIssue(result.error.issues[0]));
   return result.data;
 });

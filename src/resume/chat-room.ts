@@ -15,6 +15,7 @@
  * id, language, image count and format in `x-chat-*` headers.
  */
 import { DurableObject } from "cloudflare:workers";
+import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import { startChat } from "../chat/start-chat";
 import type { RunResult, RunSink } from "../chat/run-result";
 import { readConfig } from "../config";
@@ -23,7 +24,7 @@ import type { ChatRequest } from "../schema/request";
 import type { RunEvent, Step } from "../schema/events";
 import type { Lang } from "../steps/i18n";
 import { EventWriter } from "../stream/event-writer";
-import { FORMATS, isStreamed, type Format } from "../stream/formats";
+import { FORMATS, isStreamed, streamHeaders, type Format } from "../stream/formats";
 import { pushTerminal, settle } from "../stream/respond";
 import { EventLog } from "./event-log";
 
@@ -93,9 +94,12 @@ export class ChatRoom extends DurableObject<Env> {
 
     const lang = (request.headers.get("x-chat-lang") ?? "zh") as Lang;
     const imageCount = Number(request.headers.get("x-chat-images") ?? 0);
-    const body = request.json<ChatRequest>();
+    // The UI dialect sends the request with the model's messages; /api/chat the checked body as it came.
+    const body = request.headers.get("x-chat-body") === "ui"
+      ? request.json<{ request: ChatRequest; messages: ChatCompletionMessageParam[] }>()
+      : request.json<ChatRequest>().then((chatRequest) => ({ request: chatRequest, messages: undefined }));
     const run = async (sink: RunSink) =>
-      startChat(config, { request: await body, requestId, lang, imageCount }, (promise) => this.ctx.waitUntil(promise))(sink);
+      startChat(config, { ...(await body), requestId, lang, imageCount }, (promise) => this.ctx.waitUntil(promise))(sink);
     const sink: RunSink = { emit: (event) => this.#append(scope, live, event), ready: () => undefined, signal: live.abort!.signal };
     live.finished = settle(run, sink, requestId).then(async (result) => {
       const final = pushTerminal(result, (event) => this.#append(scope, live, event), requestId);
@@ -115,6 +119,8 @@ export class ChatRoom extends DurableObject<Env> {
     const live = this.#open(scope);
     if (!live) return this.#hasOtherScopes(scope) ? notFound(requestId) : new Response(null, { status: 204 });
     const url = new URL(request.url);
+    // The AI SDK resumes only a running chat: 204 once it has ended.
+    if (url.searchParams.get("running") === "1" && live.log.terminated) return new Response(null, { status: 204 });
     const after = Math.max(0, Number(url.searchParams.get("after")) || 0);
     return this.#reader(live.log, request.headers.get("x-chat-format") as Format, after, readConfig(this.env));
   }
@@ -132,15 +138,7 @@ export class ChatRoom extends DurableObject<Env> {
     const streamFormat = isStreamed(format) ? format : "ndjson";
     const writer = new EventWriter(FORMATS[streamFormat].encoder(), { ...config.stream, requestId: log.requestId, onCancel: () => {} });
     log.follow(writer, after);
-    return new Response(writer.stream, {
-      headers: {
-        "Content-Type": FORMATS[streamFormat].contentType,
-        "Cache-Control": "no-store",
-        "X-Content-Type-Options": "nosniff",
-        "X-Accel-Buffering": "no",
-        "X-Request-Id": log.requestId,
-      },
-    });
+    return new Response(writer.stream, { headers: streamHeaders(streamFormat, log.requestId) });
   }
 
   #append(scope: string, live: Live, event: RunEvent): void {

@@ -5,18 +5,18 @@
  * resumable: it runs in its ChatRoom Durable Object, which `GET /:chat_id/stream` follows and
  * `POST /:chat_id/stop` stops.
  */
-import { Hono, type Context } from "hono";
+import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { startChat } from "../chat/start-chat";
 import { ApiError } from "../errors";
 import { checkChat } from "../request/check-chat";
 import { pickFormat } from "../request/negotiate";
 import { requireJson, validateChatRequest } from "../request/validate";
-import { ChatId } from "../schema/request";
 import { requireKey } from "../security/auth";
 import { limitBody } from "../security/body-limit";
 import { limitPerKey } from "../security/rate-limit";
-import { isStreamed, type Format } from "../stream/formats";
+import { isStreamed } from "../stream/formats";
+import { chatIdOf, room } from "../resume/room";
 import { jsonResponse, streamResponse } from "../stream/respond";
 
 export const chat = new Hono<AppEnv>();
@@ -56,19 +56,3 @@ chat.get("/:chat_id/stream", requireKey, limitPerKey, (c) => {
 
 chat.post("/:chat_id/stop", requireKey, limitPerKey, (c) => room(c, chatIdOf(c), "/stop", "json", { method: "POST" }));
 
-function chatIdOf(c: Context<AppEnv>): string {
-  const id = c.req.param("chat_id") ?? "";
-  const parsed = ChatId.safeParse(id);
-  if (!parsed.success) throw new ApiError(400, `chat_id: ${parsed.error.issues[0].message}`);
-  return id;
-}
-
-/** Forwards to the chat's Durable Object, with the caller's scope: its key's fingerprint, or `anonymous`. */
-function room(c: Context<AppEnv>, chatId: string, path: string, format: Format, init: RequestInit & { headers?: Record<string, string> }) {
-  const rooms = c.env.CHAT_ROOMS;
-  const stub = rooms.get(rooms.idFromName(chatId));
-  return stub.fetch(`https://chat-room${path}`, {
-    ...init,
-    headers: { ...init.headers, "x-chat-scope": c.var.client, "x-chat-request-id": c.var.requestId, "x-chat-format": format },
-  });
-}

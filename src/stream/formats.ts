@@ -4,20 +4,52 @@
  * `Content-Type`, and for the streamed formats their encoder.
  */
 import type { Encoder } from "./encoder";
+import { uiEncoder } from "../ui/ui-encoder";
 import { ndjsonEncoder } from "./ndjson-encoder";
 import { sseEncoder } from "./sse-encoder";
 
+interface FormatSpec {
+  mediaType: string;
+  contentType: string;
+  encoder: (() => Encoder) | undefined;
+  /** Chosen by `Accept` on /api/chat (the UI dialect has endpoints of its own). */
+  negotiable: boolean;
+  /** Response headers the format's clients look for. */
+  headers?: Record<string, string>;
+}
+
 export const FORMATS = {
-  ndjson: { mediaType: "application/x-ndjson", contentType: "application/x-ndjson; charset=utf-8", encoder: ndjsonEncoder },
-  sse: { mediaType: "text/event-stream", contentType: "text/event-stream; charset=utf-8", encoder: sseEncoder },
-  json: { mediaType: "application/json", contentType: "application/json", encoder: undefined },
-} as const satisfies Record<string, { mediaType: string; contentType: string; encoder: (() => Encoder) | undefined }>;
+  ndjson: { mediaType: "application/x-ndjson", contentType: "application/x-ndjson; charset=utf-8", encoder: ndjsonEncoder, negotiable: true },
+  sse: { mediaType: "text/event-stream", contentType: "text/event-stream; charset=utf-8", encoder: sseEncoder, negotiable: true },
+  json: { mediaType: "application/json", contentType: "application/json", encoder: undefined, negotiable: true },
+  /** The Vercel AI SDK's UI message stream (src/ui). */
+  ui: {
+    mediaType: "text/event-stream",
+    contentType: "text/event-stream; charset=utf-8",
+    encoder: uiEncoder,
+    negotiable: false,
+    headers: { "x-vercel-ai-ui-message-stream": "v1" },
+  },
+} as const satisfies Record<string, FormatSpec>;
 
 export type Format = keyof typeof FORMATS;
 export type StreamFormat = Exclude<Format, "json">;
 
-/** In negotiation order: among equal q-values the first wins (NDJSON). */
-export const FORMAT_NAMES = Object.keys(FORMATS) as Format[];
+/** The formats `Accept` chooses among, in negotiation order: among equal q-values the first wins (NDJSON). */
+export const FORMAT_NAMES = (Object.keys(FORMATS) as Format[]).filter((f) => FORMATS[f].negotiable);
+
+/** The headers of a streamed response in this format. */
+export function streamHeaders(format: StreamFormat, requestId: string): Record<string, string> {
+  return {
+    "Content-Type": FORMATS[format].contentType,
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    // Proxies such as nginx would otherwise hold the stream back.
+    "X-Accel-Buffering": "no",
+    "X-Request-Id": requestId,
+    ...(FORMATS[format] as FormatSpec).headers,
+  };
+}
 
 export function isStreamed(format: Format): format is StreamFormat {
   return FORMATS[format].encoder !== undefined;

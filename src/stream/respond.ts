@@ -11,7 +11,7 @@ import type { RunResult, RunSink } from "../chat/run-result";
 import { envelope, RunAborted, stackOf } from "../errors";
 import type { RunEvent } from "../schema/events";
 import { EventWriter } from "./event-writer";
-import { FORMATS, type StreamFormat } from "./formats";
+import { FORMATS, streamHeaders, type StreamFormat } from "./formats";
 
 export interface StreamSettings {
   heartbeatMs: number;
@@ -54,15 +54,7 @@ export function streamResponse(format: StreamFormat, settings: StreamSettings, o
   });
   options.waitUntil(finished);
   void finished.then(options.onFinish);
-  return new Response(writer.stream, {
-    headers: {
-      ...baseHeaders(requestId),
-      "Content-Type": FORMATS[format].contentType,
-      "X-Content-Type-Options": "nosniff",
-      // Proxies such as nginx would otherwise hold the stream back.
-      "X-Accel-Buffering": "no",
-    },
-  });
+  return new Response(writer.stream, { headers: streamHeaders(format, requestId) });
 }
 
 export async function jsonResponse(options: RespondOptions): Promise<Response> {

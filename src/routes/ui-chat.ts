@@ -1,0 +1,39 @@
+/**
+ * The Vercel AI SDK dialect: `POST /api/ui/chat` takes `useChat`'s request and answers with its UI
+ * message stream (src/ui); `id` is the chat's `chat_id`, so these chats are resumable:
+ * `GET /api/ui/chat/{id}/stream` resumes the running one as `resume: true` expects (from its
+ * start; `204` when none is running) and `POST /api/ui/chat/{id}/stop` stops it. The checks are
+ * those of /api/chat, with errors naming the AI SDK's fields.
+ */
+import { Hono } from "hono";
+import type { AppEnv } from "../app-env";
+import { ApiError } from "../errors";
+import { checkChat } from "../request/check-chat";
+import { requireJson, validateUiChatRequest } from "../request/validate";
+import { chatIdOf, room } from "../resume/room";
+import { requireKey } from "../security/auth";
+import { limitBody } from "../security/body-limit";
+import { limitPerKey } from "../security/rate-limit";
+import { fromUiRequest } from "../ui/ui-request";
+
+export const uiChat = new Hono<AppEnv>();
+
+uiChat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateUiChatRequest, async (c) => {
+  const ui = fromUiRequest(c.req.valid("json"));
+  let checked;
+  try {
+    checked = await checkChat(c, ui.request, "ui");
+  } catch (err) {
+    if (err instanceof ApiError && /^query\b/.test(err.message)) throw new ApiError(err.status, ui.fieldOf(err.message), err.headers);
+    throw err;
+  }
+  return room(c, ui.request.chat_id!, "/run", "ui", {
+    method: "POST",
+    body: JSON.stringify({ request: ui.request, messages: ui.messages }),
+    headers: { "x-chat-body": "ui", "x-chat-lang": checked.lang, "x-chat-images": String(checked.imageCount) },
+  });
+});
+
+uiChat.get("/:chat_id/stream", requireKey, limitPerKey, (c) => room(c, chatIdOf(c), "/stream?after=0&running=1", "ui", { method: "GET" }));
+
+uiChat.post("/:chat_id/stop", requireKey, limitPerKey, (c) => room(c, chatIdOf(c), "/stop", "json", { method: "POST" }));

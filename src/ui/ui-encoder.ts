@@ -1,0 +1,95 @@
+/**
+ * The Vercel AI SDK's UI message stream (SSE, `x-vercel-ai-ui-message-stream: v1`) from chatapi's
+ * events, for `useChat` with `DefaultChatTransport`: `start`; per model round `start-step`,
+ * `text-start` / `text-delta` / `text-end`, `finish-step`; each MCP tool call as a dynamic tool
+ * (input, then output or error); each step as a `data-step` part whose `id` is the step's
+ * `message_id` (so it updates in place); the end as `finish` with `messageMetadata`
+ * `{requestId, usage}`, or an `error` part (a stopped run: `abort`); then `data: [DONE]`.
+ * Keep-alives are SSE comments: the SDK rejects chunk types it does not know. Only fields that ai 5,
+ * 6 and 7 all accept are sent. Stateful: one encoder per reader, fed from the run's first event.
+ */
+import type { RunEvent, Step } from "../schema/events";
+import type { Encoder } from "../stream/encoder";
+
+const chunk = (value: object) => `data: ${JSON.stringify(value)}\n\n`;
+
+export function uiEncoder(): Encoder {
+  let started = false;
+  let openText: string | undefined;
+  const tools = new Set<string>();
+
+  const closeText = () => {
+    if (openText === undefined) return "";
+    const id = openText;
+    openText = undefined;
+    return chunk({ type: "text-end", id });
+  };
+
+  return {
+    event(event: RunEvent): string {
+      let out = "";
+      if (!started) {
+        started = true;
+        out += chunk({ type: "start", messageId: event.requestId, messageMetadata: { requestId: event.requestId } });
+      }
+      switch (event.type) {
+        case "delta":
+          if (openText !== event.message_id) {
+            out += closeText();
+            openText = event.message_id;
+            out += chunk({ type: "text-start", id: event.message_id });
+          }
+          return out + chunk({ type: "text-delta", id: event.message_id, delta: event.text });
+        case "step":
+          return out + stepChunks(event.step) + chunk({ type: "data-step", id: event.step.message_id, data: event.step });
+        case "done":
+          return (
+            out +
+            closeText() +
+            chunk({ type: "finish", messageMetadata: { requestId: event.requestId, ...(event.data.usage ? { usage: event.data.usage } : {}) } }) +
+            "data: [DONE]\n\n"
+          );
+        case "error":
+          return (
+            out +
+            closeText() +
+            chunk({ type: "message-metadata", messageMetadata: { requestId: event.requestId, code: event.code } }) +
+            (event.code === 499 ? chunk({ type: "abort" }) : chunk({ type: "error", errorText: event.message })) +
+            "data: [DONE]\n\n"
+          );
+      }
+    },
+    ping: () => ": ping\n\n",
+    probe: ":\n",
+  };
+
+  /** Model rounds as steps, tool calls as dynamic tool parts. */
+  function stepChunks(step: Step): string {
+    if (step.tool_type === "AzureOpenAI") {
+      if (step.tool_status === "Start") return chunk({ type: "start-step" });
+      return closeText() + chunk({ type: "finish-step" });
+    }
+    if (step.tool_type !== "MCP") return "";
+    const call = toolCall(step.parameters);
+    if (!call) return ""; // the tool listing
+    const toolCallId = step.message_id;
+    if (step.tool_status === "Start") {
+      tools.add(toolCallId);
+      return chunk({ type: "tool-input-available", toolCallId, toolName: call.tool, input: call.arguments ?? {}, dynamic: true });
+    }
+    if (!tools.has(toolCallId)) return "";
+    tools.delete(toolCallId);
+    return step.tool_status === "Success"
+      ? chunk({ type: "tool-output-available", toolCallId, output: step.observation ?? "", dynamic: true })
+      : chunk({ type: "tool-output-error", toolCallId, errorText: step.observation ?? "failed", dynamic: true });
+  }
+}
+
+function toolCall(parameters: string): { tool: string; arguments?: unknown } | undefined {
+  try {
+    const value = JSON.parse(parameters) as { tool?: unknown; arguments?: unknown };
+    return typeof value.tool === "string" ? { tool: value.tool, arguments: value.arguments } : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,128 @@
+/**
+ * The Vercel AI SDK's chat request (`DefaultChatTransport`: `id`, `messages` of UI messages,
+ * `trigger`, `messageId`, plus extra body fields such as `user_id`) as a chatapi chat: `text`
+ * parts become text, `file` parts with an image media type become images (byte for byte), an
+ * assistant message's text becomes an assistant turn, and its earlier tool parts the tool calls
+ * and results they were. Parts the model never saw (`step-start`, `data-step`, reasoning,
+ * sources) are left out. Errors name the UI field (`messages[1].parts[0]`).
+ */
+import type { ChatCompletionMessageParam, ChatCompletionMessageToolCall } from "openai/resources/chat/completions";
+import * as z from "zod";
+import { toAzureMessages } from "../chat/messages";
+import { ApiError } from "../errors";
+import { MAX_CONTENT_PARTS, USER_ID_MAX } from "../request/limits";
+import { ChatId, type ChatRequest, type QueryMessage } from "../schema/request";
+
+const UiPart = z.looseObject({ type: z.string() });
+const UiMessage = z.looseObject({
+  id: z.string().optional(),
+  role: z.enum(["system", "user", "assistant"]),
+  parts: z.array(UiPart).max(MAX_CONTENT_PARTS),
+});
+
+export const UiChatRequest = z.looseObject({
+  id: ChatId,
+  messages: z.array(UiMessage).min(1),
+  trigger: z.enum(["submit-message", "regenerate-message"]).optional(),
+  messageId: z.string().optional(),
+  user_id: z.string().min(1).max(USER_ID_MAX).optional(),
+});
+export type UiChatRequest = z.infer<typeof UiChatRequest>;
+
+export interface UiChat {
+  request: ChatRequest;
+  /** What the model is sent: the query's messages with the earlier tool calls and results in place. */
+  messages: ChatCompletionMessageParam[];
+  /** `query[i].content[j]` → the UI field it came from, for error messages. */
+  fieldOf(queryField: string): string;
+}
+
+type Part = z.infer<typeof UiPart> & Record<string, unknown>;
+
+export function fromUiRequest(body: UiChatRequest): UiChat {
+  let uiMessages = body.messages;
+  if (body.trigger === "regenerate-message") {
+    let end = uiMessages.length;
+    while (end > 0 && uiMessages[end - 1].role === "assistant") end--;
+    uiMessages = uiMessages.slice(0, end);
+  }
+  const query: QueryMessage[] = [];
+  const messages: ChatCompletionMessageParam[] = [];
+  const fields = new Map<string, string>();
+
+  uiMessages.forEach((message, i) => {
+    const parts = message.parts as Part[];
+    if (message.role === "assistant") {
+      let text = "";
+      let calls: ChatCompletionMessageToolCall[] = [];
+      let results: ChatCompletionMessageParam[] = [];
+      const flushTools = () => {
+        if (!calls.length) return;
+        messages.push({ role: "assistant", content: text || null, tool_calls: calls }, ...results);
+        text = "";
+        calls = [];
+        results = [];
+      };
+      parts.forEach((part, j) => {
+        if (part.type === "text" && typeof part.text === "string") {
+          flushTools();
+          text += part.text;
+        } else if (isToolPart(part) && (part.state === "output-available" || part.state === "output-error")) {
+          const id = String(part.toolCallId ?? `call_${i}_${j}`);
+          const name = String(part.toolName ?? part.type.slice("tool-".length));
+          calls.push({ id, type: "function", function: { name, arguments: JSON.stringify(part.input ?? {}) } });
+          const output = part.state === "output-available" ? part.output : `Error: ${String(part.errorText ?? "failed")}`;
+          results.push({ role: "tool", tool_call_id: id, content: typeof output === "string" ? output : JSON.stringify(output ?? null) });
+        }
+      });
+      flushTools();
+      if (text) {
+        fields.set(`query[${query.length}]`, `messages[${i}]`);
+        query.push({ role: "assistant", content: text });
+        messages.push({ role: "assistant", content: text });
+      }
+      return;
+    }
+    const content: Extract<QueryMessage, { role: "user" }>["content"] = [];
+    parts.forEach((part, j) => {
+      const at = `messages[${i}].parts[${j}]`;
+      if (part.type === "text") {
+        if (typeof part.text !== "string") throw new ApiError(400, `${at}.text: must be a string`);
+        fields.set(`query[${query.length}].content[${content.length}]`, at);
+        content.push({ type: "input_text", text: part.text });
+      } else if (part.type === "file") {
+        const { mediaType, url } = part;
+        if (typeof mediaType !== "string" || !mediaType.startsWith("image/") || typeof url !== "string") {
+          throw new ApiError(400, `${at}: only image files (an image/* mediaType with a data: or https: url) are supported`);
+        }
+        if (message.role === "system") throw new ApiError(400, `${at}: a system message cannot hold an image`);
+        fields.set(`query[${query.length}].content[${content.length}]`, at);
+        content.push({ type: "input_image", image_url: url });
+      }
+    });
+    if (!content.length) return;
+    fields.set(`query[${query.length}]`, `messages[${i}]`);
+    const entry: QueryMessage =
+      message.role === "system"
+        ? { role: "system", content: content.map((p) => ({ type: "input_text" as const, text: (p as { text: string }).text })) }
+        : { role: "user", content };
+    query.push(entry);
+    messages.push(...toAzureMessages([entry]));
+  });
+
+  if (!query.some((m) => m.role === "user")) throw new ApiError(400, "messages: no user message with text or an image");
+  return {
+    request: { user_id: body.user_id ?? `ui_${body.id}`.slice(0, USER_ID_MAX), chat_id: body.id, query, stream: true },
+    messages,
+    fieldOf: (message) => {
+      const match = /^query\[\d+\](?:\.content\[\d+\])?/.exec(message);
+      const ui = match && fields.get(match[0]);
+      if (ui) return ui + message.slice(match[0].length).replace(/^\.image_url\b/, ".url");
+      return message.replace(/^query\b/, "messages");
+    },
+  };
+}
+
+function isToolPart(part: Part): boolean {
+  return part.type === "dynamic-tool" || part.type.startsWith("tool-");
+}
