@@ -4,6 +4,7 @@ import { DEFAULT_LIMITS } from "./request/limits";
  * Worker variables and secrets (the README's settings table) read once per env object into a
  * typed config with safe defaults.
  */
+import { readMcpServers, type McpServerConfig } from "./mcp/servers-config";
 import { Redactor } from "./security/redact";
 
 export interface Config {
@@ -36,6 +37,12 @@ export interface Config {
     maxResultChars: number;
     /** The config's redactor (`redact` below), for tool results and errors. */
     redact: Redactor;
+    /** Every MCP server (`MCP_SERVERS`, or the `MCP_SERVER_URL` shorthand); empty = no tools. */
+    servers: McpServerConfig[];
+    /** What is wrong with `MCP_SERVERS`, if anything: chats answer 503 with it. */
+    serversError?: string;
+    /** How long a tool call waits for its approval before it counts as denied (`APPROVAL_TIMEOUT_MS`). */
+    approvalTimeoutMs: number;
   };
   /** Who may call /api/chat (src/security/auth.ts). */
   auth: {
@@ -81,7 +88,9 @@ export function readConfig(env: Env): Config {
 
 function parse(env: Env): Config {
   const apiKeys = list(env.API_KEYS) ?? [];
-  const redact = new Redactor([env.AZURE_OPENAI_API_KEY, env.MCP_AUTH_TOKEN, ...apiKeys]);
+  const servers = mcpServers(env);
+  // Every configured secret, the tokens MCP_SERVERS names included.
+  const redact = new Redactor([env.AZURE_OPENAI_API_KEY, env.MCP_AUTH_TOKEN, ...apiKeys, ...servers.servers.map((s) => s.authToken)]);
   return {
     azure: {
       endpoint: (env.AZURE_OPENAI_ENDPOINT ?? "").trim(),
@@ -104,6 +113,8 @@ function parse(env: Env): Config {
       listCacheTtlMs: int(env.MCP_TOOLS_CACHE_TTL_MS, 60_000, 0, 3_600_000),
       maxResultChars: int(env.MCP_RESULT_MAX_CHARS, 4_000, 100, 100_000),
       redact,
+      ...servers,
+      approvalTimeoutMs: int(env.APPROVAL_TIMEOUT_MS, 300_000, 1, 3_600_000),
     },
     auth: {
       apiKeys,
@@ -143,4 +154,13 @@ export function int(raw: string | undefined, fallback: number, min: number, max:
 export function list(raw: string | undefined): string[] | undefined {
   const items = (raw ?? "").split(",").map((s) => s.trim()).filter(Boolean);
   return items.length ? items : undefined;
+}
+
+function mcpServers(env: Env): { servers: McpServerConfig[]; serversError?: string } {
+  const { servers, error } = readMcpServers(env as unknown as Record<string, unknown>, {
+    url: (env.MCP_SERVER_URL ?? "").trim(),
+    authToken: (env.MCP_AUTH_TOKEN ?? "").trim(),
+    allowlist: list(env.MCP_TOOL_ALLOWLIST),
+  });
+  return error ? { servers, serversError: error } : { servers };
 }

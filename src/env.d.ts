@@ -25,5 +25,8 @@ declare namespace Cloudflare {
     DISCONNECT_PROBE_MS?: string;
     STREAM_BUFFER_BYTES?: string;
     RESUME_TTL_S?: string;
+    /** Several MCP servers, a JSON list (src/mcp/servers-config.ts); their tokens in the secrets they name. */
+    MCP_SERVERS?: string;
+    APPROVAL_TIMEOUT_MS?: string;
   }
 }

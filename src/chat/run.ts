@@ -11,7 +11,8 @@ import type { ChatCompletionMessageParam, ChatCompletionTool } from "openai/reso
 import type { AzureOpenAI } from "openai";
 import type { Config } from "../config";
 import { ApiError, envelope, RunAborted, stackOf } from "../errors";
-import type { ToolSource, ToolSpec } from "../mcp/types";
+import type { ToolSet, ToolSpec } from "../mcp/types";
+import type { ApprovalGate } from "./approvals";
 import type { Usage } from "../schema/events";
 import type { ChatRequest } from "../schema/request";
 import { textsFor, type Lang, type Texts } from "../steps/i18n";
@@ -30,7 +31,9 @@ export interface RunInput {
   imageCount: number;
   lang: Lang;
   requestId: string;
-  tools?: ToolSource;
+  tools?: ToolSet;
+  /** Present for resumable chats: tool calls that need approval wait on it. Without it such tools are not offered. */
+  approvals?: ApprovalGate;
   sink: RunSink;
   /** What the model is sent, when it is more than the query says; default: the query's messages. */
   messages?: ChatCompletionMessageParam[];
@@ -56,7 +59,7 @@ export async function runChat(input: RunInput): Promise<RunResult> {
       })
       .success(JSON.stringify({ query_items: request.query.length, images: input.imageCount, roles: request.query.map((m) => m.role) }));
 
-    const tools = input.tools ? await listTools(input.tools, steps, t, summary, signal) : [];
+    const tools = input.tools ? await listTools(input.tools, steps, t, summary, signal, input.approvals !== undefined) : [];
     const messages: ChatCompletionMessageParam[] = input.messages ? [...input.messages] : toAzureMessages(request.query);
     const onText = (messageId: string) => (text: string) => {
       if (answer.length + text.length > config.maxAnswerChars) {
@@ -105,7 +108,11 @@ export async function runChat(input: RunInput): Promise<RunResult> {
       );
       if (!calls.length) break;
       messages.push({ role: "assistant", content: result.text || null, tool_calls: calls });
-      const replies = await runToolCalls(input.tools!, calls, tools, steps, t, signal);
+      const replies = await runToolCalls(input.tools!, calls, tools, steps, t, signal, {
+        gate: input.approvals,
+        timeoutMs: config.mcp.approvalTimeoutMs,
+        announce: (request) => sink.emit({ type: "approval_request", requestId, ...request }),
+      });
       for (const reply of replies) summary.tools.push(reply.outcome);
       messages.push(...replies.map((reply) => reply.message));
     }
@@ -139,20 +146,32 @@ export async function runChat(input: RunInput): Promise<RunResult> {
   }
 }
 
-async function listTools(source: ToolSource, steps: StepRecorder, t: Texts, summary: RunSummary, signal: AbortSignal): Promise<ToolSpec[]> {
-  const step = steps.start("MCP", t.listTools, { action: "tools/list" });
-  try {
-    const tools = await source.listTools(signal);
-    step.success(tools.map((tool) => tool.name).join(", ") || "(none)", t.listToolsDone(tools.length));
-    summary.toolsListed = true;
-    return tools;
-  } catch (err) {
-    if (signal.aborted) throw err;
-    const message = err instanceof Error ? err.message : String(err);
-    step.error(message, t.listToolsError(message));
-    summary.toolsListed = false;
-    return [];
-  }
+/** One MCP step per server, listed in parallel; tools that need approval are offered only when someone can give it. */
+async function listTools(source: ToolSet, steps: StepRecorder, t: Texts, summary: RunSummary, signal: AbortSignal, canApprove: boolean): Promise<ToolSpec[]> {
+  const several = source.servers.length > 1;
+  const handles = source.servers.map((server) =>
+    steps.start("MCP", several ? t.listServerTools(server) : t.listTools, { action: "tools/list", server }),
+  );
+  const listings = await source.listTools(signal);
+  if (signal.aborted) throw signal.reason;
+  const offered: ToolSpec[] = [];
+  summary.toolsListed = listings.every((l) => !l.error);
+  listings.forEach((listing, i) => {
+    const step = handles[i];
+    if (listing.error !== undefined) {
+      step.error(listing.error, t.listToolsError(several ? `${listing.server}: ${listing.error}` : listing.error));
+      return;
+    }
+    const held = canApprove ? [] : listing.tools.filter((tool) => tool.approval);
+    const tools = canApprove ? listing.tools : listing.tools.filter((tool) => !tool.approval);
+    offered.push(...tools);
+    const names = tools.map((tool) => tool.name).join(", ") || "(none)";
+    step.success(
+      held.length ? `${names}; not offered (they need approval, which needs a chat_id): ${held.map((tool) => tool.name).join(", ")}` : names,
+      t.listToolsDone(tools.length) + (held.length ? t.toolsHeldForApproval(held.length) : ""),
+    );
+  });
+  return offered;
 }
 
 function toFunction(tool: ToolSpec): ChatCompletionTool {

@@ -8,6 +8,9 @@ import type { Config } from "../config";
 import type { ChatRequest } from "../schema/request";
 import type { Lang } from "../steps/i18n";
 import { createMcpToolSource } from "../mcp";
+import { combineToolSources } from "../mcp/tool-set";
+import type { ToolSet } from "../mcp/types";
+import type { ApprovalGate } from "./approvals";
 import { runChat } from "./run";
 import type { RunResult, RunSink } from "./run-result";
 import { azureClient } from "./upstream";
@@ -21,12 +24,30 @@ export interface CheckedChat {
   messages?: ChatCompletionMessageParam[];
 }
 
-export function startChat(config: Config, chat: CheckedChat, waitUntil: (promise: Promise<unknown>) => void): (sink: RunSink) => Promise<RunResult> {
+/** `approvals`: the resumable chat's gate; a plain chat has none. */
+export function startChat(
+  config: Config,
+  chat: CheckedChat,
+  waitUntil: (promise: Promise<unknown>) => void,
+  approvals?: ApprovalGate,
+): (sink: RunSink) => Promise<RunResult> {
   return (sink) => {
-    const { mcp } = config;
-    const tools = mcp.url ? createMcpToolSource({ ...mcp, authToken: mcp.authToken || undefined }) : undefined;
-    const run = runChat({ config, client: azureClient(config.azure, config.upstreamTimeoutMs), tools, sink, ...chat });
+    const tools = toolSet(config);
+    const run = runChat({ config, client: azureClient(config.azure, config.upstreamTimeoutMs), tools, approvals, sink, ...chat });
     if (tools?.close) waitUntil(run.catch(() => {}).then(() => tools.close!()).catch(() => {}));
     return run;
   };
+}
+
+/** Every configured MCP server as one ToolSet, or none. */
+function toolSet(config: Config): ToolSet | undefined {
+  const { mcp } = config;
+  if (!mcp.servers.length) return undefined;
+  return combineToolSources(
+    mcp.servers.map((server) => ({
+      label: server.label,
+      approval: server.approval,
+      source: createMcpToolSource({ ...mcp, url: server.url, authToken: server.authToken, allowlist: server.allow }),
+    })),
+  );
 }

@@ -1,12 +1,16 @@
 /**
  * The tool calls one model round asked for, run in parallel, each an MCP step; the results go
  * back to the model as `tool` messages with their `tool_call_id`. A failing tool is an Error step
- * and an error result the model reads, never a failed chat.
+ * and an error result the model reads, never a failed chat. A call whose server asks for approval
+ * first announces an `approval_request` and waits, independently of the others: approved, it runs;
+ * denied or unanswered in time, its step ends `Error` with the reason and the model is told the
+ * user declined.
  */
 import type { ChatCompletionMessageFunctionToolCall, ChatCompletionToolMessageParam } from "openai/resources/chat/completions";
-import type { ToolSource, ToolSpec } from "../mcp/types";
+import type { ToolSet, ToolSpec } from "../mcp/types";
 import type { Texts } from "../steps/i18n";
-import type { StepRecorder } from "../steps/recorder";
+import { newId, type StepRecorder } from "../steps/recorder";
+import type { ApprovalGate } from "./approvals";
 
 /** What the model is told, and the call's outcome for the run's summary. */
 export interface ToolReply {
@@ -14,31 +18,56 @@ export interface ToolReply {
   outcome: { name: string; ok: boolean };
 }
 
+export interface ApprovalOptions {
+  gate?: ApprovalGate;
+  timeoutMs: number;
+  announce(request: { approval_id: string; server: string; tool: string; arguments: unknown }): void;
+}
+
 export async function runToolCalls(
-  source: ToolSource,
+  source: ToolSet,
   calls: ChatCompletionMessageFunctionToolCall[],
   offered: ToolSpec[],
   steps: StepRecorder,
   t: Texts,
   signal: AbortSignal,
+  approvals?: ApprovalOptions,
 ): Promise<ToolReply[]> {
   return Promise.all(
     calls.map(async (call): Promise<ToolReply> => {
       const { name, arguments: raw } = call.function;
       const spec = offered.find((tool) => tool.name === name);
-      const step = steps.start("MCP", t.toolStart(name), {
+      const args = parseOrRaw(raw);
+      const waits = Boolean(spec?.approval && approvals?.gate);
+      const step = steps.start("MCP", waits ? t.toolWaiting(name) : t.toolStart(name), {
         tool: name,
+        ...(spec?.server ? { server: spec.server } : {}),
         ...(spec && spec.serverName !== name ? { server_tool: spec.serverName } : {}),
-        arguments: parseOrRaw(raw),
+        arguments: args,
+        ...(waits ? { approval: "pending" } : {}),
       });
+      const reply = (ok: boolean, text: string): ToolReply => ({
+        message: { role: "tool", tool_call_id: call.id, content: ok ? text : `Error: ${text}` },
+        outcome: { name: name.slice(0, 64), ok },
+      });
+
+      if (waits) {
+        const approvalId = newId("apr_");
+        approvals!.announce({ approval_id: approvalId, server: spec!.server ?? "", tool: spec!.serverName, arguments: args });
+        const decision = await approvals!.gate!.wait(approvalId, approvals!.timeoutMs, signal);
+        if (signal.aborted) throw signal.reason;
+        if (!decision.approve) {
+          const reason = decision.reason?.trim() || (decision.timedOut ? t.approvalTimedOut : t.approvalDenied);
+          step.error(`Not approved: ${reason}`, t.toolDenied(name, reason));
+          return reply(false, `The user declined this tool call (${reason}). Do not call it again for this request; answer without it.`);
+        }
+      }
+
       const result = await source.callTool(name, raw, signal);
       if (signal.aborted) throw signal.reason;
       if (result.ok) step.success(result.text, t.toolDone(name));
       else step.error(result.text, t.toolError(name));
-      return {
-        message: { role: "tool", tool_call_id: call.id, content: result.ok ? result.text : `Error: ${result.text}` },
-        outcome: { name: name.slice(0, 64), ok: result.ok },
-      };
+      return reply(result.ok, result.text);
     }),
   );
 }

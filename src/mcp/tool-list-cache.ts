@@ -11,6 +11,7 @@ export interface ServerTool {
   title?: string;
   description?: string;
   inputSchema: Record<string, unknown>;
+  readOnly?: boolean;
 }
 
 interface Entry {

@@ -62,6 +62,7 @@ class McpToolSource implements ToolSource {
       serverName: t.name,
       description: redactOptional(this.#redact, t.description ?? t.title),
       parameters: objectSchema(t.inputSchema),
+      ...(t.readOnly !== undefined ? { readOnly: t.readOnly } : {}),
     }));
     return this.#offered.map((spec) => ({ ...spec, parameters: structuredClone(spec.parameters) }));
   }
@@ -140,7 +141,13 @@ async function listAll(client: Client, signal: AbortSignal): Promise<ServerTool[
   for (let page = 0; page < MAX_LIST_PAGES; page++) {
     const result = await client.listTools(cursor ? { cursor } : undefined, { signal });
     for (const t of result.tools) {
-      tools.push({ name: t.name, title: t.title, description: t.description, inputSchema: { ...t.inputSchema } });
+      tools.push({
+        name: t.name,
+        title: t.title,
+        description: t.description,
+        inputSchema: { ...t.inputSchema },
+        ...(t.annotations?.readOnlyHint !== undefined ? { readOnly: t.annotations.readOnlyHint } : {}),
+      });
     }
     cursor = result.nextCursor;
     if (!cursor) break;

@@ -16,6 +16,7 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
+import type { ApprovalDecision, ApprovalGate } from "../chat/approvals";
 import { startChat } from "../chat/start-chat";
 import type { RunResult, RunSink } from "../chat/run-result";
 import { readConfig } from "../config";
@@ -46,6 +47,8 @@ export class ChatRoom extends DurableObject<Env> {
   readonly #sql: SqlStorage;
   /** Per scope: the latest run's log, while this object is in memory. */
   readonly #live = new Map<string, Live>();
+  /** Tool calls waiting for a person, by approval id. */
+  readonly #waiting = new Map<string, { scope: string; answer(decision: ApprovalDecision): void }>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -64,6 +67,7 @@ export class ChatRoom extends DurableObject<Env> {
     if (path === "/run") return this.#run(request, scope, requestId);
     if (path === "/stream") return this.#stream(request, scope, requestId);
     if (path === "/stop") return this.#stop(scope, requestId);
+    if (path === "/approve") return this.#approve(request, scope, requestId);
     return new Response(null, { status: 404 });
   }
 
@@ -99,7 +103,7 @@ export class ChatRoom extends DurableObject<Env> {
       ? request.json<{ request: ChatRequest; messages: ChatCompletionMessageParam[] }>()
       : request.json<ChatRequest>().then((chatRequest) => ({ request: chatRequest, messages: undefined }));
     const run = async (sink: RunSink) =>
-      startChat(config, { ...(await body), requestId, lang, imageCount }, (promise) => this.ctx.waitUntil(promise))(sink);
+      startChat(config, { ...(await body), requestId, lang, imageCount }, (promise) => this.ctx.waitUntil(promise), this.#gate(scope))(sink);
     const sink: RunSink = { emit: (event) => this.#append(scope, live, event), ready: () => undefined, signal: live.abort!.signal };
     live.finished = settle(run, sink, requestId).then(async (result) => {
       const final = pushTerminal(result, (event) => this.#append(scope, live, event), requestId);
@@ -132,6 +136,44 @@ export class ChatRoom extends DurableObject<Env> {
     const result = await Promise.race([live.finished!, new Promise<undefined>((resolve) => setTimeout(resolve, STOP_WAIT_MS))]);
     const data = result?.envelope.data ?? { steps: [] };
     return Response.json(envelope(200, "Stopped", requestId, data), { headers: { "Cache-Control": "no-store" } });
+  }
+
+  /** The run's approval gate: each waiting call answered by `/approve`, or denied when its time is up. */
+  #gate(scope: string): ApprovalGate {
+    return {
+      wait: (approvalId, timeoutMs, signal) =>
+        new Promise((resolve, reject) => {
+          const done = () => {
+            clearTimeout(timer);
+            this.#waiting.delete(approvalId);
+            signal.removeEventListener("abort", aborted);
+          };
+          const timer = setTimeout(() => {
+            done();
+            resolve({ approve: false, timedOut: true });
+          }, timeoutMs);
+          const aborted = () => {
+            done();
+            reject(signal.reason);
+          };
+          signal.addEventListener("abort", aborted, { once: true });
+          this.#waiting.set(approvalId, {
+            scope,
+            answer: (decision) => {
+              done();
+              resolve(decision);
+            },
+          });
+        }),
+    };
+  }
+
+  async #approve(request: Request, scope: string, requestId: string): Promise<Response> {
+    const { approval_id: approvalId, ...decision } = await request.json<ApprovalDecision & { approval_id: string }>();
+    const waiting = this.#waiting.get(approvalId);
+    if (!waiting || waiting.scope !== scope) return notFound(requestId, "No tool call of this chat waits for that approval (unknown, or already answered)");
+    waiting.answer(decision);
+    return Response.json(envelope(200, decision.approve ? "Approved" : "Denied", requestId, { steps: [] }), { headers: { "Cache-Control": "no-store" } });
   }
 
   #reader(log: EventLog, format: Format, after: number, config: ReturnType<typeof readConfig>): Response {

@@ -1,7 +1,9 @@
 /** The Worker's side of resumable chats: the `chat_id` of a path, and forwarding to its ChatRoom. */
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
+import * as z from "zod";
 import { ApiError } from "../errors";
+import { describeIssue } from "../request/validate";
 import { ChatId } from "../schema/request";
 import type { Format } from "../stream/formats";
 
@@ -20,4 +22,22 @@ export function room(c: Context<AppEnv>, chatId: string, path: string, format: F
     ...init,
     headers: { ...init.headers, "x-chat-scope": c.var.client, "x-chat-request-id": c.var.requestId, "x-chat-format": format },
   });
+}
+
+const Decision = z.strictObject({ approve: z.boolean(), reason: z.string().max(1000).optional() });
+
+/** `POST …/{chat_id}/approvals/{approval_id}` with `{"approve": true}` or `{"approve": false, "reason": "…"}`. */
+export async function answerApproval(c: Context<AppEnv>): Promise<Response> {
+  const chatId = chatIdOf(c);
+  const approvalId = c.req.param("approval_id") ?? "";
+  if (!/^apr_[0-9a-f]{12}$/.test(approvalId)) throw new ApiError(404, "No tool call of this chat waits for that approval (unknown, or already answered)");
+  let body: unknown;
+  try {
+    body = await c.req.json();
+  } catch {
+    throw new ApiError(400, "body: must be JSON: {\"approve\": true} or {\"approve\": false, \"reason\": \"…\"}");
+  }
+  const parsed = Decision.safeParse(body);
+  if (!parsed.success) throw new ApiError(400, describeIssue(parsed.error.issues[0]));
+  return room(c, chatId, "/approve", "json", { method: "POST", body: JSON.stringify({ approval_id: approvalId, ...parsed.data }) });
 }

@@ -16,7 +16,7 @@ import { requireKey } from "../security/auth";
 import { limitBody } from "../security/body-limit";
 import { limitPerKey } from "../security/rate-limit";
 import { isStreamed } from "../stream/formats";
-import { chatIdOf, room } from "../resume/room";
+import { answerApproval, chatIdOf, room } from "../resume/room";
 import { jsonResponse, streamResponse } from "../stream/respond";
 
 export const chat = new Hono<AppEnv>();
@@ -56,3 +56,4 @@ chat.get("/:chat_id/stream", requireKey, limitPerKey, (c) => {
 
 chat.post("/:chat_id/stop", requireKey, limitPerKey, (c) => room(c, chatIdOf(c), "/stop", "json", { method: "POST" }));
 
+chat.post("/:chat_id/approvals/:approval_id", requireKey, limitPerKey, requireJson, answerApproval);

@@ -10,7 +10,7 @@ import type { AppEnv } from "../app-env";
 import { ApiError } from "../errors";
 import { checkChat } from "../request/check-chat";
 import { requireJson, validateUiChatRequest } from "../request/validate";
-import { chatIdOf, room } from "../resume/room";
+import { answerApproval, chatIdOf, room } from "../resume/room";
 import { requireKey } from "../security/auth";
 import { limitBody } from "../security/body-limit";
 import { limitPerKey } from "../security/rate-limit";
@@ -37,3 +37,5 @@ uiChat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateUiChat
 uiChat.get("/:chat_id/stream", requireKey, limitPerKey, (c) => room(c, chatIdOf(c), "/stream?after=0&running=1", "ui", { method: "GET" }));
 
 uiChat.post("/:chat_id/stop", requireKey, limitPerKey, (c) => room(c, chatIdOf(c), "/stop", "json", { method: "POST" }));
+
+uiChat.post("/:chat_id/approvals/:approval_id", requireKey, limitPerKey, requireJson, answerApproval);

@@ -57,7 +57,17 @@ export const DoneEvent = Envelope.extend({ type: z.literal("done"), seq });
 export const ErrorEvent = Envelope.extend({ type: z.literal("error"), seq });
 /** A keep-alive on a quiet stream (NDJSON only; SSE sends the comment `: ping`): not an event of the run, its `seq` repeats the last event's. */
 export const PingEvent = z.object({ type: z.literal("ping"), requestId: z.string(), seq: z.number().int().nonnegative() });
-export const ChatEvent = z.discriminatedUnion("type", [StepEvent, DeltaEvent, DoneEvent, ErrorEvent]);
+/** A tool call waits for a person: answer with `POST /api/chat/{chat_id}/approvals/{approval_id}`. */
+export const ApprovalRequestEvent = z.object({
+  type: z.literal("approval_request"),
+  requestId: z.string(),
+  seq,
+  approval_id: z.string(),
+  server: z.string(),
+  tool: z.string(),
+  arguments: z.unknown(),
+});
+export const ChatEvent = z.discriminatedUnion("type", [StepEvent, DeltaEvent, ApprovalRequestEvent, DoneEvent, ErrorEvent]);
 
 export type ToolType = z.infer<typeof ToolType>;
 export type ToolStatus = z.infer<typeof ToolStatus>;
@@ -69,6 +79,7 @@ export type DeltaEvent = z.infer<typeof DeltaEvent>;
 export type DoneEvent = z.infer<typeof DoneEvent>;
 export type ErrorEvent = z.infer<typeof ErrorEvent>;
 export type PingEvent = z.infer<typeof PingEvent>;
+export type ApprovalRequestEvent = z.infer<typeof ApprovalRequestEvent>;
 export type ChatEvent = z.infer<typeof ChatEvent>;
 
 type WithoutSeq<T> = T extends unknown ? Omit<T, "seq"> : never;

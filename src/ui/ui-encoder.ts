@@ -42,6 +42,9 @@ export function uiEncoder(): Encoder {
           return out + chunk({ type: "text-delta", id: event.message_id, delta: event.text });
         case "step":
           return out + stepChunks(event.step) + chunk({ type: "data-step", id: event.step.message_id, data: event.step });
+        case "approval_request":
+          // A data part every SDK version accepts; answer with POST /api/ui/chat/{id}/approvals/{approval_id}.
+          return out + chunk({ type: "data-approval", id: event.approval_id, data: { approval_id: event.approval_id, server: event.server, tool: event.tool, arguments: event.arguments } });
         case "done":
           return (
             out +

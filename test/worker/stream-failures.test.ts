@@ -10,6 +10,7 @@ import type { RunResult, RunSink } from "../../src/chat/run-result";
 import { azureClient } from "../../src/chat/upstream";
 import { readConfig } from "../../src/config";
 import { envelope } from "../../src/errors";
+import { combineToolSources } from "../../src/mcp/tool-set";
 import type { ToolSource } from "../../src/mcp/types";
 import type { ChatEvent, RunEvent } from "../../src/schema/events";
 import { streamResponse } from "../../src/stream/respond";
@@ -84,7 +85,7 @@ describe("a tool source that breaks its promise never to throw", () => {
       imageCount: 0,
       lang: "en",
       requestId: "req_test",
-      tools,
+      tools: combineToolSources([{ label: "mcp", source: tools, approval: "never" }]),
       sink,
     });
 

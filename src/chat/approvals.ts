@@ -1,0 +1,15 @@
+/**
+ * Approval of tool calls: a call whose server's policy asks for it waits for a person's answer
+ * (`POST /api/chat/{chat_id}/approvals/{approval_id}`), which only a resumable chat can take: its
+ * run outlives the connection while the person decides. The ChatRoom Durable Object implements
+ * the gate; a plain chat has none, and such tools are not offered.
+ */
+export interface ApprovalDecision {
+  approve: boolean;
+  reason?: string;
+}
+
+export interface ApprovalGate {
+  /** Waits for the answer to `approvalId`; unanswered after `timeoutMs` it is a denial. Rejects when `signal` aborts. */
+  wait(approvalId: string, timeoutMs: number, signal: AbortSignal): Promise<ApprovalDecision & { timedOut?: boolean }>;
+}
