@@ -31,6 +31,8 @@ function uiEncoder() {
           return out + chunk({ type: "text-delta", id: event.message_id, delta: event.text });
         case "step":
           return out + stepChunks(event.step) + chunk({ type: "data-step", id: event.step.message_id, data: event.step });
+        case "approval_request":
+          return out + chunk({ type: "data-approval", id: event.approval_id, data: { approval_id: event.approval_id, server: event.server, tool: event.tool, arguments: event.arguments } });
         case "done":
           return out + closeText() + chunk({ type: "finish", messageMetadata: { requestId: event.requestId, ...event.data.usage ? { usage: event.data.usage } : {} } }) + "data: [DONE]\n\n";
         case "error":

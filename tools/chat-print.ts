@@ -24,6 +24,7 @@ export class ChatPrinter {
   event(event: ChatEvent): void {
     if (event.type === "step") this.step(event.step);
     else if (event.type === "delta") this.delta(event.text);
+    else if (event.type === "approval_request") this.line(`⏸ ${event.server}/${event.tool} waits for approval (${event.approval_id})`);
     else this.end(event);
   }
 

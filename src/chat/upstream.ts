@@ -13,7 +13,7 @@ import { AzureOpenAI, APIConnectionError, APIConnectionTimeoutError, APIError, A
 import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
 import type { Config } from "../config";
 import { NO_SECRETS, type Redactor } from "../security/redact";
-import { safeFetch } from "../upstream/safe-fetch";
+import { UpstreamError, safeFetch } from "../upstream/safe-fetch";
 import { setRoundDeadline } from "./chunks";
 import { retryDelayMs, upstreamApiError, upstreamError } from "./upstream-errors";
 
@@ -79,6 +79,11 @@ export async function openCompletionStream(
         throw roundTimeoutError(roundTimeoutMs, err, redact);
       }
       if (err instanceof APIUserAbortError) throw err;
+      // A connection that failed before any answer (e.g. a pooled keep-alive socket the server had
+      // closed) is tried once more at once, as HTTP clients do; a refused redirect is not.
+      if (err instanceof APIConnectionError && !(err instanceof APIConnectionTimeoutError) && !(err.cause instanceof UpstreamError) && attempt === 0) {
+        continue;
+      }
       if (err instanceof APIConnectionTimeoutError || !(err instanceof APIError) || err instanceof APIConnectionError) {
         throw upstreamError(err, options.timeoutMs, redact);
       }

@@ -38,7 +38,7 @@ describe("tools in the chat loop", () => {
       ["AzureOpenAI", "Success"],
     ]);
     const [call] = mcpCalls(done.data.steps);
-    expect(JSON.parse(call.parameters)).toEqual({ tool: "echo", arguments: { message: "你好 MCP" } });
+    expect(JSON.parse(call.parameters)).toEqual({ tool: "echo", server: "mcp", arguments: { message: "你好 MCP" } });
     expect(call.observation).toContain("你好 MCP");
     expect(Number.isInteger(call.execution_duration)).toBe(true);
     // Announced at its start, then at its end, with the same id.
