@@ -1,5 +1,72 @@
 // Generated from client/src by `npm run build:client`; do not edit.
 
+// src/ui/ui-encoder.ts
+var chunk = (value) => `data: ${JSON.stringify(value)}
+
+`;
+function uiEncoder() {
+  let started = false;
+  let openText;
+  const tools = /* @__PURE__ */ new Set();
+  const closeText = () => {
+    if (openText === void 0) return "";
+    const id = openText;
+    openText = void 0;
+    return chunk({ type: "text-end", id });
+  };
+  return {
+    event(event) {
+      let out = "";
+      if (!started) {
+        started = true;
+        out += chunk({ type: "start", messageId: event.requestId, messageMetadata: { requestId: event.requestId } });
+      }
+      switch (event.type) {
+        case "delta":
+          if (openText !== event.message_id) {
+            out += closeText();
+            openText = event.message_id;
+            out += chunk({ type: "text-start", id: event.message_id });
+          }
+          return out + chunk({ type: "text-delta", id: event.message_id, delta: event.text });
+        case "step":
+          return out + stepChunks(event.step) + chunk({ type: "data-step", id: event.step.message_id, data: event.step });
+        case "done":
+          return out + closeText() + chunk({ type: "finish", messageMetadata: { requestId: event.requestId, ...event.data.usage ? { usage: event.data.usage } : {} } }) + "data: [DONE]\n\n";
+        case "error":
+          return out + closeText() + chunk({ type: "message-metadata", messageMetadata: { requestId: event.requestId, code: event.code } }) + (event.code === 499 ? chunk({ type: "abort" }) : chunk({ type: "error", errorText: event.message })) + "data: [DONE]\n\n";
+      }
+    },
+    ping: () => ": ping\n\n",
+    probe: ":\n"
+  };
+  function stepChunks(step) {
+    if (step.tool_type === "AzureOpenAI") {
+      if (step.tool_status === "Start") return chunk({ type: "start-step" });
+      return closeText() + chunk({ type: "finish-step" });
+    }
+    if (step.tool_type !== "MCP") return "";
+    const call = toolCall(step.parameters);
+    if (!call) return "";
+    const toolCallId = step.message_id;
+    if (step.tool_status === "Start") {
+      tools.add(toolCallId);
+      return chunk({ type: "tool-input-available", toolCallId, toolName: call.tool, input: call.arguments ?? {}, dynamic: true });
+    }
+    if (!tools.has(toolCallId)) return "";
+    tools.delete(toolCallId);
+    return step.tool_status === "Success" ? chunk({ type: "tool-output-available", toolCallId, output: step.observation ?? "", dynamic: true }) : chunk({ type: "tool-output-error", toolCallId, errorText: step.observation ?? "failed", dynamic: true });
+  }
+}
+function toolCall(parameters) {
+  try {
+    const value = JSON.parse(parameters);
+    return typeof value.tool === "string" ? { tool: value.tool, arguments: value.arguments } : void 0;
+  } catch {
+    return void 0;
+  }
+}
+
 // src/stream/event-json.ts
 function eventJson() {
   let prefixFor = "";
@@ -44,11 +111,19 @@ data: ${json(event, seq)}
 
 // src/stream/formats.ts
 var FORMATS = {
-  ndjson: { mediaType: "application/x-ndjson", contentType: "application/x-ndjson; charset=utf-8", encoder: ndjsonEncoder },
-  sse: { mediaType: "text/event-stream", contentType: "text/event-stream; charset=utf-8", encoder: sseEncoder },
-  json: { mediaType: "application/json", contentType: "application/json", encoder: void 0 }
+  ndjson: { mediaType: "application/x-ndjson", contentType: "application/x-ndjson; charset=utf-8", encoder: ndjsonEncoder, negotiable: true },
+  sse: { mediaType: "text/event-stream", contentType: "text/event-stream; charset=utf-8", encoder: sseEncoder, negotiable: true },
+  json: { mediaType: "application/json", contentType: "application/json", encoder: void 0, negotiable: true },
+  /** The Vercel AI SDK's UI message stream (src/ui). */
+  ui: {
+    mediaType: "text/event-stream",
+    contentType: "text/event-stream; charset=utf-8",
+    encoder: uiEncoder,
+    negotiable: false,
+    headers: { "x-vercel-ai-ui-message-stream": "v1" }
+  }
 };
-var FORMAT_NAMES = Object.keys(FORMATS);
+var FORMAT_NAMES = Object.keys(FORMATS).filter((f) => FORMATS[f].negotiable);
 
 // client/src/errors.ts
 var ChatApiError = class extends Error {

@@ -291,6 +291,17 @@ describe.each([
     expect(JSON.parse(anonymous.message)).toMatchObject({ code: 401 });
   });
 
+  it("an upstream failure after the stream started: an error chunk the SDK reports through onError, with the answer so far kept", async () => {
+    const reader = await sdk.transport().sendMessages(chatId(sdk), [user("[[fake:break]]")]);
+    const { final } = await collect(reader);
+    expect(reader.chunks.at(-1)).toMatchObject({ type: "error", errorText: expect.any(String) });
+    const errorText = reader.chunks.at(-1)!.errorText as string;
+    expect(reader.errors).toContain(`Error: ${errorText}`);
+    expect(final.metadata).toMatchObject({ requestId: final.id, code: 502 });
+    expect(textOf(final).length).toBeGreaterThan(0);
+    expect(await reader.finished).toMatchObject({ isAborted: false });
+  });
+
   it("resume: after the first stream is aborted mid-way, reconnectToStream replays the whole run from its start and it completes", async () => {
     const id = chatId(sdk);
     const transport = sdk.transport();
