@@ -7,14 +7,19 @@
  * ModelScope mock MCP server. The wire format itself is tested in test/worker/ui-chat.test.ts;
  * `useChat` in Chromium in test/node/ai-sdk-react.test.ts.
  */
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import * as aiV5 from "ai-v5";
 import * as aiV6 from "ai-v6";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Step, Usage } from "../../client/src";
 import { fakeRequests, newNonce } from "../../tools/fake-azure-client";
 import { base64, tinyPng } from "../../tools/png";
-import { startWorker, type RunningWorker } from "../../tools/worker";
+import { ROOT, startWorker, type RunningWorker } from "../../tools/worker";
 
 const API_KEY = "ai-sdk-test-key-5e21";
 let dev: RunningWorker;
@@ -367,4 +372,30 @@ describe.each([
     // Stopping again: nothing is running.
     expect((await fetch(`${dev.url}/api/ui/chat/${id}/stop`, { method: "POST", headers: headersOf(undefined) })).status).toBe(404);
   });
+});
+
+describe("the AI SDK stays out of the Worker", () => {
+  const SDK_PACKAGES = /^(ai|ai-v\d+|@ai-sdk\/.+|react|react-dom|swr|throttleit)$/;
+
+  it("is a devDependency only", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    expect(Object.keys(pkg.dependencies).filter((name) => SDK_PACKAGES.test(name))).toEqual([]);
+    expect(pkg.devDependencies).toMatchObject({ "ai-v5": "npm:ai@5.0.277", "ai-v6": "npm:ai@6.0.325", ai: expect.stringMatching(/^7\.\d+\.\d+$/), "@ai-sdk/react": expect.stringMatching(/^4\.\d+\.\d+$/) });
+  });
+
+  it("is not in the bundle wrangler deploys (esbuild's metafile of `wrangler deploy --dry-run`)", async () => {
+    const out = mkdtempSync(join(tmpdir(), "chatapi-bundle-"));
+    try {
+      await promisify(execFile)(process.execPath, [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", out, "--metafile", join(out, "meta.json")], {
+        cwd: ROOT,
+        env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" },
+      });
+      const inputs = Object.keys((JSON.parse(readFileSync(join(out, "meta.json"), "utf8")) as { inputs: Record<string, unknown> }).inputs);
+      const packages = new Set(inputs.flatMap((path) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? []));
+      expect(packages.has("hono")).toBe(true); // the metafile lists the Worker's packages
+      expect([...packages].filter((name) => SDK_PACKAGES.test(name))).toEqual([]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
