@@ -34,6 +34,8 @@ beforeAll(async () => {
       API_KEYS: API_KEY,
       UPSTREAM_TIMEOUT_MS: "5000",
       UPSTREAM_MAX_RETRIES: "0",
+      // Keep-alives (SSE comments) after 300 ms without an event: the SDK must skip them.
+      HEARTBEAT_MS: "300",
     },
   });
 }, 90_000);
@@ -305,6 +307,18 @@ describe.each([
     expect(final.metadata).toMatchObject({ requestId: final.id, code: 502 });
     expect(textOf(final).length).toBeGreaterThan(0);
     expect(await reader.finished).toMatchObject({ isAborted: false });
+  });
+
+  it("keep-alives: the SSE comments sent in a quiet stream are skipped by the SDK's parser", async () => {
+    const id = chatId(sdk);
+    const reader = await sdk.transport().sendMessages(id, [user("[[fake:chunks n=2 delay=500]]")]);
+    // The same run read raw alongside: the pings are on the wire.
+    const raw = fetch(`${dev.url}/api/ui/chat/${id}/stream`, { headers: headersOf(undefined) }).then((res) => res.text());
+    const { final } = await collect(reader);
+    expect(reader.errors).toEqual([]);
+    expect(textOf(final)).toBe(words(2));
+    expect(reader.chunks.at(-1)).toMatchObject({ type: "finish" });
+    expect(await raw).toContain("\n: ping\n\n");
   });
 
   it("resume: after the first stream is aborted mid-way, reconnectToStream replays the whole run from its start and it completes", async () => {
