@@ -165,8 +165,22 @@ describe("useChat (@ai-sdk/react) against /api/ui/chat in Chromium", () => {
     expect(calls).toHaveLength(1);
     expect(calls[0]).toMatchObject({ method: "POST", path: "/api/ui/chat", status: 200, authorization: `Bearer ${API_KEY}` });
     expect(JSON.parse(calls[0].body!)).toMatchObject({ user_id: "react_user", trigger: "submit-message", messages: [{ role: "user", parts: [{ type: "text", text: "帮我找一个 qwen 模型" }] }] });
+
+    // A second turn: useChat sends the whole conversation back, the tool part included, and the
+    // model gets it as it happened: user, the assistant's tool call, its result, the answer, user.
+    await send(tab, "谢谢");
+    const second = await viewWhen(tab, `v.status === "ready" && v.messages.length === 4 && v.assistant.meta !== ""`);
+    expect(second.error).toBeNull();
+    expect(second.assistant!.text).toContain("本地演示上游收到了 5 条消息");
+    expect(second.assistant!.text).toContain("你最后说：「谢谢」");
+    expect(second.messages[1]).toEqual(answer); // the first answer stays as it was
+    expect(calls.map((c) => [c.method, c.status])).toEqual([["POST", 200], ["POST", 200]]);
+    const body = JSON.parse(calls[1].body!) as { messages: { role: string; parts: { type: string }[] }[] };
+    expect(body.messages.map((m) => m.role)).toEqual(["user", "assistant", "user"]);
+    expect(body.messages[1].parts.map((p) => p.type)).toEqual(expect.arrayContaining(["data-step", "dynamic-tool", "text", "step-start"]));
+    await tab.screenshot({ path: `${SHOTS}/ai-sdk-second-turn.png`, fullPage: true });
     expect(errors).toEqual([]);
-  });
+  }, 60_000);
 
   it("resume: true — a reload mid-answer picks the running chat up from its start and it completes; once over, nothing to resume (204)", async () => {
     const chat = `react_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
@@ -200,5 +214,5 @@ describe("useChat (@ai-sdk/react) against /api/ui/chat in Chromium", () => {
     const after = await viewWhen(first.tab, `v.status === "ready"`);
     expect(after).toMatchObject({ error: null, messages: [] });
     expect(first.errors).toEqual([]);
-  });
+  }, 60_000);
 });
