@@ -4,7 +4,7 @@
  * its own origin (tools/ai-sdk-page, bundled by esbuild at test time) with `DefaultChatTransport`
  * pointed at the Worker's /api/ui/chat, the key in `headers` and `user_id` in `body`. What it
  * renders is checked while the chat streams (steps before the answer is complete) and at its end
- * (the demo's label in the answer, the tool's output); a reload mid-answer resumes the running
+ * (the demo's label in the answer, the tool's output); a reload mid-run resumes the running
  * chat (`resume: true`). Screenshots go to test-results/screenshots/ (ai-sdk-*.png).
  */
 import { mkdirSync } from "node:fs";
@@ -182,15 +182,19 @@ describe("useChat (@ai-sdk/react) against /api/ui/chat in Chromium", () => {
     expect(errors).toEqual([]);
   }, 60_000);
 
-  it("resume: true — a reload mid-answer picks the running chat up from its start and it completes; once over, nothing to resume (204)", async () => {
+  it("resume: true — a reload mid-run picks the running chat up from its start and it completes; once over, nothing to resume (204)", async () => {
     const chat = `react_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
     const first = await open({ chat, resume: "1" });
     // On mount, useChat asks for a running chat: none yet.
     await expect.poll(() => first.calls.map((c) => [c.method, c.path, c.status])).toEqual([["GET", `/api/ui/chat/${chat}/stream`, 204]]);
-    await send(first.tab, "你好，请介绍一下你自己，说得详细一点");
-    const mid = await viewWhen(first.tab, `v.status === "streaming" && v.assistant && v.assistant.text.length > 0`);
+    // The demo upstream quotes the question (up to 500 characters, 1–3 CJK characters a piece,
+    // 20 ms apart): a long one keeps the run going for seconds, longer than a reload takes on a
+    // busy machine.
+    const question = `请详细介绍一下你自己。${"这是一个很长的问题，用来让回答持续几秒钟。".repeat(22)}`.slice(0, 480);
+    await send(first.tab, question);
+    const mid = await viewWhen(first.tab, `v.status === "streaming" && v.assistant && v.assistant.steps.length > 0`);
 
-    // The reload drops the page's state mid-answer; the chat goes on in its Durable Object.
+    // The reload drops the page's state mid-run; the chat goes on in its Durable Object.
     await first.tab.reload();
     await first.tab.waitForSelector("body[data-ready=true]");
     const resumed = await viewWhen(first.tab, `v.status === "ready" && v.assistant && v.assistant.meta !== ""`);
@@ -202,7 +206,7 @@ describe("useChat (@ai-sdk/react) against /api/ui/chat in Chromium", () => {
     expect(answer.text.startsWith(mid.assistant!.text)).toBe(true);
     expect(answer.text.length).toBeGreaterThan(mid.assistant!.text.length);
     expect(answer.text).toContain(DEMO_LABEL);
-    expect(answer.text).toContain("你好，请介绍一下你自己，说得详细一点");
+    expect(answer.text).toContain(`你最后说：「${question}」`);
     expect(answer.steps.map((s) => [s.tool, s.status])).toEqual([["System", "Success"], ["InputParser", "Success"], ["MCP", "Success"], ["AzureOpenAI", "Success"]]);
     expect(first.calls.filter((c) => c.method === "GET").map((c) => c.status)).toEqual([204, 200]);
     expect(first.errors).toEqual([]);
