@@ -1,0 +1,222 @@
+/**
+ * `useChat` from @ai-sdk/react (the newest: 4.x, on ai 7) in real Chromium against the stack
+ * `npm start` runs (demo upstream + ModelScope mock MCP server + `wrangler dev`): a React page on
+ * its own origin (tools/ai-sdk-page, bundled by esbuild at test time) with `DefaultChatTransport`
+ * pointed at the Worker's /api/ui/chat, the key in `headers` and `user_id` in `body`. What it
+ * renders is checked while the chat streams (steps before the answer is complete) and at its end
+ * (the demo's label in the answer, the tool's output); a reload mid-run resumes the running
+ * chat (`resume: true`). Screenshots go to test-results/screenshots/ (ai-sdk-*.png).
+ */
+import { mkdirSync } from "node:fs";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEMO_LABEL } from "../../tools/demo-upstream";
+import { serveAiSdkPage, type AiSdkPage } from "../../tools/ai-sdk-page/serve";
+import { startLocalStack, type LocalStack } from "../../tools/local-stack";
+
+const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const SHOTS = "test-results/screenshots";
+const API_KEY = "ai-sdk-react-key-8c1d";
+
+let page: AiSdkPage;
+let stack: LocalStack;
+let browser: Browser;
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  // A missing browser fails the suite (no skipping): launch throws.
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  // The page's origin first: the Worker must allow it (CORS_ORIGINS).
+  page = await serveAiSdkPage();
+  // 20 ms per streamed piece: answers take a few seconds, long enough to watch mid-stream.
+  stack = await startLocalStack({ delayMs: 20, configured: { API_KEYS: API_KEY, CORS_ORIGINS: page.origin } });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stack?.stop();
+  await page?.close();
+});
+
+interface StepView { id: string; tool: string; status: string; content: string }
+interface ToolView { name: string; state: string; input: string; output: string }
+interface MessageView { role: string; id: string; text: string; steps: StepView[]; tools: ToolView[]; rounds: number; meta: string }
+interface View { status: string; error: string | null; messages: MessageView[]; assistant: MessageView | null }
+
+/** In the page: what it renders. */
+function installProbe() {
+  (window as unknown as { __view: () => View }).__view = () => {
+    const text = (root: ParentNode, sel: string) => root.querySelector(sel)?.textContent ?? "";
+    const messages = [...document.querySelectorAll<HTMLElement>("#messages .message")].map((m) => ({
+      role: m.dataset.role ?? "",
+      id: m.dataset.id ?? "",
+      text: [...m.querySelectorAll(".text")].map((p) => p.textContent).join(""),
+      steps: [...m.querySelectorAll<HTMLElement>(".step")].map((s) => ({ id: s.dataset.id ?? "", tool: s.dataset.tool ?? "", status: s.dataset.status ?? "", content: text(s, ".present") })),
+      tools: [...m.querySelectorAll<HTMLElement>(".tool")].map((t) => ({ name: t.dataset.toolName ?? "", state: t.dataset.state ?? "", input: text(t, ".tool-input"), output: text(t, ".tool-output") })),
+      rounds: m.querySelectorAll("hr.round").length,
+      meta: text(m, ".meta"),
+    }));
+    return {
+      status: document.body.dataset.status ?? "",
+      error: document.querySelector("#error")?.textContent ?? null,
+      messages,
+      assistant: messages.filter((m) => m.role === "assistant").at(-1) ?? null,
+    };
+  };
+}
+
+interface Opened {
+  tab: Page;
+  errors: string[];
+  /** Each request to the Worker's /api/ui/chat…: method, path, status, the key it carried. */
+  calls: { method: string; path: string; status: number; authorization?: string; body?: string }[];
+}
+
+async function open(params: Record<string, string> = {}): Promise<Opened> {
+  // A Chinese browser: Accept-Language zh-CN, so the steps are in Chinese.
+  const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, locale: "zh-CN" });
+  const tab = await context.newPage();
+  const errors: string[] = [];
+  const calls: Opened["calls"] = [];
+  tab.on("pageerror", (e) => errors.push(String(e)));
+  tab.on("console", (m) => {
+    if (m.type() === "error") errors.push(m.text());
+  });
+  tab.on("response", (res) => {
+    const url = new URL(res.url());
+    if (!url.pathname.startsWith("/api/ui/chat") || res.request().method() === "OPTIONS") return;
+    calls.push({ method: res.request().method(), path: url.pathname, status: res.status(), authorization: res.request().headers().authorization, body: res.request().postData() ?? undefined });
+  });
+  await tab.addInitScript(installProbe);
+  await tab.goto(page.url({ api: `${stack.url}/api/ui/chat`, key: API_KEY, user: "react_user", ...params }));
+  await tab.waitForSelector("body[data-ready=true]");
+  return { tab, errors, calls };
+}
+
+/** Waits (checking every frame) until what the page shows satisfies `predicate` (a JS expression of `v`); returns it. */
+async function viewWhen(tab: Page, predicate: string, timeout = 20_000): Promise<View> {
+  const handle = await tab
+    .waitForFunction(
+      (body) => {
+        const view = (window as unknown as { __view: () => View }).__view();
+        return new Function("v", `return (${body});`)(view) ? view : null;
+      },
+      predicate,
+      { polling: "raf", timeout },
+    )
+    .catch(async (error) => {
+      const seen = await tab.evaluate(() => (window as unknown as { __view: () => View }).__view());
+      throw new Error(`${(error as Error).message}\nwaiting for: ${predicate}\nthe page showed: ${JSON.stringify(seen, null, 1)}\nwrangler dev said: ${stack.output().slice(-1500)}`);
+    });
+  return (await handle.jsonValue()) as View;
+}
+
+async function send(tab: Page, text: string) {
+  await tab.fill("#prompt", text);
+  await tab.press("#prompt", "Enter");
+}
+
+describe("useChat (@ai-sdk/react) against /api/ui/chat in Chromium", () => {
+  it("renders the steps, the MCP tool call and the answer as they stream, then the whole answer", async () => {
+    const { tab, errors, calls } = await open();
+    await send(tab, "帮我找一个 qwen 模型");
+
+    // While it streams, before any answer text: the steps are there, some still running.
+    const early = await viewWhen(tab, `v.status === "streaming" && v.assistant && v.assistant.steps.length > 0 && v.assistant.text === ""`);
+    expect(early.assistant!.steps[0]).toMatchObject({ tool: "System", status: "Start", content: "开始处理用户 react_user 的请求" });
+
+    // Mid-answer: the tool call has its output, the answer is partly there, the run is still going.
+    const mid = await viewWhen(tab, `v.status === "streaming" && v.assistant && v.assistant.text.length > 0 && v.assistant.tools.some((t) => t.state === "output-available")`);
+    await tab.screenshot({ path: `${SHOTS}/ai-sdk-streaming.png` });
+    expect(mid.assistant!.steps.find((s) => s.tool === "System")!.status).toBe("Start");
+    expect(mid.assistant!.steps.filter((s) => s.tool === "AzureOpenAI").at(-1)!.status).toBe("Start");
+    expect(mid.assistant!.meta).toBe("");
+
+    const end = await viewWhen(tab, `v.status === "ready"`);
+    await tab.screenshot({ path: `${SHOTS}/ai-sdk-done.png`, fullPage: true });
+    expect(end.error).toBeNull();
+    expect(end.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect(end.messages[0].text).toBe("帮我找一个 qwen 模型");
+    const answer = end.assistant!;
+    expect(answer.text.startsWith(mid.assistant!.text)).toBe(true);
+    expect(answer.text.length).toBeGreaterThan(mid.assistant!.text.length);
+    expect(answer.text).toContain(DEMO_LABEL);
+    expect(answer.text).toContain("search_models");
+
+    // The tool part: the mock server's models in its output.
+    expect(answer.tools).toHaveLength(1);
+    expect(answer.tools[0]).toMatchObject({ name: "search_models", state: "output-available" });
+    expect(JSON.parse(answer.tools[0].input)).toMatchObject({ query: "qwen" });
+    expect(answer.tools[0].output).toContain("Qwen/Qwen2.5-7B-Instruct");
+
+    // Every step once (data-step parts updated in place), each finished; two model rounds.
+    expect(answer.steps.map((s) => s.tool)).toEqual(["System", "InputParser", "MCP", "AzureOpenAI", "MCP", "AzureOpenAI"]);
+    expect(new Set(answer.steps.map((s) => s.id)).size).toBe(answer.steps.length);
+    expect(answer.steps.every((s) => s.status === "Success")).toBe(true);
+    expect(answer.steps[4].content).toBe("工具 search_models 调用成功");
+    expect(answer.rounds).toBe(2);
+    expect(answer.meta).toMatch(/^req_\w+ · \d+ tokens$/);
+    expect(answer.id).toBe(answer.meta.split(" ")[0]);
+
+    // One POST, with the key from `headers` and user_id from `body`; nothing to resume (resume is off).
+    expect(calls).toHaveLength(1);
+    expect(calls[0]).toMatchObject({ method: "POST", path: "/api/ui/chat", status: 200, authorization: `Bearer ${API_KEY}` });
+    expect(JSON.parse(calls[0].body!)).toMatchObject({ user_id: "react_user", trigger: "submit-message", messages: [{ role: "user", parts: [{ type: "text", text: "帮我找一个 qwen 模型" }] }] });
+
+    // A second turn: useChat sends the whole conversation back, the tool part included, and the
+    // model gets it as it happened: user, the assistant's tool call, its result, the answer, user.
+    await send(tab, "谢谢");
+    const second = await viewWhen(tab, `v.status === "ready" && v.messages.length === 4 && v.assistant.meta !== ""`);
+    expect(second.error).toBeNull();
+    expect(second.assistant!.text).toContain("本地演示上游收到了 5 条消息");
+    expect(second.assistant!.text).toContain("你最后说：「谢谢」");
+    expect(second.messages[1]).toEqual(answer); // the first answer stays as it was
+    expect(calls.map((c) => [c.method, c.status])).toEqual([["POST", 200], ["POST", 200]]);
+    const body = JSON.parse(calls[1].body!) as { messages: { role: string; parts: { type: string }[] }[] };
+    expect(body.messages.map((m) => m.role)).toEqual(["user", "assistant", "user"]);
+    expect(body.messages[1].parts.map((p) => p.type)).toEqual(expect.arrayContaining(["data-step", "dynamic-tool", "text", "step-start"]));
+    await tab.screenshot({ path: `${SHOTS}/ai-sdk-second-turn.png`, fullPage: true });
+    expect(errors).toEqual([]);
+  }, 60_000);
+
+  it("resume: true — a reload mid-run picks the running chat up from its start and it completes; once over, nothing to resume (204)", async () => {
+    const chat = `react_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+    const first = await open({ chat, resume: "1" });
+    // On mount, useChat asks for a running chat: none yet.
+    await expect.poll(() => first.calls.map((c) => [c.method, c.path, c.status])).toEqual([["GET", `/api/ui/chat/${chat}/stream`, 204]]);
+    // The demo upstream quotes the question (up to 500 characters, 1–3 CJK characters a piece,
+    // 20 ms apart): a long one keeps the run going for seconds, longer than a reload takes on a
+    // busy machine.
+    const question = `请详细介绍一下你自己。${"这是一个很长的问题，用来让回答持续几秒钟。".repeat(22)}`.slice(0, 480);
+    await send(first.tab, question);
+    const mid = await viewWhen(first.tab, `v.status === "streaming" && v.assistant && v.assistant.steps.length > 0`);
+
+    // The reload drops the page's state mid-run; the chat goes on in its Durable Object.
+    await first.tab.reload();
+    await first.tab.waitForSelector("body[data-ready=true]");
+    const resumed = await viewWhen(first.tab, `v.status === "ready" && v.assistant && v.assistant.meta !== ""`);
+    await first.tab.screenshot({ path: `${SHOTS}/ai-sdk-resumed.png`, fullPage: true });
+    expect(resumed.error).toBeNull();
+    const answer = resumed.assistant!;
+    // The same run: its message id, the answer from its first word to its last, every step once.
+    expect(answer.id).toBe(mid.assistant!.id);
+    expect(answer.text.startsWith(mid.assistant!.text)).toBe(true);
+    expect(answer.text.length).toBeGreaterThan(mid.assistant!.text.length);
+    expect(answer.text).toContain(DEMO_LABEL);
+    expect(answer.text).toContain(`你最后说：「${question}」`);
+    expect(answer.steps.map((s) => [s.tool, s.status])).toEqual([["System", "Success"], ["InputParser", "Success"], ["MCP", "Success"], ["AzureOpenAI", "Success"]]);
+    expect(first.calls.filter((c) => c.method === "GET").map((c) => c.status)).toEqual([204, 200]);
+    expect(first.errors).toEqual([]);
+
+    // Reloaded after the end: nothing running, nothing shown, no error.
+    await first.tab.reload();
+    await first.tab.waitForSelector("body[data-ready=true]");
+    await expect.poll(() => first.calls.filter((c) => c.method === "GET").map((c) => c.status)).toEqual([204, 200, 204]);
+    const after = await viewWhen(first.tab, `v.status === "ready"`);
+    expect(after).toMatchObject({ error: null, messages: [] });
+    expect(first.errors).toEqual([]);
+  }, 60_000);
+});

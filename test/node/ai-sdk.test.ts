@@ -1,0 +1,415 @@
+/**
+ * `POST /api/ui/chat` through the Vercel AI SDK's own client code, ai 5 and ai 6 side by side (npm
+ * aliases `ai-v5`, `ai-v6`): `DefaultChatTransport` (`sendMessages`, `reconnectToStream`) sends
+ * the request and parses the SSE, `readUIMessageStream` builds the UIMessage as it grows, and
+ * `createUIMessageStream`'s `onFinish` says how the SDK saw the stream end (`isAborted`). Against
+ * the Worker under `wrangler dev` with the fake Azure (scripted by `[[fake:…]]` markers) and the
+ * ModelScope mock MCP server. The wire format itself is tested in test/worker/ui-chat.test.ts;
+ * `useChat` in Chromium in test/node/ai-sdk-react.test.ts.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import * as aiV5 from "ai-v5";
+import * as aiV6 from "ai-v6";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { Step, Usage } from "../../client/src";
+import { fakeRequests, newNonce } from "../../tools/fake-azure-client";
+import { base64, tinyPng } from "../../tools/png";
+import { ROOT, startWorker, type RunningWorker } from "../../tools/worker";
+
+const API_KEY = "ai-sdk-test-key-5e21";
+let dev: RunningWorker;
+const fake = () => inject("fakeAzureUrl");
+
+beforeAll(async () => {
+  dev = await startWorker({
+    vars: {
+      AZURE_OPENAI_ENDPOINT: fake(),
+      AZURE_OPENAI_API_KEY: "ai-sdk-azure-key",
+      MCP_SERVER_URL: inject("mockMcpUrl"),
+      API_KEYS: API_KEY,
+      UPSTREAM_TIMEOUT_MS: "5000",
+      UPSTREAM_MAX_RETRIES: "0",
+      // Keep-alives (SSE comments) after 300 ms without an event: the SDK must skip them.
+      HEARTBEAT_MS: "300",
+    },
+  });
+}, 90_000);
+
+afterAll(async () => {
+  await dev?.stop();
+});
+
+/** What the server puts in `messageMetadata` (start, finish; message-metadata before an error or abort). */
+type Meta = { requestId: string; usage?: Usage; code?: number };
+/** Each chatapi step is a `data-step` part. */
+type Data = { step: Step };
+type Msg5 = aiV5.UIMessage<Meta, Data>;
+type Msg6 = aiV6.UIMessage<Meta, Data>;
+/** A chunk as it came off the wire (after the SDK parsed and validated it). */
+type Chunk = { type: string; [key: string]: unknown };
+
+type Finished = { isAborted: boolean; responseMessageId: string };
+
+/** One stream as the SDK read it. */
+interface Reader<M> {
+  /** Every chunk, in order, as it came (copies: the SDK keeps a data chunk as the part it then updates in place). */
+  chunks: Chunk[];
+  /** readUIMessageStream: the message after each chunk that changed it. */
+  messages: AsyncIterable<M>;
+  /** createUIMessageStream's onFinish, once the stream ended. */
+  finished: Promise<Finished>;
+  /** What the SDK reported through onError (an `error` chunk, a broken stream). */
+  errors: string[];
+}
+
+/**
+ * The SDK calls a version's tests use, each written against that version's own exports and types
+ * (the two modules' generic classes cannot be called through one union type). `M` is the version's
+ * UIMessage; messages written in the tests are ai 5 ones, which ai 6 accepts as they are.
+ */
+interface Sdk<M> {
+  /** The version the alias must resolve to. */
+  version: string;
+  pkg: string;
+  transport(options?: { key?: string | null; body?: object }): {
+    sendMessages(chatId: string, messages: (M | Msg5)[], abortSignal?: AbortSignal): Promise<Reader<M>>;
+    reconnectToStream(chatId: string): Promise<Reader<M> | null>;
+  };
+}
+
+const api = () => `${dev.url}/api/ui/chat`;
+const headersOf = (key: string | null | undefined) => (key === null ? undefined : { Authorization: `Bearer ${key ?? API_KEY}` });
+const USER_BODY = { user_id: "ai_sdk_user" };
+
+const v5: Sdk<Msg5> = {
+  version: "5.0.277",
+  pkg: "ai-v5",
+  transport({ key, body = USER_BODY } = {}) {
+    const transport = new aiV5.DefaultChatTransport<Msg5>({ api: api(), headers: headersOf(key), body });
+    const read = (stream: ReadableStream<aiV5.UIMessageChunk>): Reader<Msg5> => {
+      const chunks: Chunk[] = [];
+      const errors: string[] = [];
+      let finish!: (value: Finished) => void;
+      const finished = new Promise<Finished>((resolve) => (finish = resolve));
+      const recorded = stream.pipeThrough(new TransformStream<aiV5.UIMessageChunk, aiV5.UIMessageChunk>({ transform: (chunk, c) => (chunks.push(structuredClone(chunk)), c.enqueue(chunk)) }));
+      // The transport's chunks are untyped (UIMessageChunk), as they are when the SDK's Chat reads them.
+      const observed = aiV5.createUIMessageStream({
+        execute: ({ writer }) => writer.merge(recorded),
+        onError: (error) => (errors.push(String(error)), String(error)),
+        onFinish: ({ isAborted, responseMessage }) => finish({ isAborted, responseMessageId: responseMessage.id }),
+      });
+      const messages = aiV5.readUIMessageStream<Msg5>({ stream: observed, onError: (error) => errors.push(String(error)) });
+      return { chunks, messages, finished, errors };
+    };
+    return {
+      sendMessages: async (chatId, messages, abortSignal) =>
+        read(await transport.sendMessages({ chatId, messages, trigger: "submit-message", messageId: undefined, abortSignal })),
+      reconnectToStream: async (chatId) => {
+        const stream = await transport.reconnectToStream({ chatId });
+        return stream && read(stream);
+      },
+    };
+  },
+};
+
+const v6: Sdk<Msg6> = {
+  version: "6.0.325",
+  pkg: "ai-v6",
+  transport({ key, body = USER_BODY } = {}) {
+    const transport = new aiV6.DefaultChatTransport<Msg6>({ api: api(), headers: headersOf(key), body });
+    const read = (stream: ReadableStream<aiV6.UIMessageChunk>): Reader<Msg6> => {
+      const chunks: Chunk[] = [];
+      const errors: string[] = [];
+      let finish!: (value: Finished) => void;
+      const finished = new Promise<Finished>((resolve) => (finish = resolve));
+      const recorded = stream.pipeThrough(new TransformStream<aiV6.UIMessageChunk, aiV6.UIMessageChunk>({ transform: (chunk, c) => (chunks.push(structuredClone(chunk)), c.enqueue(chunk)) }));
+      // The transport's chunks are untyped (UIMessageChunk), as they are when the SDK's Chat reads them.
+      const observed = aiV6.createUIMessageStream({
+        execute: ({ writer }) => writer.merge(recorded),
+        onError: (error) => (errors.push(String(error)), String(error)),
+        onFinish: ({ isAborted, responseMessage }) => finish({ isAborted, responseMessageId: responseMessage.id }),
+      });
+      const messages = aiV6.readUIMessageStream<Msg6>({ stream: observed, onError: (error) => errors.push(String(error)) });
+      return { chunks, messages, finished, errors };
+    };
+    return {
+      sendMessages: async (chatId, messages, abortSignal) =>
+        read(await transport.sendMessages({ chatId, messages, trigger: "submit-message", messageId: undefined, abortSignal })),
+      reconnectToStream: async (chatId) => {
+        const stream = await transport.reconnectToStream({ chatId });
+        return stream && read(stream);
+      },
+    };
+  },
+};
+
+const user = (text: string, files: { mediaType: string; url: string }[] = []): Msg5 => ({
+  id: `u_${crypto.randomUUID().slice(0, 8)}`,
+  role: "user",
+  parts: [{ type: "text", text }, ...files.map((f) => ({ type: "file" as const, ...f }))],
+});
+
+/** Every snapshot of the message, and the last one. */
+async function collect<M>(reader: Reader<M>): Promise<{ snapshots: M[]; final: M }> {
+  const snapshots: M[] = [];
+  for await (const message of reader.messages) snapshots.push(structuredClone(message));
+  expect(snapshots.length).toBeGreaterThan(0);
+  return { snapshots, final: snapshots.at(-1)! };
+}
+
+type AnyPart = Msg5["parts"][number] | Msg6["parts"][number];
+const textOf = (message: { parts: AnyPart[] }) => message.parts.map((p) => (p.type === "text" ? p.text : "")).join("");
+const stepsOf = (message: { parts: AnyPart[] }) => message.parts.flatMap((p) => (p.type === "data-step" ? [{ id: p.id, step: p.data as Step }] : []));
+const words = (n: number) => Array.from({ length: n }, (_, i) => `w${i} `).join("");
+const chatId = (sdk: Sdk<unknown>) => `${sdk.pkg.replace("-", "")}_${crypto.randomUUID().replaceAll("-", "").slice(0, 16)}`;
+
+/** The Azure request the Worker sent for a nonce (the fake records every request). */
+async function azureRequests(nonce: string): Promise<{ messages: { role: string; content: unknown; tool_calls?: unknown[]; tool_call_id?: string }[] }[]> {
+  return (await fakeRequests(fake(), nonce)).map((r) => JSON.parse(r.body));
+}
+
+describe.each([
+  ["ai 5", v5 as Sdk<Msg5 | Msg6>],
+  ["ai 6", v6 as Sdk<Msg5 | Msg6>],
+])("%s: DefaultChatTransport + readUIMessageStream against /api/ui/chat", (_, sdk) => {
+  it("resolves the alias to the version under test", () => {
+    expect(createRequire(import.meta.url)(`${sdk.pkg}/package.json`).version).toBe(sdk.version);
+  });
+
+  it("text: the whole answer in a text part, metadata.requestId and usage, data-step parts updated in place", async () => {
+    const reader = await sdk.transport().sendMessages(chatId(sdk), [user("[[fake:chunks n=30 delay=15]]")]);
+    const { snapshots, final } = await collect(reader);
+    expect(reader.errors).toEqual([]);
+    expect(textOf(final)).toBe(words(30));
+    expect(final.role).toBe("assistant");
+    expect(final.metadata).toMatchObject({ requestId: expect.stringMatching(/^req_/), usage: { total_tokens: expect.any(Number) } });
+    expect(final.id).toBe(final.metadata!.requestId);
+    // It grew: some snapshot had part of the answer.
+    expect(snapshots.some((m) => textOf(m).length > 0 && textOf(m).length < words(30).length)).toBe(true);
+
+    // One data-step part per step, each in its final state; earlier snapshots had them started.
+    const steps = stepsOf(final);
+    expect(new Set(steps.map((s) => s.id)).size).toBe(steps.length);
+    expect(steps.map((s) => s.step.tool_type)).toEqual(["System", "InputParser", "MCP", "AzureOpenAI"]);
+    for (const { id, step } of steps) {
+      expect(step).toMatchObject({ message_id: id, tool_status: "Success" });
+      expect(snapshots.some((m) => stepsOf(m).some((s) => s.id === id && s.step.tool_status === "Start"))).toBe(true);
+    }
+    const systemStarted = snapshots.map((m) => stepsOf(m)[0]?.step).find((s) => s?.tool_status === "Start");
+    expect(systemStarted?.present_content).toContain("ai_sdk_user");
+    // Each model round is a step of the message.
+    expect(final.parts.filter((p) => p.type === "step-start")).toHaveLength(1);
+    expect(await reader.finished).toMatchObject({ isAborted: false });
+    expect(reader.chunks.at(-1)).toMatchObject({ type: "finish" });
+  });
+
+  it("an image: a file part with a PNG data URL reaches Azure byte for byte", async () => {
+    const nonce = newNonce();
+    const url = `data:image/png;base64,${base64(tinyPng(6, 4))}`;
+    const reader = await sdk.transport().sendMessages(chatId(sdk), [user(`what is this? ${nonce}`, [{ mediaType: "image/png", url }])]);
+    const { final } = await collect(reader);
+    expect(textOf(final)).toBe(`echo: what is this? ${nonce}`);
+    const parser = stepsOf(final).find((s) => s.step.tool_type === "InputParser")!.step;
+    expect(JSON.parse(parser.parameters)).toEqual({ query_items: 1, images: 1 });
+    const [sent] = await azureRequests(nonce);
+    expect(sent.messages.at(-1)).toEqual({
+      role: "user",
+      content: [
+        { type: "text", text: `what is this? ${nonce}` },
+        { type: "image_url", image_url: { url } },
+      ],
+    });
+  });
+
+  it("history: the SDK's own earlier assistant message (with its step and data-step parts) becomes an assistant turn", async () => {
+    const id = chatId(sdk);
+    const transport = sdk.transport();
+    const first = user("first question");
+    const { final: answer } = await collect(await transport.sendMessages(id, [first]));
+    expect(textOf(answer)).toBe("echo: first question");
+    expect(answer.parts.some((p) => p.type === "data-step")).toBe(true);
+
+    const nonce = newNonce();
+    const { final } = await collect(await transport.sendMessages(id, [first, answer, user(`second ${nonce}`)]));
+    expect(textOf(final)).toBe(`echo: second ${nonce}`);
+    const [sent] = await azureRequests(nonce);
+    expect(sent.messages.map((m) => [m.role, m.content])).toEqual([
+      ["user", [{ type: "text", text: "first question" }]],
+      ["assistant", "echo: first question"],
+      ["user", [{ type: "text", text: `second ${nonce}` }]],
+    ]);
+    expect(final.id).not.toBe(answer.id);
+  });
+
+  it("an MCP tool call: a dynamic-tool part in state output-available, a step per model round; sent back, it is the call and result it was", async () => {
+    const id = chatId(sdk);
+    const transport = sdk.transport();
+    const args = encodeURIComponent(JSON.stringify({ query: "qwen", limit: 2 }));
+    const ask = user(`[[fake:tools name=search_models args=${args}]] find qwen`);
+    const reader = await transport.sendMessages(id, [ask]);
+    const { snapshots, final } = await collect(reader);
+    expect(reader.errors).toEqual([]);
+
+    const tools = final.parts.filter((p) => p.type === "dynamic-tool");
+    expect(tools).toHaveLength(1);
+    const [tool] = tools;
+    expect(tool).toMatchObject({ type: "dynamic-tool", toolName: "search_models", state: "output-available", input: { query: "qwen", limit: 2 } });
+    const output = (tool as { output: unknown }).output;
+    expect(output).toEqual(expect.stringContaining("Qwen/"));
+    // The tool part was seen waiting for its output first.
+    expect(snapshots.some((m) => m.parts.some((p) => p.type === "dynamic-tool" && p.state === "input-available"))).toBe(true);
+    // Its id is the MCP step's message_id: the data-step part of the same call.
+    const call = stepsOf(final).find((s) => s.step.tool_type === "MCP" && s.step.parameters.includes("search_models"))!;
+    expect(call.id).toBe(tool.toolCallId);
+    expect(call.step).toMatchObject({ tool_status: "Success", observation: output });
+    expect(final.parts.filter((p) => p.type === "step-start")).toHaveLength(2);
+    expect(textOf(final)).toMatch(/^tool result: /);
+    expect(textOf(final)).toContain("Qwen/");
+
+    // The next turn sends this message back: the model sees the call and its result.
+    const nonce = newNonce();
+    const { final: next } = await collect(await transport.sendMessages(id, [ask, final, user(`thanks ${nonce}`)]));
+    expect(textOf(next)).toBe(`echo: thanks ${nonce}`);
+    const [sent] = await azureRequests(nonce);
+    const roles = sent.messages.map((m) => m.role);
+    expect(roles).toEqual(["user", "assistant", "tool", "assistant", "user"]);
+    expect(sent.messages[1].tool_calls).toEqual([{ id: tool.toolCallId, type: "function", function: { name: "search_models", arguments: JSON.stringify({ query: "qwen", limit: 2 }) } }]);
+    expect(sent.messages[2]).toEqual({ role: "tool", tool_call_id: tool.toolCallId, content: output });
+    expect(sent.messages[3].content).toBe(textOf(final));
+  });
+
+  it("a bad request: sendMessages throws with the server's message naming the UI field; so does a missing key", async () => {
+    const bad = user("look", [{ mediaType: "image/png", url: "data:image/png;base64,AAAA" }]);
+    const error = (await sdk.transport().sendMessages(chatId(sdk), [bad]).catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(Error);
+    const envelope = JSON.parse(error.message) as { code: number; message: string; requestId: string };
+    expect(envelope).toMatchObject({ code: 400, requestId: expect.stringMatching(/^req_/) });
+    expect(envelope.message).toMatch(/^messages\[0\]\.parts\[1\]\.url: /);
+
+    const noUser = (await sdk.transport().sendMessages(chatId(sdk), [{ id: "a", role: "assistant", parts: [{ type: "text", text: "hi" }] }]).catch((e: unknown) => e)) as Error;
+    expect(JSON.parse(noUser.message)).toMatchObject({ code: 400, message: expect.stringMatching(/^messages: /) });
+
+    const anonymous = (await sdk.transport({ key: null }).sendMessages(chatId(sdk), [user("hi")]).catch((e: unknown) => e)) as Error;
+    expect(JSON.parse(anonymous.message)).toMatchObject({ code: 401 });
+  });
+
+  it("an upstream failure after the stream started: an error chunk the SDK reports through onError, with the answer so far kept", async () => {
+    const reader = await sdk.transport().sendMessages(chatId(sdk), [user("[[fake:break]]")]);
+    const { final } = await collect(reader);
+    expect(reader.chunks.at(-1)).toMatchObject({ type: "error", errorText: expect.any(String) });
+    const errorText = reader.chunks.at(-1)!.errorText as string;
+    expect(reader.errors).toContain(`Error: ${errorText}`);
+    expect(final.metadata).toMatchObject({ requestId: final.id, code: 502 });
+    expect(textOf(final).length).toBeGreaterThan(0);
+    expect(await reader.finished).toMatchObject({ isAborted: false });
+  });
+
+  it("keep-alives: the SSE comments sent in a quiet stream are skipped by the SDK's parser", async () => {
+    const id = chatId(sdk);
+    const reader = await sdk.transport().sendMessages(id, [user("[[fake:chunks n=2 delay=500]]")]);
+    // The same run read raw alongside: the pings are on the wire.
+    const raw = fetch(`${dev.url}/api/ui/chat/${id}/stream`, { headers: headersOf(undefined) }).then((res) => res.text());
+    const { final } = await collect(reader);
+    expect(reader.errors).toEqual([]);
+    expect(textOf(final)).toBe(words(2));
+    expect(reader.chunks.at(-1)).toMatchObject({ type: "finish" });
+    expect(await raw).toContain("\n: ping\n\n");
+  });
+
+  it("resume: after the first stream is aborted mid-way, reconnectToStream replays the whole run from its start and it completes", async () => {
+    const id = chatId(sdk);
+    const transport = sdk.transport();
+    const abort = new AbortController();
+    const first = await transport.sendMessages(id, [user("[[fake:chunks n=120 delay=20]]")], abort.signal);
+    let partial = "";
+    for await (const message of first.messages) {
+      partial = textOf(message);
+      if (partial.length > 0) {
+        abort.abort();
+        break;
+      }
+    }
+    expect(partial.length).toBeGreaterThan(0);
+    expect(partial.length).toBeLessThan(words(120).length);
+    const started = first.chunks[0];
+    expect(started).toMatchObject({ type: "start", messageId: expect.stringMatching(/^req_/) });
+
+    const resumed = await transport.reconnectToStream(id);
+    expect(resumed).not.toBeNull();
+    const { final } = await collect(resumed!);
+    expect(resumed!.errors).toEqual([]);
+    // From its start: the same run (same message id), every step from System's start, every word.
+    expect(resumed!.chunks[0]).toEqual(started);
+    expect(resumed!.chunks.find((c) => c.type === "data-step")).toMatchObject({ data: { tool_type: "System", tool_status: "Start" } });
+    expect(final.id).toBe(started.messageId);
+    expect(textOf(final)).toBe(words(120));
+    expect(final.metadata).toMatchObject({ requestId: started.messageId, usage: expect.any(Object) });
+    expect(resumed!.chunks.at(-1)).toMatchObject({ type: "finish" });
+    expect(await resumed!.finished).toMatchObject({ isAborted: false });
+    // Over: nothing to resume.
+    expect(await transport.reconnectToStream(id)).toBeNull();
+  });
+
+  it("stop: POST …/stop ends the stream with abort, the SDK sees an aborted message with the partial answer; then reconnect gives null (204)", async () => {
+    const id = chatId(sdk);
+    const transport = sdk.transport();
+    const reader = await transport.sendMessages(id, [user("[[fake:chunks n=300 delay=20]]")]);
+    const snapshots: (Msg5 | Msg6)[] = [];
+    let stopped: Promise<Response> | undefined;
+    for await (const message of reader.messages) {
+      snapshots.push(structuredClone(message));
+      if (!stopped && textOf(message).length > 0) {
+        stopped = fetch(`${dev.url}/api/ui/chat/${id}/stop`, { method: "POST", headers: headersOf(undefined) });
+      }
+    }
+    const res = await stopped!;
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ code: 200, message: "Stopped", data: { answer: expect.stringMatching(/^w0 /) } });
+
+    const { isAborted, responseMessageId } = await reader.finished;
+    expect(isAborted).toBe(true);
+    expect(reader.errors).toEqual([]);
+    expect(reader.chunks.at(-1)).toEqual({ type: "abort" });
+    const final = snapshots.at(-1)!;
+    expect(responseMessageId).toBe(final.id);
+    expect(textOf(final).length).toBeGreaterThan(0);
+    expect(textOf(final).length).toBeLessThan(words(300).length);
+    expect(words(300).startsWith(textOf(final))).toBe(true);
+    expect(final.metadata).toMatchObject({ requestId: final.id, code: 499 });
+
+    expect(await transport.reconnectToStream(id)).toBeNull();
+    // Stopping again: nothing is running.
+    expect((await fetch(`${dev.url}/api/ui/chat/${id}/stop`, { method: "POST", headers: headersOf(undefined) })).status).toBe(404);
+  });
+});
+
+describe("the AI SDK stays out of the Worker", () => {
+  const SDK_PACKAGES = /^(ai|ai-v\d+|@ai-sdk\/.+|react|react-dom|swr|throttleit)$/;
+
+  it("is a devDependency only", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
+    expect(Object.keys(pkg.dependencies).filter((name) => SDK_PACKAGES.test(name))).toEqual([]);
+    expect(pkg.devDependencies).toMatchObject({ "ai-v5": "npm:ai@5.0.277", "ai-v6": "npm:ai@6.0.325", ai: expect.stringMatching(/^7\.\d+\.\d+$/), "@ai-sdk/react": expect.stringMatching(/^4\.\d+\.\d+$/) });
+  });
+
+  it("is not in the bundle wrangler deploys (esbuild's metafile of `wrangler deploy --dry-run`)", async () => {
+    const out = mkdtempSync(join(tmpdir(), "chatapi-bundle-"));
+    try {
+      await promisify(execFile)(process.execPath, [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", out, "--metafile", join(out, "meta.json")], {
+        cwd: ROOT,
+        env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" },
+      });
+      const inputs = Object.keys((JSON.parse(readFileSync(join(out, "meta.json"), "utf8")) as { inputs: Record<string, unknown> }).inputs);
+      const packages = new Set(inputs.flatMap((path) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? []));
+      expect(packages.has("hono")).toBe(true); // the metafile lists the Worker's packages
+      expect([...packages].filter((name) => SDK_PACKAGES.test(name))).toEqual([]);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 120_000);
+});

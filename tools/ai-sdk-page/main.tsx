@@ -1,0 +1,113 @@
+/**
+ * A React page that chats with chatapi through the Vercel AI SDK's `useChat` (@ai-sdk/react) and
+ * `DefaultChatTransport` (ai), as an app on another origin would: the answer's text, each chatapi
+ * step (`data-step` parts: present_content and status, updated in place) and each MCP tool call
+ * (dynamic tool parts) as they stream. Bundled for the browser by ./serve.ts (esbuild); driven by
+ * test/node/ai-sdk-react.test.ts.
+ *
+ * Query parameters: `api` (default: this origin's /api/ui/chat), `key` (sent as
+ * `Authorization: Bearer`), `user` (the body's `user_id`), `chat` (the chat id, so a reload can
+ * resume it), `resume` (present: `useChat({ resume: true })`).
+ */
+import { useChat } from "@ai-sdk/react";
+import { DefaultChatTransport, type UIMessage } from "ai";
+import { useState, type FormEvent } from "react";
+import { createRoot } from "react-dom/client";
+import type { Step, Usage } from "../../client/src";
+
+/** chatapi's `messageMetadata`: the run's request id, its usage at the end; `code` when it failed or was stopped. */
+type Meta = { requestId: string; usage?: Usage; code?: number };
+type ChatMessage = UIMessage<Meta, { step: Step }>;
+
+const params = new URLSearchParams(location.search);
+const api = params.get("api") ?? `${location.origin}/api/ui/chat`;
+const key = params.get("key");
+
+const transport = new DefaultChatTransport<ChatMessage>({
+  api,
+  headers: key ? { Authorization: `Bearer ${key}` } : undefined,
+  body: { user_id: params.get("user") ?? "page_user" },
+});
+
+function StepItem({ step }: { step: Step }) {
+  return (
+    <li className="step" data-id={step.message_id} data-tool={step.tool_type} data-status={step.tool_status}>
+      <span className={`badge ${step.tool_status.toLowerCase()}`}>{step.tool_status}</span>
+      <span className="tool-type">{step.tool_type}</span>
+      <span className="present">{step.present_content}</span>
+      {step.execution_duration !== undefined && <span className="duration">{step.execution_duration} ms</span>}
+    </li>
+  );
+}
+
+function Message({ message }: { message: ChatMessage }) {
+  return (
+    <article className={`message ${message.role}`} data-role={message.role} data-id={message.id}>
+      {message.parts.map((part, i) => {
+        switch (part.type) {
+          case "text":
+            return <p key={i} className="text">{part.text}</p>;
+          case "data-step":
+            return <ul key={part.id ?? i} className="steps"><StepItem step={part.data} /></ul>;
+          case "dynamic-tool":
+            return (
+              <div key={part.toolCallId} className="tool" data-tool-name={part.toolName} data-state={part.state}>
+                <div className="tool-head">tool {part.toolName} <span className="tool-state">{part.state}</span></div>
+                <pre className="tool-input">{JSON.stringify(part.input)}</pre>
+                {part.state === "output-available" && <pre className="tool-output">{String(part.output)}</pre>}
+                {part.state === "output-error" && <pre className="tool-error">{part.errorText}</pre>}
+              </div>
+            );
+          case "step-start":
+            return <hr key={i} className="round" />;
+          default:
+            return null;
+        }
+      })}
+      {message.metadata?.usage && <footer className="meta">{message.metadata.requestId} · {message.metadata.usage.total_tokens} tokens</footer>}
+    </article>
+  );
+}
+
+/**
+ * useChat's `stop()` only stops reading (the run goes on, resumable); POST …/stop stops the run
+ * itself: its Azure request and tool calls are cancelled, and the stream ends with `abort`.
+ */
+async function stopRun(chatId: string, stopReading: () => Promise<void>) {
+  await fetch(`${api}/${encodeURIComponent(chatId)}/stop`, { method: "POST", headers: key ? { Authorization: `Bearer ${key}` } : undefined });
+  await stopReading();
+}
+
+function App() {
+  const { id, messages, sendMessage, status, error, stop } = useChat<ChatMessage>({
+    id: params.get("chat") ?? undefined,
+    transport,
+    resume: params.has("resume"),
+  });
+  const [input, setInput] = useState("");
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (!input.trim()) return;
+    void sendMessage({ text: input });
+    setInput("");
+  };
+  document.body.dataset.status = status;
+  return (
+    <main>
+      <h1>chatapi × useChat</h1>
+      <div id="messages">
+        {messages.map((m) => <Message key={m.id} message={m} />)}
+      </div>
+      {error && <div id="error" role="alert">{error.message}</div>}
+      <form onSubmit={submit}>
+        <input id="prompt" value={input} onChange={(e) => setInput(e.target.value)} placeholder="帮我找一个 qwen 模型" />
+        <button id="send" type="submit" disabled={status !== "ready" && status !== "error"}>Send</button>
+        <button id="stop" type="button" onClick={() => void stopRun(id, stop)} disabled={status !== "streaming" && status !== "submitted"}>Stop</button>
+        <span id="status">{status}</span>
+      </form>
+    </main>
+  );
+}
+
+createRoot(document.getElementById("root")!).render(<App />);
+document.body.dataset.ready = "true";
