@@ -105,11 +105,16 @@ const example = {
   events(): ev.RunEvent[] {
     const t = textsFor("en");
     const modelName = t.model("gpt-4.1", false);
+    const usage = { prompt_tokens: 9, completion_tokens: 7, total_tokens: 16 };
     const system: ev.Step = { message_id: "msg_1", present_content: t.systemStart("user_123"), tool_type: "System", parameters: '{"user_id":"user_123"}', tool_status: "Start" };
-    const input: ev.Step = { message_id: "msg_2", present_content: t.inputParser(1, 0), tool_type: "InputParser", parameters: '{"messages":1,"images":0}', tool_status: "Start" };
+    const input: ev.Step = { message_id: "msg_2", present_content: t.inputParser(1, 0), tool_type: "InputParser", parameters: '{"query_items":1,"images":0}', tool_status: "Start" };
     const round: ev.Step = { message_id: "msg_3", present_content: t.modelStart(modelName, 1), tool_type: "AzureOpenAI", parameters: '{"deployment":"gpt-4.1","round":1,"messages":1,"tools":0}', tool_status: "Start" };
-    const ended = (step: ev.Step, execution_duration: number, observation: string, present_content = step.present_content): ev.Step => ({ ...step, present_content, tool_status: "Success", observation, execution_duration });
-    const final = [ended(system, 812, "done", t.systemDone), ended(input, 0, "1 message, 0 images"), ended(round, 790, "finish_reason: stop", t.modelDone(modelName, 1))];
+    const ended = (step: ev.Step, execution_duration: number, observation: unknown, present_content = step.present_content): ev.Step => ({ ...step, present_content, tool_status: "Success", observation: JSON.stringify(observation), execution_duration });
+    const final = [
+      ended(system, 812, { rounds: 1, answer_chars: 22, usage }, t.systemDone),
+      ended(input, 0, { query_items: 1, images: 0, roles: ["user"] }),
+      ended(round, 790, { finish_reason: "stop", usage, tool_calls: [] }, t.modelDone(modelName, 1)),
+    ];
     const step = (s: ev.Step): ev.RunEvent => ({ type: "step", requestId: REQUEST_ID, step: s });
     const delta = (text: string): ev.RunEvent => ({ type: "delta", requestId: REQUEST_ID, message_id: round.message_id, text });
     return [step(system), step(input), step(final[1]), step(round), delta("Hello"), delta("! How can I help?"), step(final[2]), step(final[0]), { type: "done", ...this.done(final) }];
