@@ -39,6 +39,7 @@ export async function checkChat(c: Context<AppEnv>, request: ChatRequest): Promi
     throw new ApiError(503, "Azure OpenAI is not configured: set AZURE_OPENAI_ENDPOINT (and the secret AZURE_OPENAI_API_KEY), or run `npm start`, which starts a local demo upstream");
   }
   if (!config.azure.apiKey) throw new ApiError(503, "Azure OpenAI is not configured: set the secret AZURE_OPENAI_API_KEY");
+  if (config.azure.problem) throw new ApiError(503, `Azure OpenAI is misconfigured: ${config.azure.problem}`);
   await limitPerUser(c, userHash);
   return { config, request, format, imageCount, lang: c.var.language as Lang, requestId: c.var.requestId };
 }
