@@ -71,7 +71,7 @@ export const ERRORS: Record<number, { when: string; message: string; headers?: H
   499: { when: "The resumable chat's run was stopped (`POST /api/chat/{chat_id}/stop`) before it ended: the envelope holds the steps and answer so far. A stream gets it as its `error` event.", message: "Stopped by the client" },
   500: { when: "A bug of ours: a generic message, its stack in the log line (never in the answer).", message: "Internal error" },
   502: { when: "Azure OpenAI failed, refused our key or deployment (the message names the setting to check, never its value), redirected (never followed), answered without an event stream, sent an event over 1 MiB, broke off without a finish reason; or the answer outgrew `MAX_ANSWER_CHARS`.", message: "The Azure OpenAI stream ended without a finish reason (broken stream)" },
-  503: { when: "Not configured (says what to set: the Azure endpoint or key, or `API_KEYS`); or a resumable chat's run was interrupted by a restart.", message: "Azure OpenAI is not configured: set the secret AZURE_OPENAI_API_KEY" },
+  503: { when: "Not configured, or configured so it cannot work (says what to set: the Azure endpoint, key or version, or `API_KEYS`); or a resumable chat's run was interrupted by a restart.", message: "Azure OpenAI is not configured: set the secret AZURE_OPENAI_API_KEY" },
   504: { when: "Azure OpenAI sent no data for `UPSTREAM_TIMEOUT_MS`, or one model round took longer than `UPSTREAM_ROUND_TIMEOUT_MS`.", message: "Azure OpenAI sent no data for 30000 ms (UPSTREAM_TIMEOUT_MS)" },
 };
 
