@@ -117,10 +117,8 @@ const example = {
     ];
     const step = (s: ev.Step): ev.RunEvent => ({ type: "step", requestId: REQUEST_ID, step: s });
     const delta = (text: string): ev.RunEvent => ({ type: "delta", requestId: REQUEST_ID, message_id: round.message_id, text });
-    return [step(system), step(input), step(final[1]), step(round), delta("Hello"), delta("! How can I help?"), step(final[2]), step(final[0]), { type: "done", ...this.done(final) }];
-  },
-  done(steps: ev.Step[]): ev.Envelope {
-    return { code: 200, message: "Success", timestamp: TIMESTAMP, requestId: REQUEST_ID, data: { steps, answer: "Hello! How can I help?", usage: { prompt_tokens: 9, completion_tokens: 7, total_tokens: 16 } } };
+    const done: ev.RunEvent = { type: "done", code: 200, message: t.success, timestamp: TIMESTAMP, requestId: REQUEST_ID, data: { steps: final, answer: "Hello! How can I help?", usage } };
+    return [step(system), step(input), step(final[1]), step(round), delta("Hello"), delta("! How can I help?"), step(final[2]), step(final[0]), done];
   },
 
   /** The example chat as one JSON envelope: its terminal event without `type`. */
