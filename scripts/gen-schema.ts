@@ -1,22 +1,38 @@
 /**
- * `npm run schema`: writes schema/chatapi.schema.json (served at GET /api/schema) from the zod
- * schemas. `npm run schema -- --check` exits 1 when the committed file is out of date.
+ * `npm run schema`: writes the documents generated from the zod schemas of src/schema:
+ * schema/chatapi.schema.json (JSON Schema, served at GET /api/schema) and public/openapi.json
+ * (OpenAPI 3.1, a static asset at GET /openapi.json, rendered at /docs).
+ * `npm run schema -- --check` exits 1 when a committed file is out of date.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { openApiText } from "../tools/openapi-doc";
 import { schemaText } from "../tools/schema-doc";
 
-const file = fileURLToPath(new URL("../schema/chatapi.schema.json", import.meta.url));
-const text = schemaText();
+const files: [string, () => string][] = [
+  ["schema/chatapi.schema.json", schemaText],
+  ["public/openapi.json", openApiText],
+];
 
-if (process.argv.includes("--check")) {
-  const current = readFileSync(file, "utf8");
-  if (current !== text) {
-    console.error("schema/chatapi.schema.json is out of date: run `npm run schema`.");
-    process.exit(1);
+const check = process.argv.includes("--check");
+let stale = 0;
+for (const [name, text] of files) {
+  const file = fileURLToPath(new URL(`../${name}`, import.meta.url));
+  const fresh = text();
+  if (check) {
+    let current = "";
+    try {
+      current = readFileSync(file, "utf8");
+    } catch {}
+    if (current !== fresh) {
+      console.error(`${name} is out of date: run \`npm run schema\`.`);
+      stale++;
+    } else {
+      console.log(`${name} is up to date.`);
+    }
+  } else {
+    writeFileSync(file, fresh);
+    console.log(`wrote ${name} (${fresh.length} bytes)`);
   }
-  console.log("schema/chatapi.schema.json is up to date.");
-} else {
-  writeFileSync(file, text);
-  console.log(`wrote ${file} (${text.length} bytes)`);
 }
+if (stale) process.exit(1);

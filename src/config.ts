@@ -12,8 +12,20 @@ export interface Config {
     /** Empty when not configured: /api/chat answers 503. */
     endpoint: string;
     apiKey: string;
+    /** A dated version (`2024-10-21`), or `v1` for Azure's v1 API. */
     apiVersion: string;
     deployment: string;
+    /**
+     * How the endpoint is spoken to (src/chat/upstream.ts):
+     * - `deployments`: `{endpoint}openai/deployments/{deployment}/chat/completions?api-version=…`;
+     * - `v1` (`AZURE_OPENAI_API_VERSION=v1`): Azure's v1 API, `{endpoint}openai/v1/chat/completions`,
+     *   the deployment as `model`, no api-version;
+     * - `ai-gateway` (an endpoint whose path ends in `/azure-openai/{resource}`): a Cloudflare AI
+     *   Gateway for Azure, `{endpoint}/{deployment}/chat/completions?api-version=…`.
+     */
+    api: AzureApi;
+    /** A setting that cannot work, said in a `503` before anything goes upstream. */
+    problem?: string;
     /** True when the endpoint is the local demo upstream that `npm start` runs. */
     demo: boolean;
     /** `UPSTREAM_ROUND_TIMEOUT_MS`: bound on one model round, from its request to its stream's end. */
@@ -75,6 +87,21 @@ export interface Config {
   redact: Redactor;
 }
 
+export type AzureApi = "deployments" | "v1" | "ai-gateway";
+
+/** A Cloudflare AI Gateway endpoint for Azure: `https://gateway.ai.cloudflare.com/v1/{account}/{gateway}/azure-openai/{resource}`. */
+const AI_GATEWAY_PATH = /\/azure-openai\/[^/?#]+\/*$/;
+
+/** Which way an endpoint and version are spoken to, and why they cannot be (README "Upstream options"). */
+export function azureApi(endpoint: string, apiVersion: string): { api: AzureApi; problem?: string } {
+  const v1 = apiVersion.toLowerCase() === "v1";
+  if (AI_GATEWAY_PATH.test(endpoint)) {
+    if (v1) return { api: "ai-gateway", problem: "AZURE_OPENAI_API_VERSION=v1 is not available through a Cloudflare AI Gateway endpoint (AZURE_OPENAI_ENDPOINT): set a dated version such as 2024-10-21" };
+    return { api: "ai-gateway" };
+  }
+  return { api: v1 ? "v1" : "deployments" };
+}
+
 const cache = new WeakMap<object, Config>();
 
 export function readConfig(env: Env): Config {
@@ -91,12 +118,15 @@ function parse(env: Env): Config {
   const servers = mcpServers(env);
   // Every configured secret, the tokens MCP_SERVERS names included.
   const redact = new Redactor([env.AZURE_OPENAI_API_KEY, env.MCP_AUTH_TOKEN, ...apiKeys, ...servers.servers.map((s) => s.authToken)]);
+  const endpoint = (env.AZURE_OPENAI_ENDPOINT ?? "").trim();
+  const apiVersion = (env.AZURE_OPENAI_API_VERSION ?? "").trim() || "2024-10-21";
   return {
     azure: {
-      endpoint: (env.AZURE_OPENAI_ENDPOINT ?? "").trim(),
+      endpoint,
       apiKey: (env.AZURE_OPENAI_API_KEY ?? "").trim(),
-      apiVersion: (env.AZURE_OPENAI_API_VERSION ?? "").trim() || "2024-10-21",
+      apiVersion,
       deployment: (env.AZURE_OPENAI_DEPLOYMENT_NAME ?? "").trim() || "gpt-4.1",
+      ...azureApi(endpoint, apiVersion),
       demo: env.DEMO_UPSTREAM === "true",
       roundTimeoutMs: int(env.UPSTREAM_ROUND_TIMEOUT_MS, 300_000, 1, 3_600_000),
       redact,

@@ -10,6 +10,7 @@ import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env";
 import { ApiError, envelope } from "./errors";
 import { detectLanguage } from "./request/language";
+import type { Health } from "./schema/health";
 import { chat } from "./routes/chat";
 import { schemaRoute } from "./routes/schema";
 import { uiChat } from "./routes/ui-chat";
@@ -38,7 +39,7 @@ app.use(
   }),
 );
 
-app.get("/health", (c) => c.json({ status: "healthy", timestamp: new Date().toISOString() }));
+app.get("/health", (c) => c.json({ status: "healthy", timestamp: new Date().toISOString() } satisfies Health));
 app.route("/api/chat", chat);
 app.route("/api/ui/chat", uiChat);
 app.route("/api/schema", schemaRoute);

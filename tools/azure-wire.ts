@@ -18,6 +18,23 @@ export const SSE_DONE = "data: [DONE]\n\n";
 export const SSE_KEEPALIVE = ": keep-alive\n\n";
 /** `/openai/deployments/{deployment}/chat/completions` */
 export const CHAT_PATH_RE = /^\/openai\/deployments\/([^/]+)\/chat\/completions\/?$/;
+/** Azure's v1 API: `/openai/v1/chat/completions`, the deployment in the body's `model`, no api-version. */
+export const V1_CHAT_PATH_RE = /^\/openai\/v1\/chat\/completions\/?$/;
+/** A Cloudflare AI Gateway for Azure: `/v1/{account}/{gateway}/azure-openai/{resource}/{deployment}/chat/completions`. */
+export const GATEWAY_CHAT_PATH_RE = /\/azure-openai\/([^/]+)\/([^/]+)\/chat\/completions\/?$/;
+
+/** The three ways a chat completion is asked for (src/chat/upstream.ts speaks each). */
+export type ChatApi = "deployments" | "v1" | "ai-gateway";
+
+/** Which way a request path asks for a chat completion, and the deployment it names; null: none. */
+export function chatRoute(pathname: string): { api: ChatApi; deployment: string | null } | null {
+  let m = CHAT_PATH_RE.exec(pathname);
+  if (m) return { api: "deployments", deployment: decodeURIComponent(m[1]) };
+  if (V1_CHAT_PATH_RE.test(pathname)) return { api: "v1", deployment: null };
+  m = GATEWAY_CHAT_PATH_RE.exec(pathname);
+  if (m) return { api: "ai-gateway", deployment: decodeURIComponent(m[2]) };
+  return null;
+}
 
 export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";
 export type Severity = "safe" | "low" | "medium" | "high";
@@ -253,7 +270,7 @@ export function okHeaders(stream: boolean): Record<string, string> {
 // reading requests (Azure format: content is a string or [{type:"text"}|{type:"image_url"}])
 
 export interface WireMessage { role: string; content?: unknown; tool_calls?: unknown; tool_call_id?: string }
-export interface WireRequest { messages?: WireMessage[]; stream?: boolean; stream_options?: { include_usage?: boolean }; tools?: { type?: string; function?: { name?: string } }[] }
+export interface WireRequest { model?: string; messages?: WireMessage[]; stream?: boolean; stream_options?: { include_usage?: boolean }; tools?: { type?: string; function?: { name?: string } }[] }
 
 /** Text of a message's content (string, or the `text` parts joined with "\n"). */
 export function messageText(content: unknown): string {

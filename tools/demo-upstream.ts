@@ -20,7 +20,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { imageSize } from "image-size";
 import {
-  badRequestError, CHAT_PATH_RE, chunkText, completionBody, estimateTokens, lastUserIndex,
+  badRequestError, chatRoute, chunkText, completionBody, estimateTokens, lastUserIndex,
   messageImages, messageText, newMeta, okHeaders, resourceNotFoundError, streamEvents, usageOf,
   type AnswerSpec, type WireMessage, type WireRequest, type WireResponse,
 } from "./azure-wire";
@@ -130,7 +130,9 @@ async function handle(req: IncomingMessage, res: ServerResponse, delayMs: number
   if (req.method === "GET" && (url.pathname === "/" || url.pathname === "/health")) {
     return res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "ok", demo: true, model: DEMO_MODEL }));
   }
-  if (req.method !== "POST" || !CHAT_PATH_RE.test(url.pathname) || !url.searchParams.get("api-version")) return send(res, resourceNotFoundError());
+  // Azure's classic and v1 paths and an AI Gateway's, as the fake Azure serves them (the demo asks no key).
+  const route = req.method === "POST" ? chatRoute(url.pathname) : null;
+  if (!route || (route.api !== "v1" && !url.searchParams.get("api-version"))) return send(res, resourceNotFoundError());
   let body: WireRequest;
   try { body = JSON.parse(await readBody(req)) ?? {}; } catch { return send(res, badRequestError("We could not parse the JSON body of your request.")); }
   const spec = demoAnswer(body);

@@ -22,6 +22,8 @@ export interface RecordedRequest {
   finished: boolean;
   status: number | null;
   scenario: string | null;
+  /** Which way the request asked for a completion (tools/azure-wire.ts `chatRoute`); null: none. */
+  api: "deployments" | "v1" | "ai-gateway" | null;
 }
 
 /** A fresh nonce to put in a request (e.g. in the user text) so scripts and records match it. */

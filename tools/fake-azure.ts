@@ -3,9 +3,12 @@
  * wire format (tools/azure-wire.ts). Everything is scriptable over HTTP, so tests inside workerd
  * can drive it too (see fake-azure-client.ts for fetch helpers).
  *
- * POST /openai/deployments/{deployment}/chat/completions?api-version=…
- *   - no `api-key` header → 401 (Azure body); no api-version → 404 "Resource not found";
- *     other paths → 404 "Resource not found"; body not JSON → 400.
+ * POST /openai/deployments/{deployment}/chat/completions?api-version=…   (classic Azure)
+ * POST /openai/v1/chat/completions                                      (Azure's v1 API: the deployment is `model`)
+ * POST /…/azure-openai/{resource}/{deployment}/chat/completions?api-version=…   (a Cloudflare AI Gateway for Azure)
+ *   - no `api-key` header → 401 (Azure body); no api-version (classic, gateway) → 404 "Resource
+ *     not found"; v1 without `model` → 400; other paths → 404 "Resource not found"; body not JSON → 400.
+ *   - each request is recorded with its path, query, headers and which of the three `api` it used.
  *   - `stream: true` → SSE; otherwise a `chat.completion` JSON body. Usage chunk only with
  *     `stream_options.include_usage: true`.
  *   - Response chosen by, in order: (1) the script queue of a nonce the raw body contains,
@@ -44,7 +47,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
-  authError, badRequestError, CHAT_PATH_RE, lastUserIndex, messageText, resourceNotFoundError,
+  authError, badRequestError, chatRoute, lastUserIndex, messageText, resourceNotFoundError,
   SSE_KEEPALIVE, type WireRequest, type WireResponse,
 } from "./azure-wire";
 import { readBody } from "./http";
@@ -167,7 +170,7 @@ export async function startFakeAzure(opts: { port?: number } = {}): Promise<Fake
     const rec: RecordedRequest = {
       seq: ++seq, method: req.method ?? "", path: url.pathname, query: Object.fromEntries(url.searchParams),
       headers: { ...req.headers }, body: "", receivedAt: Date.now(), closedByClientAt: null, finished: false,
-      status: null, scenario: null,
+      status: null, scenario: null, api: null,
     };
     records.push(rec);
     if (records.length > MAX_RECORDS) records.splice(0, records.length - MAX_RECORDS);
@@ -180,12 +183,15 @@ export async function startFakeAzure(opts: { port?: number } = {}): Promise<Fake
     rec.body = await readBody(req);
 
     let wire: WireResponse | null = null;
-    if (req.method !== "POST" || !CHAT_PATH_RE.test(url.pathname) || !url.searchParams.get("api-version")) wire = resourceNotFoundError();
+    const route = req.method === "POST" ? chatRoute(url.pathname) : null;
+    rec.api = route?.api ?? null;
+    if (!route || (route.api !== "v1" && !url.searchParams.get("api-version"))) wire = resourceNotFoundError();
     else if (!req.headers["api-key"]) wire = authError();
     let body: WireRequest = {};
     if (!wire) {
       try { body = JSON.parse(rec.body) ?? {}; } catch { wire = badRequestError("We could not parse the JSON body of your request."); }
     }
+    if (!wire && route?.api === "v1" && typeof body.model !== "string") wire = badRequestError("you must provide a model parameter", "model");
     if (wire) {
       rec.status = wire.status;
       return sendWire(res, wire);

@@ -8,10 +8,12 @@ import { z } from "zod";
 import * as req from "../src/schema/request";
 import * as ev from "../src/schema/events";
 
-type Meta = { id: string; description: string };
-type JsonObject = Record<string, unknown>;
+export type Meta = { id: string; description: string };
+export type JsonObject = Record<string, unknown>;
+/** A named zod schema: its id is its name in `$defs` here and in the OpenAPI document's `components.schemas`. */
+export type Def = [z.ZodType, Meta];
 
-const requestDefs: [z.ZodType, Meta][] = [
+export const requestDefs: Def[] = [
   [req.ChatRequest, { id: "ChatRequest", description: "The body of POST /api/chat." }],
   [req.QueryMessage, { id: "QueryMessage", description: "One message of the conversation: system, user or assistant." }],
   [req.InputTextPart, { id: "InputTextPart", description: "A text part of a message." }],
@@ -20,7 +22,7 @@ const requestDefs: [z.ZodType, Meta][] = [
   [req.ImageDetail, { id: "ImageDetail", description: "How closely the model looks at an image." }],
 ];
 
-const eventDefs: [z.ZodType, Meta][] = [
+export const eventDefs: Def[] = [
   [ev.ChatEvent, { id: "ChatEvent", description: "One event of the stream (a line of NDJSON, or an SSE event named by `type`). Clients ignore types they do not know." }],
   [ev.StepEvent, { id: "StepEvent", description: "A step started (tool_status Start) or ended (Success / Error, with observation and execution_duration)." }],
   [ev.DeltaEvent, { id: "DeltaEvent", description: "A piece of the answer; the pieces in order make data.answer." }],
@@ -34,10 +36,14 @@ const eventDefs: [z.ZodType, Meta][] = [
   [ev.ToolStatus, { id: "ToolStatus", description: "Start when a step begins; Success or Error when it ends." }],
 ];
 
-function defsOf(entries: [z.ZodType, Meta][], io: "input" | "output"): Record<string, JsonObject> {
+/**
+ * The JSON Schemas of `entries` by id, each referring to the others as `${refBase}ID`. Requests are
+ * described as the server reads them (`io: "input"`), events and envelopes as it writes them.
+ */
+export function defsOf(entries: Def[], io: "input" | "output", refBase = "#/$defs/"): Record<string, JsonObject> {
   const registry = z.registry<Meta>();
   for (const [schema, meta] of entries) registry.add(schema, meta);
-  const { schemas } = z.toJSONSchema(registry, { io, metadata: registry, target: "draft-2020-12", uri: (id) => `#/$defs/${id}` });
+  const { schemas } = z.toJSONSchema(registry, { io, metadata: registry, target: "draft-2020-12", uri: (id) => `${refBase}${id}` });
   const defs: Record<string, JsonObject> = {};
   for (const [, { id }] of entries) {
     const { $schema: _s, $id: _i, ...rest } = schemas[id] as JsonObject;

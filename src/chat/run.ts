@@ -8,7 +8,7 @@
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { OpenAIError } from "openai";
 import type { ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
-import type { AzureOpenAI } from "openai";
+import type { OpenAI } from "openai";
 import type { Config } from "../config";
 import { ApiError, envelope, RunAborted, stackOf } from "../errors";
 import type { ToolSet, ToolSpec } from "../mcp/types";
@@ -26,7 +26,7 @@ import { upstreamError } from "./upstream-errors";
 
 export interface RunInput {
   config: Config;
-  client: AzureOpenAI;
+  client: OpenAI;
   request: ChatRequest;
   imageCount: number;
   lang: Lang;

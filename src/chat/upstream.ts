@@ -1,6 +1,9 @@
 /**
  * Opens one streamed chat completion on Azure OpenAI with the official SDK and returns the raw
- * response once its headers are in (the body is read by chunks.ts). Retries 429 / 5xx before the
+ * response once its headers are in (the body is read by chunks.ts). The endpoint is spoken to one
+ * of three ways (Config["azure"]["api"]): classic Azure with `AzureOpenAI`; Azure's v1 API and a
+ * Cloudflare AI Gateway for Azure with the SDK's plain `OpenAI` client on a `baseURL`; the key
+ * always travels as `api-key`, never also as a bearer token. Retries 429 / 5xx before the
  * first byte, honouring `retry-after-ms` / `retry-after` within a bounded total wait; the SDK's
  * own retries are off because they also retry timeouts and know no total bound.
  *
@@ -9,7 +12,7 @@
  * JSON completion) is a 502 that says what Azure sent. The whole round — retries, the wait for the
  * first byte and the stream itself — is bounded by UPSTREAM_ROUND_TIMEOUT_MS (504).
  */
-import { AzureOpenAI, APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
+import { AzureOpenAI, OpenAI, APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "openai";
 import type { ChatCompletionCreateParamsStreaming } from "openai/resources/chat/completions";
 import type { Config } from "../config";
 import { NO_SECRETS, type Redactor } from "../security/redact";
@@ -32,23 +35,43 @@ interface ClientSettings {
   redact: Redactor;
 }
 
-const clients = new WeakMap<Config["azure"], AzureOpenAI>();
-const settings = new WeakMap<AzureOpenAI, ClientSettings>();
+const clients = new WeakMap<Config["azure"], OpenAI>();
+const settings = new WeakMap<OpenAI, ClientSettings>();
 const DEFAULT_SETTINGS: ClientSettings = { roundTimeoutMs: 300_000, redact: NO_SECRETS };
 
-export function azureClient(azure: Config["azure"], timeoutMs: number): AzureOpenAI {
+/** The SDK client for the configured endpoint, one per config (README "Upstream options"). */
+export function azureClient(azure: Config["azure"], timeoutMs: number): OpenAI {
   let client = clients.get(azure);
   if (!client) {
-    client = new AzureOpenAI({
-      endpoint: azure.endpoint,
+    const common = {
       apiKey: azure.apiKey,
-      apiVersion: azure.apiVersion,
-      deployment: azure.deployment,
       maxRetries: 0,
       timeout: timeoutMs,
       // Redirects refused; Workers' fetch called unbound from the global scope.
       fetch: safeFetch({ upstream: "Azure OpenAI", setting: "AZURE_OPENAI_ENDPOINT" }),
-    });
+    };
+    const endpoint = azure.endpoint.replace(/\/+$/, "");
+    // The plain client would send the key as `Authorization: Bearer`; Azure and the gateway take `api-key`.
+    const keyHeader = { "api-key": azure.apiKey, Authorization: null };
+    switch (azure.api) {
+      case "deployments":
+        // {endpoint}/openai/deployments/{deployment}/chat/completions?api-version=…
+        client = new AzureOpenAI({ ...common, endpoint: azure.endpoint, apiVersion: azure.apiVersion, deployment: azure.deployment });
+        break;
+      case "v1":
+        // {endpoint}/openai/v1/chat/completions; the deployment is the body's `model`.
+        client = new OpenAI({ ...common, baseURL: `${endpoint}/openai/v1`, defaultHeaders: keyHeader });
+        break;
+      case "ai-gateway":
+        // {gateway}/azure-openai/{resource}/{deployment}/chat/completions?api-version=…
+        client = new OpenAI({
+          ...common,
+          baseURL: `${endpoint}/${encodeURIComponent(azure.deployment)}`,
+          defaultQuery: { "api-version": azure.apiVersion },
+          defaultHeaders: keyHeader,
+        });
+        break;
+    }
     clients.set(azure, client);
     settings.set(client, { roundTimeoutMs: azure.roundTimeoutMs, redact: azure.redact });
   }
@@ -56,7 +79,7 @@ export function azureClient(azure: Config["azure"], timeoutMs: number): AzureOpe
 }
 
 export async function openCompletionStream(
-  client: AzureOpenAI,
+  client: OpenAI,
   body: ChatCompletionCreateParamsStreaming,
   options: UpstreamOptions,
 ): Promise<Response> {

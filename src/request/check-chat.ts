@@ -40,6 +40,7 @@ export async function checkChat(c: Context<AppEnv>, request: ChatRequest, fixedF
     throw new ApiError(503, "Azure OpenAI is not configured: set AZURE_OPENAI_ENDPOINT (and the secret AZURE_OPENAI_API_KEY), or run `npm start`, which starts a local demo upstream");
   }
   if (!config.azure.apiKey) throw new ApiError(503, "Azure OpenAI is not configured: set the secret AZURE_OPENAI_API_KEY");
+  if (config.azure.problem) throw new ApiError(503, `Azure OpenAI is misconfigured: ${config.azure.problem}`);
   if (config.mcp.serversError) throw new ApiError(503, `MCP is misconfigured: ${config.mcp.serversError}`);
   await limitPerUser(c, userHash);
   return { config, request, format, imageCount, lang: c.var.language as Lang, requestId: c.var.requestId };

@@ -14,14 +14,21 @@ export function chatIdOf(c: Context<AppEnv>): string {
   return id;
 }
 
-/** Forwards to the chat's Durable Object, with the caller's scope: its key's fingerprint, or `anonymous`. */
-export function room(c: Context<AppEnv>, chatId: string, path: string, format: Format, init: RequestInit & { headers?: Record<string, string> }) {
+/**
+ * Forwards to the chat's Durable Object, with the caller's scope: its key's fingerprint, or
+ * `anonymous`. Its answer gets `X-Request-Id` like every other, and CORS headers where they apply
+ * (its headers are immutable as fetched, so it is re-wrapped; the body streams through untouched).
+ */
+export async function room(c: Context<AppEnv>, chatId: string, path: string, format: Format, init: RequestInit & { headers?: Record<string, string> }) {
   const rooms = c.env.CHAT_ROOMS;
   const stub = rooms.get(rooms.idFromName(chatId));
-  return stub.fetch(`https://chat-room${path}`, {
+  const answer = await stub.fetch(`https://chat-room${path}`, {
     ...init,
     headers: { ...init.headers, "x-chat-scope": c.var.client, "x-chat-request-id": c.var.requestId, "x-chat-format": format },
   });
+  const response = new Response(answer.body, answer);
+  response.headers.set("X-Request-Id", c.var.requestId);
+  return response;
 }
 
 const Decision = z.strictObject({ approve: z.boolean(), reason: z.string().max(1000).optional() });

@@ -12,6 +12,7 @@ import { ApiError } from "../errors";
 import { checkChat } from "../request/check-chat";
 import { pickFormat } from "../request/negotiate";
 import { requireJson, validateChatRequest } from "../request/validate";
+import { SeqCursor } from "../schema/request";
 import { requireKey } from "../security/auth";
 import { limitBody } from "../security/body-limit";
 import { limitPerKey } from "../security/rate-limit";
@@ -48,10 +49,9 @@ chat.get("/:chat_id/stream", requireKey, limitPerKey, (c) => {
   if (!format || !isStreamed(format)) throw new ApiError(406, "Accept must allow application/x-ndjson or text/event-stream");
   c.var.log.format = format;
   const raw = c.req.header("last-event-id") ?? c.req.query("after") ?? "0";
-  if (!/^\d{1,15}$/.test(raw.trim())) {
-    throw new ApiError(400, `${c.req.header("last-event-id") !== undefined ? "Last-Event-ID" : "after"}: must be a whole number (the last seq you have)`);
-  }
-  return room(c, chatIdOf(c), `/stream?after=${Number(raw.trim())}`, format, { method: "GET" });
+  const cursor = SeqCursor.safeParse(raw);
+  if (!cursor.success) throw new ApiError(400, `${c.req.header("last-event-id") !== undefined ? "Last-Event-ID" : "after"}: ${cursor.error.issues[0].message}`);
+  return room(c, chatIdOf(c), `/stream?after=${Number(cursor.data)}`, format, { method: "GET" });
 });
 
 chat.post("/:chat_id/stop", requireKey, limitPerKey, (c) => room(c, chatIdOf(c), "/stop", "json", { method: "POST" }));

@@ -63,3 +63,9 @@ export const ChatRequest = z.strictObject({
 export type ChatRequest = z.infer<typeof ChatRequest>;
 export type QueryMessage = z.infer<typeof QueryMessage>;
 export type InputImagePart = z.infer<typeof InputImagePart>;
+
+/**
+ * Where a reader of `GET /api/chat/{chat_id}/stream` resumes: the `seq` of the last event it has
+ * (`Last-Event-ID`, or the `after` query; `0` or absent: from the start).
+ */
+export const SeqCursor = z.string().trim().regex(/^\d{1,15}$/, "must be a whole number (the last seq you have)");

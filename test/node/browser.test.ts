@@ -205,7 +205,7 @@ describe("the page at /", () => {
     expect(chatRequests[0]["accept-language"]).toBe("zh");
     expect(chatRequests[0]).not.toHaveProperty("authorization");
     // The client reads the stream to its end: the request completes, it is not aborted.
-    await expect.poll(chatsFinished).toBe(1);
+    await expect.poll(chatsFinished, { timeout: 10_000 }).toBe(1);
     expect(chatsFailed).toEqual([]);
     expect(errors).toEqual([]);
   });

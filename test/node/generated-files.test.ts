@@ -1,13 +1,19 @@
 /**
- * Committed generated files are up to date: schema/chatapi.schema.json (`npm run schema`). The
- * client's builds (public/client.js, client/dist) are checked in client-package.test.ts.
+ * Committed generated files are up to date: schema/chatapi.schema.json and public/openapi.json
+ * (`npm run schema`). The client's builds (public/client.js, client/dist) are checked in
+ * client-package.test.ts.
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { openApiText } from "../../tools/openapi-doc";
 import { schemaText } from "../../tools/schema-doc";
 
 describe("generated files", () => {
   it("schema/chatapi.schema.json is byte for byte a fresh generation (run `npm run schema`)", () => {
     expect(readFileSync(new URL("../../schema/chatapi.schema.json", import.meta.url), "utf8")).toBe(schemaText());
+  });
+
+  it("public/openapi.json is byte for byte a fresh generation from the same zod schemas (run `npm run schema`)", () => {
+    expect(readFileSync(new URL("../../public/openapi.json", import.meta.url), "utf8")).toBe(openApiText());
   });
 });

@@ -1,4 +1,4 @@
-import { AzureOpenAI } from "openai";
+import { AzureOpenAI, OpenAI } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AUTH_MESSAGE, PROMPT_FILTER_MESSAGE } from "../../tools/azure-wire";
 import { schemaErrors } from "../support/azure-schema";
@@ -282,11 +282,51 @@ describe("scripting and recording", () => {
     expect(recs).toHaveLength(1);
     expect(recs[0]).toMatchObject({
       method: "POST", path: "/openai/deployments/gpt-4.1/chat/completions", query: { "api-version": "2024-10-21" },
-      body: raw, finished: true, closedByClientAt: null, status: 200, scenario: "echo",
+      body: raw, finished: true, closedByClientAt: null, status: 200, scenario: "echo", api: "deployments",
     });
     expect(recs[0].headers["api-key"]).toBe("dummy-key-123");
     expect(recs[0].headers["x-extra"]).toBe("1");
     const health = await fetch(`${fake.url}__fake/health`);
     expect(await health.json()).toMatchObject({ status: "ok" });
+  });
+});
+
+describe("Azure's v1 API and a Cloudflare AI Gateway's paths", () => {
+  const sdkText = async (client: OpenAI, model: string, text: string) => {
+    const stream = await client.chat.completions.create({ model, messages: [{ role: "user", content: text }], stream: true });
+    let out = "";
+    for await (const chunk of stream) out += chunk.choices[0]?.delta?.content ?? "";
+    return out;
+  };
+
+  it("serves /openai/v1/chat/completions to the plain OpenAI client: no api-version, the deployment as model", async () => {
+    const nonce = newNonce("v1");
+    const client = new OpenAI({ baseURL: `${fake.url}openai/v1`, apiKey: "k", defaultHeaders: { "api-key": "v1-key", Authorization: null }, maxRetries: 0 });
+    expect(await sdkText(client, "my-gpt41", `v1 ${nonce}`)).toBe(`echo: v1 ${nonce}`);
+    const [rec] = await fakeRequests(fake.url, nonce);
+    expect(rec).toMatchObject({ api: "v1", path: "/openai/v1/chat/completions", query: {}, status: 200 });
+    expect(rec.headers["api-key"]).toBe("v1-key");
+    expect(JSON.parse(rec.body).model).toBe("my-gpt41");
+  });
+
+  it("v1 refuses a request without model (400) or without api-key (401)", async () => {
+    const url = `${fake.url}openai/v1/chat/completions`;
+    const noModel = await post(ask("x"), { url });
+    expect(noModel.status).toBe(400);
+    expect(((await noModel.json()) as { error: { param: string } }).error.param).toBe("model");
+    const noKey = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ ...ask("x"), model: "m" }) });
+    expect(noKey.status).toBe(401);
+  });
+
+  it("serves a gateway's …/azure-openai/{resource}/{deployment}/chat/completions?api-version=…, and 404s it without api-version", async () => {
+    const nonce = newNonce("gw");
+    const base = `${fake.url}v1/acct/gw/azure-openai/myres/my-gpt41`;
+    const client = new OpenAI({ baseURL: base, apiKey: "k", defaultQuery: { "api-version": "2024-10-21" }, defaultHeaders: { "api-key": "gw-key", Authorization: null }, maxRetries: 0 });
+    expect(await sdkText(client, "my-gpt41", `gw ${nonce}`)).toBe(`echo: gw ${nonce}`);
+    const [rec] = await fakeRequests(fake.url, nonce);
+    expect(rec).toMatchObject({ api: "ai-gateway", path: "/v1/acct/gw/azure-openai/myres/my-gpt41/chat/completions", query: { "api-version": "2024-10-21" } });
+    expect(rec.headers["api-key"]).toBe("gw-key");
+    expect(rec.headers.authorization).toBeUndefined();
+    expect((await post(ask("x"), { url: `${base}/chat/completions` })).status).toBe(404);
   });
 });

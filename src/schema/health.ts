@@ -1,0 +1,10 @@
+/** The body of `GET /health` (README "API"). */
+import * as z from "zod";
+
+export const Health = z.object({
+  status: z.literal("healthy"),
+  /** When the Worker answered, ISO 8601. */
+  timestamp: z.string(),
+});
+
+export type Health = z.infer<typeof Health>;
