@@ -15,6 +15,7 @@ import { IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_IMAGES } from "../src/request/limits"
 import * as ev from "../src/schema/events";
 import { Health } from "../src/schema/health";
 import * as req from "../src/schema/request";
+import { UiChatRequest } from "../src/ui/ui-request";
 import { textsFor } from "../src/steps/i18n";
 import { FORMATS, type StreamFormat } from "../src/stream/formats";
 import { PNG_1X1_BASE64 } from "./png";
@@ -29,6 +30,7 @@ const NdjsonLine = z.union([ev.ChatEvent, ev.PingEvent]);
 const EXTRA_INPUT: Def[] = [
   [req.ChatId, { id: "ChatId", description: "Names a resumable chat: 1 to 128 characters of A-Z a-z 0-9 _ -." }],
   [req.SeqCursor, { id: "SeqCursor", description: "The seq of the last event the reader has (0: none); leading and trailing spaces are ignored." }],
+  [UiChatRequest, { id: "UiChatRequest", description: "The Vercel AI SDK's chat request (DefaultChatTransport): the chat id, its UI messages, and extra body fields such as user_id." }],
 ];
 const EXTRA_OUTPUT: Def[] = [
   [ev.PingEvent, { id: "PingEvent", description: "A keep-alive on a quiet NDJSON stream (SSE sends the comment `: ping` instead): not an event of the run; its seq repeats the last event's (0 before the first). Ignore it." }],
@@ -145,7 +147,7 @@ interface Operation {
   /** The OpenAPI path (`{name}` for a path parameter), as Hono's route is with `:name`. */
   path: string;
   operationId: string;
-  tag: "chat" | "meta";
+  tag: "chat" | "ai-sdk" | "meta";
   summary: string;
   description: string;
   /** Needs `Authorization: Bearer KEY` (one of `API_KEYS`; no key with `ALLOW_ANONYMOUS=true`). */
@@ -191,6 +193,17 @@ const languageParam = {
   schema: { type: "string" },
   example: "en",
 };
+
+const approvalIdParam = { name: "approval_id", in: "path", required: true, description: "The `approval_id` of the `approval_request` event.", schema: { type: "string", pattern: "^apr_[0-9a-f]{12}$" }, example: "apr_5f8c9a2b3d1e" };
+
+/** The AI SDK's UI message stream: SSE of JSON chunks, then `data: [DONE]`. */
+function uiStream(description: string): JsonObject {
+  return {
+    description: `${description} Each chunk is a \`data: JSON\` line (see the AI SDK's UI message stream protocol); keep-alives are SSE comments.`,
+    headers: { ...idHeader, "x-vercel-ai-ui-message-stream": { description: "`v1`", schema: { type: "string", const: "v1" } } },
+    content: { [FORMATS.ui.mediaType]: { schema: { type: "string", description: "Server-sent events, one UI message chunk each." } } },
+  };
+}
 
 export const OPERATIONS: Operation[] = [
   {
@@ -259,6 +272,76 @@ export const OPERATIONS: Operation[] = [
     parameters: [chatIdParam],
     responses: { 200: { ...json(ev.Envelope, "Stopped: the envelope (`code` 200) holds the steps and answer so far."), headers: idHeader } },
     errors: [400, 401, 404, 429, 500, 503],
+  },
+  {
+    method: "post",
+    path: "/api/chat/{chat_id}/approvals/{approval_id}",
+    operationId: "answerApproval",
+    tag: "chat",
+    summary: "Approve or deny a tool call that waits",
+    description:
+      "A tool call whose MCP server asks for approval (`MCP_SERVERS` … `approval`) announces an `approval_request` event and waits. " +
+      "Approved, it runs; denied, or unanswered after `APPROVAL_TIMEOUT_MS`, its step ends `Error` with the reason and the model is told the user declined.",
+    auth: true,
+    parameters: [chatIdParam, approvalIdParam],
+    body: { schema: req.ApprovalDecision, examples: { approve: { summary: "Approve", value: { approve: true } }, deny: { summary: "Deny with a reason", value: { approve: false, reason: "not that file" } } } },
+    responses: { 200: { ...json(ev.Envelope, "Answered: the call goes on (approved) or ends as declined."), headers: idHeader } },
+    errors: [400, 401, 404, 415, 429, 500, 503],
+  },
+  {
+    method: "post",
+    path: "/api/ui/chat",
+    operationId: "uiChat",
+    tag: "ai-sdk",
+    summary: "Chat in the Vercel AI SDK's UI message stream protocol (useChat)",
+    description:
+      "For `useChat` with `new DefaultChatTransport({ api: \"https://HOST/api/ui/chat\" })`. The request is the AI SDK's (`id`, `messages`, `trigger`, `messageId`, extra fields such as `user_id`); " +
+      "the answer is its SSE stream (`x-vercel-ai-ui-message-stream: v1`): `start`, `start-step`/`finish-step`, text parts, each MCP call as a dynamic tool part, each step as a `data-step` part " +
+      "whose `id` is the step's `message_id`, `finish` with `messageMetadata` `{requestId, usage}`, `error` parts, `data: [DONE]`. `id` is the chat's `chat_id`: these chats are resumable.",
+    auth: true,
+    body: {
+      schema: UiChatRequest,
+      examples: { text: { summary: "A user message", value: { id: "conv_42", messages: [{ id: "m1", role: "user", parts: [{ type: "text", text: "你好" }] }], trigger: "submit-message", user_id: "user_123" } } },
+    },
+    responses: { 200: uiStream("The UI message stream of the run.") },
+    errors: [400, 401, 409, 413, 415, 429, 500, 503],
+  },
+  {
+    method: "get",
+    path: "/api/ui/chat/{chat_id}/stream",
+    operationId: "resumeUiChat",
+    tag: "ai-sdk",
+    summary: "Resume the running chat, as `useChat`'s `resume: true` expects",
+    description: "The running chat's UI message stream from its start; `204` when none is running.",
+    auth: true,
+    parameters: [chatIdParam],
+    responses: { 200: uiStream("The running chat's UI message stream, from its start."), 204: { description: "No chat of this id is running for your key.", headers: idHeader } },
+    errors: [400, 401, 404, 429, 500, 503],
+  },
+  {
+    method: "post",
+    path: "/api/ui/chat/{chat_id}/stop",
+    operationId: "stopUiChat",
+    tag: "ai-sdk",
+    summary: "Stop the running chat",
+    description: "Cancels the run; its streams end with an `abort` part.",
+    auth: true,
+    parameters: [chatIdParam],
+    responses: { 200: { ...json(ev.Envelope, "Stopped: the envelope (`code` 200) holds the steps and answer so far."), headers: idHeader } },
+    errors: [400, 401, 404, 429, 500, 503],
+  },
+  {
+    method: "post",
+    path: "/api/ui/chat/{chat_id}/approvals/{approval_id}",
+    operationId: "answerUiApproval",
+    tag: "ai-sdk",
+    summary: "Approve or deny a tool call that waits (announced as a `data-approval` part)",
+    description: "As `POST /api/chat/{chat_id}/approvals/{approval_id}`.",
+    auth: true,
+    parameters: [chatIdParam, approvalIdParam],
+    body: { schema: req.ApprovalDecision, examples: { approve: { summary: "Approve", value: { approve: true } } } },
+    responses: { 200: { ...json(ev.Envelope, "Answered."), headers: idHeader } },
+    errors: [400, 401, 404, 415, 429, 500, 503],
   },
   {
     method: "get",
@@ -332,7 +415,8 @@ export function buildOpenApiDocument(): JsonObject {
         "Generated from the zod schemas in `src/schema` by `npm run schema` (tools/openapi-doc.ts); the same schemas as JSON Schema: `GET /api/schema`.",
     },
     tags: [
-      { name: "chat", description: "Chats: streamed, JSON, resumable." },
+      { name: "chat", description: "Chats: streamed, JSON, resumable; tool approvals." },
+      { name: "ai-sdk", description: "The same chats for the Vercel AI SDK's useChat (UI message stream protocol)." },
       { name: "meta", description: "Liveness and the machine-readable descriptions of this API." },
     ],
     paths,

@@ -20,12 +20,14 @@ export const requestDefs: Def[] = [
   [req.InputImagePart, { id: "InputImagePart", description: "An image: a data:image/{png|jpeg|webp|gif};base64,… URL (at most 20 MiB, 10 per request) or an https:// URL." }],
   [req.OutputTextPart, { id: "OutputTextPart", description: "A text part of an earlier assistant answer." }],
   [req.ImageDetail, { id: "ImageDetail", description: "How closely the model looks at an image." }],
+  [req.ApprovalDecision, { id: "ApprovalDecision", description: "The answer to an approval_request: approve the tool call, or deny it with an optional reason." }],
 ];
 
 export const eventDefs: Def[] = [
   [ev.ChatEvent, { id: "ChatEvent", description: "One event of the stream (a line of NDJSON, or an SSE event named by `type`). Clients ignore types they do not know." }],
   [ev.StepEvent, { id: "StepEvent", description: "A step started (tool_status Start) or ended (Success / Error, with observation and execution_duration)." }],
   [ev.DeltaEvent, { id: "DeltaEvent", description: "A piece of the answer; the pieces in order make data.answer." }],
+  [ev.ApprovalRequestEvent, { id: "ApprovalRequestEvent", description: "A tool call waits for a person: answer with POST /api/chat/{chat_id}/approvals/{approval_id}." }],
   [ev.DoneEvent, { id: "DoneEvent", description: "The last event of a successful stream: the envelope with type done." }],
   [ev.ErrorEvent, { id: "ErrorEvent", description: "The last event of a failed stream: the envelope with type error." }],
   [ev.Envelope, { id: "Envelope", description: "The JSON response (Accept: application/json) and the body of every error response." }],

@@ -1,10 +1,9 @@
 /** The Worker's side of resumable chats: the `chat_id` of a path, and forwarding to its ChatRoom. */
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
-import * as z from "zod";
 import { ApiError } from "../errors";
 import { describeIssue } from "../request/validate";
-import { ChatId } from "../schema/request";
+import { ApprovalDecision, ChatId } from "../schema/request";
 import type { Format } from "../stream/formats";
 
 export function chatIdOf(c: Context<AppEnv>): string {
@@ -31,8 +30,6 @@ export async function room(c: Context<AppEnv>, chatId: string, path: string, for
   return response;
 }
 
-const Decision = z.strictObject({ approve: z.boolean(), reason: z.string().max(1000).optional() });
-
 /** `POST …/{chat_id}/approvals/{approval_id}` with `{"approve": true}` or `{"approve": false, "reason": "…"}`. */
 export async function answerApproval(c: Context<AppEnv>): Promise<Response> {
   const chatId = chatIdOf(c);
@@ -44,7 +41,7 @@ export async function answerApproval(c: Context<AppEnv>): Promise<Response> {
   } catch {
     throw new ApiError(400, "body: must be JSON: {\"approve\": true} or {\"approve\": false, \"reason\": \"…\"}");
   }
-  const parsed = Decision.safeParse(body);
+  const parsed = ApprovalDecision.safeParse(body);
   if (!parsed.success) throw new ApiError(400, describeIssue(parsed.error.issues[0]));
   return room(c, chatId, "/approve", "json", { method: "POST", body: JSON.stringify({ approval_id: approvalId, ...parsed.data }) });
 }

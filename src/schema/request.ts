@@ -69,3 +69,7 @@ export type InputImagePart = z.infer<typeof InputImagePart>;
  * (`Last-Event-ID`, or the `after` query; `0` or absent: from the start).
  */
 export const SeqCursor = z.string().trim().regex(/^\d{1,15}$/, "must be a whole number (the last seq you have)");
+
+/** The body of `POST /api/chat/{chat_id}/approvals/{approval_id}`: approve a waiting tool call, or deny it with a reason. */
+export const ApprovalDecision = z.strictObject({ approve: z.boolean(), reason: z.string().max(1000).optional() });
+export type ApprovalDecision = z.infer<typeof ApprovalDecision>;
