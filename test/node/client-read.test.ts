@@ -142,7 +142,7 @@ function numbered(count: number, runId = "req_r") {
   for (let i = 1; i < count - 1; i++) events.push({ ...delta(`d${i} `), requestId: runId });
   const answer = events.slice(1).map((e) => e.text).join("");
   events.push({ ...done, requestId: runId, data: { ...done.data, answer } });
-  return events.map((e, i) => ({ ...e, seq: i + 1 }));
+  return events.map((e, i) => ({ ...e, seq: i + 1 })) as ChatEvent[];
 }
 const lines = (events: object[]) => events.map((e) => JSON.stringify(e) + "\n").join("");
 
@@ -226,7 +226,7 @@ describe("reconnection of a resumable chat (hand-made responses; the real networ
     const mine = numbered(6, "req_mine");
     const theirs = numbered(6, "req_theirs");
     // Told by the response's X-Request-Id, or (a proxy that drops it) by the events' requestId.
-    for (const theirHeaders of [{ "x-request-id": "req_theirs" }, {}]) {
+    for (const theirHeaders of [{ "x-request-id": "req_theirs" }, {}] as Record<string, string>[]) {
       const f = fakeFetch((url) => (url.endsWith("/api/chat") ? runResponse(cutBody(lines(mine.slice(0, 3))), "req_mine") : new Response(lines(theirs), { headers: theirHeaders })));
       const seen: ChatEvent[] = [];
       const error = await (async () => {
