@@ -247,6 +247,8 @@ function sleep(ms, signal) {
 var MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 var MAX_IMAGES = 10;
 var IMAGE_TYPES = ["png", "jpeg", "webp", "gif"];
+var CHAT_ID_MAX = 128;
+var CHAT_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
 var DEFAULT_LIMITS = {
   /** One image at 20 MiB is about 27 MiB of base64. */
   maxBodyBytes: 32 * 1024 * 1024,
@@ -353,6 +355,8 @@ async function health(options) {
   return await res.json();
 }
 export {
+  CHAT_ID_MAX,
+  CHAT_ID_PATTERN,
   ChatApiError,
   IMAGE_TYPES2 as IMAGE_TYPES,
   MAX_IMAGES,

@@ -21,6 +21,8 @@ import type { ChatEvent, ChatRequest, ClientOptions, Envelope, ReconnectOptions,
 export { ChatApiError } from "./errors";
 export { readLines, readNdjson, readSse } from "./read";
 export * from "./images";
+/** What a `chat_id` may be: 1 to 128 characters of `A-Z a-z 0-9 _ -` (the server's own rule). */
+export { CHAT_ID_MAX, CHAT_ID_PATTERN } from "../../src/request/limits";
 export type * from "./types";
 
 const ACCEPT = { ndjson: FORMATS.ndjson.mediaType, sse: FORMATS.sse.mediaType, json: FORMATS.json.mediaType } as const;
