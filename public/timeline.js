@@ -223,6 +223,7 @@ export class Turn {
     if (step.observation) node.append(details("observation", step.observation));
     node.querySelector(".step-status").textContent = this.badge(step);
     this.relabel(node);
+    this.refreshSteps();
     this.draw();
   }
 
@@ -242,6 +243,7 @@ export class Turn {
       const text = e.node.querySelector(".step-duration");
       const runningStep = duration === undefined && this.running;
       e.node.dataset.running = String(runningStep);
+      e.node.dataset.duration = duration === undefined ? "" : String(duration);
       if (duration !== undefined) {
         bar.style.width = `${Math.max((duration / scale) * 100, 0.8).toFixed(2)}%`;
         text.textContent = ms(duration);
@@ -332,6 +334,19 @@ export class Turn {
     this.statusNode.textContent = t[key];
   }
 
+  /** The summary line of the finished steps, and the note on the steps' language. */
+  refreshSteps() {
+    const t = this.texts();
+    // Step texts come from the server in the language the message was sent in.
+    const other = this.steps.size > 0 && this.message.lang !== this.uiLang();
+    this.langNote.hidden = !other;
+    this.langNote.textContent = other ? t.stepsInLang(this.message.lang) : "";
+    const finished = [...this.steps.values()].filter((e) => this.shownStatus(e.step) !== "Start");
+    const tools = [...this.steps.values()].filter((e) => e.step.tool_type === "MCP" && e.step.parameters.includes('"tool"')).length;
+    this.root.dataset.finishedSteps = String(finished.length);
+    this.summary.textContent = t.stepsSummary(finished.length, tools, this.root.dataset.stepsOpen === "true");
+  }
+
   /** Re-applies the texts of the current language. */
   relabel(scope = this.root) {
     const t = this.texts();
@@ -348,14 +363,7 @@ export class Turn {
       this.errorNode.textContent = key ? t[key](detail) : t.errorCode(code, message);
     }
     this.droppedNote.textContent = this.message.droppedImages ? t.imagesNotResent(this.message.droppedImages) : "";
-    // Step texts come from the server in the language the message was sent in.
-    const other = this.steps.size > 0 && this.message.lang !== this.uiLang();
-    this.langNote.hidden = !other;
-    this.langNote.textContent = other ? t.stepsInLang(this.message.lang) : "";
-    const finished = [...this.steps.values()].filter((e) => this.shownStatus(e.step) !== "Start");
-    const tools = [...this.steps.values()].filter((e) => e.step.tool_type === "MCP" && e.step.parameters.includes('"tool"')).length;
-    this.root.dataset.finishedSteps = String(finished.length);
-    this.summary.textContent = t.stepsSummary(finished.length, tools, this.root.dataset.stepsOpen === "true");
+    this.refreshSteps();
     const meta = [];
     if (this.elapsed !== undefined && !this.running) meta.push(t.elapsed(((this.serverElapsed ?? this.elapsed) / 1000).toFixed(1)));
     if (this.usage) meta.push(t.usage(this.usage));
