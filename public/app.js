@@ -1,8 +1,18 @@
 // The chat page: wires the composer, the settings and the language switch to the typed client.
-import { ChatApiError, streamChat } from "./client.js";
+//
+// A conversation has a chat_id, so each of its answers runs as a resumable chat on the server: a
+// dropped connection is picked up again by the client (after the last event it had), and the
+// conversation is kept in localStorage, so a reload mid-answer reads that answer again from its
+// start (GET /api/chat/{chat_id}/stream?after=0) and rebuilds it. Stop asks the server to stop
+// the run (POST /api/chat/{chat_id}/stop). Images travel once, with the message they belong to;
+// the history of earlier exchanges is sent as text.
+import { ChatApiError, resumeChat, stopChat, streamChat } from "./client.js";
 import { applyTexts, texts } from "./i18n.js";
 import { createAttachments } from "./attachments.js";
 import { Turn } from "./timeline.js";
+
+/** After Stop, how long the page waits for the server to end the stream before it cuts it itself. */
+const STOP_GRACE_MS = 5000;
 
 const $ = (selector) => document.querySelector(selector);
 const store = {
@@ -13,11 +23,13 @@ const store = {
       return fallback;
     }
   },
+  /** false when it could not be kept (private mode, or the storage is full). */
   set: (key, value) => {
     try {
       localStorage.setItem(`chatapi.${key}`, value);
+      return true;
     } catch {
-      /* private mode: keep it for this page only */
+      return false;
     }
   },
 };
@@ -38,14 +50,51 @@ const ui = {
 
 let lang = store.get("lang", "zh") === "en" ? "en" : "zh";
 const t = () => texts[lang];
-/** The conversation so far (completed exchanges), sent with each new message. */
-let history = [];
+const uiLang = () => lang;
+/** The conversation's chat_id: every answer in it runs as a resumable chat under this id. */
+let chatId = newChatId();
 /** @type {Turn[]} */
 let turns = [];
-/** @type {AbortController | undefined} */
+/**
+ * The exchange in progress.
+ * @type {{ turn: Turn, controller: AbortController, started: boolean, stopAsked: boolean, stopSent?: boolean, stopTimer?: number } | undefined}
+ */
 let running;
 
 const attachments = createAttachments($("#attachments"), t, showComposerError);
+
+/** 1–128 of A-Z a-z 0-9 _ - (the server's rule); random, so two conversations never share one. */
+function newChatId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(12));
+  return `web_${[...bytes].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/**
+ * Follows the answer as it grows while the reader is at (or near) the bottom of the page; once
+ * they scroll up to read, the view stays where they put it until they come back down.
+ */
+const follow = (() => {
+  let stick = true;
+  let frame = 0;
+  const nearBottom = () => window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 80;
+  // Growing content fires no scroll event: only the reader (or our own scrolling) does.
+  window.addEventListener("scroll", () => (stick = nearBottom()), { passive: true });
+  return {
+    /** Stick to the bottom from now on (a new message was sent). */
+    stick() {
+      stick = true;
+      this.update();
+    },
+    /** After the page grew: back to the bottom, if that is where the reader is. */
+    update() {
+      if (frame) return;
+      frame = requestAnimationFrame(() => {
+        frame = 0;
+        if (stick) window.scrollTo({ top: document.documentElement.scrollHeight, behavior: "instant" });
+      });
+    },
+  };
+})();
 
 function showComposerError(message) {
   ui.composerError.textContent = message;
@@ -60,6 +109,8 @@ function setLang(next) {
   applyTexts(document, t());
   for (const b of ui.langButtons) b.setAttribute("aria-pressed", String(b.dataset.lang === lang));
   for (const turn of turns) turn.relabel();
+  attachments.relabel();
+  showComposerError("");
 }
 
 function setBusy(busy) {
@@ -75,6 +126,87 @@ function userMessage(text, images) {
   return { role: "user", content: parts };
 }
 
+/** The finished exchanges as text: an image is sent once, with its own message, never again. */
+function history() {
+  const messages = [];
+  for (const turn of turns) {
+    if (turn.state !== "done") continue;
+    const { text, images } = turn.message;
+    messages.push({ role: "user", content: [text, images.length ? t().historyImages(images.length) : ""].filter(Boolean).join("\n") });
+    messages.push({ role: "assistant", content: turn.answer });
+  }
+  return messages;
+}
+
+/** Keeps the conversation in localStorage (without the pictures when they don't fit). */
+function save() {
+  const conversation = { chatId, turns: turns.map((turn) => turn.snapshot()) };
+  if (store.set("conversation", JSON.stringify(conversation))) return;
+  for (const saved of conversation.turns) saved.message = { ...saved.message, images: saved.message.images.map(({ name }) => ({ name })) };
+  store.set("conversation", JSON.stringify(conversation));
+}
+
+function requestOptions(signal, turn) {
+  return {
+    baseUrl: "",
+    apiKey: ui.apiKey.value.trim() || undefined,
+    lang,
+    signal,
+    reconnect: {
+      onReconnect: (info) => {
+        turn.reconnecting(info);
+        follow.update();
+      },
+    },
+  };
+}
+
+/** A replay the page must not show: the key of the texts that say why. */
+class Refused extends Error {
+  constructor(key) {
+    super(key);
+    this.key = key;
+  }
+}
+
+/**
+ * Shows a run's events in `turn` as they arrive. `check` sees the first event (and may refuse
+ * the run by throwing `Refused`); `gone` is the text key for a 204 (nothing to resume).
+ */
+async function drive(turn, open, { check, gone = "resumeGone" } = {}) {
+  const controller = new AbortController();
+  const run = (running = { turn, controller, started: false, stopAsked: false });
+  setBusy(true);
+  try {
+    for await (const event of open(requestOptions(controller.signal, turn))) {
+      if (!run.started) {
+        run.started = true;
+        check?.(event);
+        if (run.stopAsked) void sendStop(run);
+      }
+      const known = turn.requestId;
+      turn.event(event);
+      // Saved as soon as known: after a reload, the page tells this run from the chat's others.
+      if (turn.requestId !== known) save();
+      follow.update();
+    }
+  } catch (error) {
+    if (controller.signal.aborted) turn.stopped();
+    else if (error instanceof Refused) turn.fail(error.key);
+    else if (error instanceof ChatApiError && error.status === 204) turn.fail(gone);
+    else if (error instanceof ChatApiError) {
+      for (const step of error.data.steps) turn.step(step);
+      turn.showError(error.code, error.message, error.requestId);
+    } else turn.networkError(error instanceof Error ? error.message : String(error));
+  } finally {
+    clearTimeout(run.stopTimer);
+    if (running === run) running = undefined;
+    setBusy(false);
+    save();
+    follow.update();
+  }
+}
+
 async function send() {
   if (running) return;
   const text = ui.input.value.trim();
@@ -84,38 +216,55 @@ async function send() {
   ui.input.value = "";
   attachments.clear();
 
-  const message = userMessage(text, images);
-  const turn = new Turn(ui.log, { text, images }, t);
+  const past = history();
+  const droppedImages = turns.filter((turn) => turn.state === "done").reduce((n, turn) => n + turn.message.images.length, 0);
+  const turn = new Turn(ui.log, { text, images: images.map(({ name, dataUrl }) => ({ name, dataUrl })), lang, droppedImages }, t, uiLang);
   turns.push(turn);
   $("#empty").hidden = true;
-  turn.root.scrollIntoView({ block: "start", behavior: "smooth" });
-  const controller = (running = new AbortController());
-  setBusy(true);
-  try {
-    const request = { user_id: ui.userId.value.trim() || defaultUserId(), query: [...history, message] };
-    const options = { baseUrl: "", apiKey: ui.apiKey.value.trim() || undefined, lang, signal: controller.signal };
-    for await (const event of streamChat(request, options)) {
-      const follow = nearBottom();
-      turn.event(event);
-      if (follow) window.scrollTo({ top: document.body.scrollHeight });
-    }
-    if (turn.state === "done") history = [...history, message, { role: "assistant", content: turn.answer }];
-  } catch (error) {
-    if (controller.signal.aborted) turn.stopped();
-    else if (error instanceof ChatApiError) {
-      for (const step of error.data.steps) turn.step(step);
-      turn.showError(error.code, error.message, error.requestId);
-    }
-    else turn.networkError(error instanceof Error ? error.message : String(error));
-  } finally {
-    running = undefined;
-    setBusy(false);
-    ui.input.focus();
-  }
+  save();
+  follow.stick();
+  const request = { user_id: ui.userId.value.trim() || defaultUserId(), chat_id: chatId, query: [...past, userMessage(text, images)] };
+  await drive(turn, (options) => streamChat(request, options));
+  ui.input.focus();
 }
 
-function nearBottom() {
-  return window.innerHeight + window.scrollY >= document.body.scrollHeight - 120;
+/**
+ * After a reload: the last exchange was still running, so its run is read again from its start
+ * and the exchange rebuilt. The first event tells whether it is that run: the one whose id was
+ * saved, or, when the page went away before any event came, not the previous exchange's run.
+ */
+async function resume(turn, previousRunId) {
+  const runId = turn.requestId;
+  turn.reset();
+  follow.stick();
+  await drive(turn, (options) => resumeChat(chatId, { ...options, after: 0 }), {
+    gone: runId ? "resumeGone" : "notSent",
+    check: (first) => {
+      if (runId ? first.requestId !== runId : first.requestId === previousRunId) throw new Refused(runId ? "otherRun" : "notSent");
+    },
+  });
+}
+
+/** Stop: the server stops the run, and every reader's stream (this one too) ends with a 499. */
+function stop() {
+  const run = running;
+  if (!run || run.stopAsked) return;
+  run.stopAsked = true;
+  ui.stop.disabled = true;
+  // Before the first event the run may not exist yet: the stop goes out when it does.
+  if (run.started) void sendStop(run);
+  run.stopTimer = setTimeout(() => run.controller.abort(), STOP_GRACE_MS);
+}
+
+async function sendStop(run) {
+  if (run.stopSent) return;
+  run.stopSent = true;
+  try {
+    await stopChat(chatId, { baseUrl: "", apiKey: ui.apiKey.value.trim() || undefined });
+  } catch {
+    // No run going any more (it just ended), or the server is out of reach: end it here.
+    run.controller.abort();
+  }
 }
 
 function defaultUserId() {
@@ -125,6 +274,23 @@ function defaultUserId() {
     store.set("userId", id);
   }
   return id;
+}
+
+/** The conversation kept in this browser, if any; its last exchange resumes if it was running. */
+function restore() {
+  let saved;
+  try {
+    saved = JSON.parse(store.get("conversation", "null"));
+  } catch {
+    saved = null;
+  }
+  if (!saved || typeof saved.chatId !== "string" || !Array.isArray(saved.turns)) return;
+  chatId = saved.chatId;
+  turns = saved.turns.map((s) => Turn.restore(ui.log, s, t, uiLang));
+  $("#empty").hidden = turns.length > 0;
+  follow.stick();
+  const last = turns.at(-1);
+  if (last?.running) void resume(last, turns.at(-2)?.requestId);
 }
 
 ui.form.addEventListener("submit", (e) => {
@@ -137,7 +303,7 @@ ui.input.addEventListener("keydown", (e) => {
     void send();
   }
 });
-ui.stop.addEventListener("click", () => running?.abort());
+ui.stop.addEventListener("click", stop);
 ui.file.addEventListener("change", () => {
   void attachments.add([...ui.file.files]);
   ui.file.value = "";
@@ -160,10 +326,16 @@ ui.apiKey.addEventListener("input", () => store.set("apiKey", ui.apiKey.value.tr
 ui.userId.value = defaultUserId();
 ui.userId.addEventListener("input", () => store.set("userId", ui.userId.value.trim()));
 ui.newChat.addEventListener("click", () => {
-  running?.abort();
-  history = [];
+  const run = running;
+  if (run) {
+    // The old conversation's answer is stopped on the server too, not left running unseen.
+    if (run.started) void stopChat(chatId, { baseUrl: "", apiKey: ui.apiKey.value.trim() || undefined }).catch(() => {});
+    run.controller.abort();
+  }
+  chatId = newChatId();
   turns = [];
   ui.log.replaceChildren();
+  save();
   $("#empty").hidden = false;
   showComposerError("");
   ui.input.focus();
@@ -172,4 +344,5 @@ for (const b of ui.langButtons) b.addEventListener("click", () => setLang(b.data
 
 setLang(lang);
 setBusy(false);
+restore();
 document.body.dataset.ready = "true";

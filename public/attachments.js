@@ -68,6 +68,8 @@ export function createAttachments(list, texts, onError) {
 
   return {
     add,
+    /** Re-renders in the current language (the remove buttons' labels). */
+    relabel: render,
     get items() {
       return items;
     },

@@ -163,7 +163,7 @@ function isEnvelope(v) {
 }
 
 // client/src/read.ts
-var KNOWN = /* @__PURE__ */ new Set(["step", "delta", "done", "error"]);
+var KNOWN = /* @__PURE__ */ new Set(["step", "delta", "approval_request", "done", "error"]);
 async function* readLines(body) {
   const reader = body.getReader();
   const decoder = new TextDecoder();
@@ -227,10 +227,105 @@ async function* readSse(body) {
   if (event) yield event;
 }
 
+// client/src/follow.ts
+var TRANSIENT = /* @__PURE__ */ new Set([429, 500, 502, 503, 504]);
+var isTerminal = (event) => event.type === "done" || event.type === "error";
+async function* follow(first, again, options) {
+  const policy = options.reconnect && { retries: options.reconnect.retries ?? 5, delayMs: options.reconnect.delayMs ?? 250, onReconnect: options.reconnect.onReconnect };
+  let after = options.after;
+  let runId;
+  let failures = 0;
+  let reconnected = false;
+  let res = await first();
+  for (; ; ) {
+    const headerId = res.headers.get("x-request-id") ?? void 0;
+    if (reconnected && runId && headerId && headerId !== runId) {
+      await res.body?.cancel().catch(() => {
+      });
+      throw movedOn(runId, headerId, after);
+    }
+    runId ??= headerId;
+    if (!res.body) throw new ChatApiError(res.status, 502, "The response has no body", headerId);
+    let cut;
+    let ended = false;
+    const events = options.format === "sse" ? readSse(res.body) : readNdjson(res.body);
+    let open = true;
+    try {
+      for (; ; ) {
+        let next;
+        try {
+          next = await events.next();
+        } catch (error) {
+          open = false;
+          if (ended) return;
+          cut = error;
+          break;
+        }
+        if (next.done) {
+          open = false;
+          if (ended) return;
+          cut = new ChatApiError(res.status, 502, "The stream ended without a done or error event", runId ?? headerId);
+          break;
+        }
+        if (ended) continue;
+        const event = next.value;
+        if (typeof event.seq === "number") {
+          if (event.seq <= after) continue;
+          after = event.seq;
+        }
+        if (reconnected && runId && event.requestId !== runId) throw movedOn(runId, event.requestId, after);
+        runId ??= event.requestId;
+        failures = 0;
+        yield event;
+        if (isTerminal(event)) ended = true;
+      }
+    } finally {
+      if (open) await events.return(void 0).catch(() => {
+      });
+    }
+    if (options.signal?.aborted || !policy) throw cut;
+    for (; ; ) {
+      if (failures >= policy.retries) throw cut;
+      failures++;
+      const delayMs = policy.delayMs * 2 ** Math.min(failures - 1, 3);
+      policy.onReconnect?.({ attempt: failures, after, delayMs, error: cut });
+      await sleep(delayMs, options.signal);
+      try {
+        res = await again(after);
+        reconnected = true;
+        break;
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        if (error instanceof ChatApiError && !TRANSIENT.has(error.status)) throw error;
+        cut = error;
+      }
+    }
+  }
+}
+function movedOn(runId, other, after) {
+  return new ChatApiError(409, 409, `The chat has started another run (${other}) since this one (${runId}); this run's events after seq ${after} can no longer be read`, runId);
+}
+function sleep(ms, signal) {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
 // src/request/limits.ts
 var MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 var MAX_IMAGES = 10;
 var IMAGE_TYPES = ["png", "jpeg", "webp", "gif"];
+var CHAT_ID_MAX = 128;
+var CHAT_ID_PATTERN = /^[A-Za-z0-9_-]+$/;
 var DEFAULT_LIMITS = {
   /** One image at 20 MiB is about 27 MiB of base64. */
   maxBodyBytes: 32 * 1024 * 1024,
@@ -286,21 +381,45 @@ async function post(request, options, accept) {
   if (!res.ok) throw await errorFromResponse(res);
   return res;
 }
-async function* streamChat(request, options) {
+function streamChat(request, options) {
   const format = options.format ?? "ndjson";
-  const res = await post({ ...request, stream: true }, options, ACCEPT[format]);
-  if (!res.body) throw new ChatApiError(res.status, 502, "The response has no body", res.headers.get("x-request-id") ?? void 0);
-  let last;
-  let ended = false;
-  for await (const event of format === "sse" ? readSse(res.body) : readNdjson(res.body)) {
-    if (ended) continue;
-    last = event;
-    yield event;
-    if (event.type === "done" || event.type === "error") ended = true;
+  const chatId = request.chat_id;
+  return follow(
+    () => post({ ...request, stream: true }, options, ACCEPT[format]),
+    (after) => openStream(chatId, after, options, format),
+    { format, signal: options.signal, after: 0, reconnect: chatId === void 0 ? void 0 : reconnectPolicy(options) }
+  );
+}
+function resumeChat(chatId, options) {
+  const format = options.format ?? "ndjson";
+  const after = options.after ?? 0;
+  return follow(
+    () => openStream(chatId, after, options, format),
+    (since) => openStream(chatId, since, options, format),
+    { format, signal: options.signal, after, reconnect: reconnectPolicy(options) }
+  );
+}
+async function stopChat(chatId, options) {
+  const res = await send(options, "POST", `/api/chat/${encodeURIComponent(chatId)}/stop`, ACCEPT.json);
+  return await res.json();
+}
+function reconnectPolicy(options) {
+  return options.reconnect === false ? void 0 : options.reconnect ?? {};
+}
+async function openStream(chatId, after, options, format) {
+  const res = await send(options, "GET", `/api/chat/${encodeURIComponent(chatId)}/stream?after=${after}`, ACCEPT[format]);
+  if (res.status === 204) {
+    throw new ChatApiError(204, 204, `Nothing to resume: no chat "${chatId}" was started with this key, or its events expired`, res.headers.get("x-request-id") ?? void 0);
   }
-  if (ended) return;
-  const requestId = last?.requestId ?? res.headers.get("x-request-id") ?? void 0;
-  throw new ChatApiError(res.status, 502, "The stream ended without a done or error event", requestId);
+  return res;
+}
+async function send(options, method, path, accept) {
+  const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
+  const h = headers(options, accept);
+  delete h["Content-Type"];
+  const res = await doFetch(endpoint(options.baseUrl, path), { method, headers: h, signal: options.signal });
+  if (!res.ok) throw await errorFromResponse(res);
+  return res;
 }
 async function chat(request, options) {
   const res = await post({ ...request, stream: false }, options, ACCEPT.json);
@@ -313,6 +432,8 @@ async function health(options) {
   return await res.json();
 }
 export {
+  CHAT_ID_MAX,
+  CHAT_ID_PATTERN,
   ChatApiError,
   IMAGE_TYPES2 as IMAGE_TYPES,
   MAX_IMAGES,
@@ -323,7 +444,9 @@ export {
   readLines,
   readNdjson,
   readSse,
+  resumeChat,
   sniffImageType2 as sniffImageType,
+  stopChat,
   streamChat,
   toDataUrl
 };

@@ -28,18 +28,29 @@ function details(labelKey, text) {
 
 const ms = (n) => (n >= 1000 ? `${(n / 1000).toFixed(2)} s` : `${Math.round(n)} ms`);
 
+const RUNNING = new Set(["waiting", "streaming"]);
+
+/** The code of the `error` event that ends every reader's stream of a stopped run. */
+export const STOPPED_CODE = 499;
+
 export class Turn {
   /**
    * @param {HTMLElement} log
-   * @param {{ text: string, images: { name: string, dataUrl: string }[] }} message
-   * @param {() => any} texts
+   * @param {{ text: string, images: { name: string, dataUrl?: string }[], lang: "zh" | "en", droppedImages?: number }} message
+   *   what the user sent, in which language, and how many earlier images its history left out
+   * @param {() => any} texts the current UI texts
+   * @param {() => "zh" | "en"} uiLang the current UI language
    */
-  constructor(log, message, texts) {
+  constructor(log, message, texts, uiLang) {
     this.texts = texts;
+    this.uiLang = uiLang;
+    this.message = message;
     this.t0 = performance.now();
-    /** @type {Map<string, { node: HTMLElement, at: number, duration?: number, step: any }>} */
+    /** @type {Map<string, { node: HTMLElement, step: any, seenAt: number, live: boolean }>} */
     this.steps = new Map();
     this.answer = "";
+    /** Events of this page session arrive live; a replay (after a reload) comes in a burst. */
+    this.replaying = false;
 
     this.root = el("article", "turn");
     const user = el("section", "user-msg");
@@ -50,14 +61,36 @@ export class Turn {
     if (message.images.length) {
       const thumbs = el("div", "user-images");
       for (const image of message.images) {
-        const img = el("img");
-        img.src = image.dataUrl;
-        img.alt = image.name;
-        thumbs.append(img);
+        if (image.dataUrl) {
+          const img = el("img");
+          img.src = image.dataUrl;
+          img.alt = image.name;
+          thumbs.append(img);
+        } else {
+          // Kept by name only (the browser's storage was too small for the picture).
+          const missing = el("span", "image-missing", image.name);
+          missing.dataset.i18nTitle = "imageNotKept";
+          thumbs.append(missing);
+        }
       }
       user.append(thumbs);
     }
+    this.droppedNote = el("p", "turn-note dropped-note");
+    this.droppedNote.hidden = !message.droppedImages;
+    this.langNote = el("p", "turn-note lang-note");
 
+    this.stepsTitle = el("h3", "section-title steps-title");
+    this.stepsTitle.dataset.i18n = "steps";
+    // On a narrow screen the finished steps fold into this one line; a click unfolds them.
+    this.summary = el("button", "steps-summary");
+    this.summary.type = "button";
+    this.summary.setAttribute("aria-expanded", "false");
+    this.summary.addEventListener("click", () => {
+      const open = this.root.dataset.stepsOpen !== "true";
+      this.root.dataset.stepsOpen = String(open);
+      this.summary.setAttribute("aria-expanded", String(open));
+      this.relabel();
+    });
     this.timeline = el("ol", "timeline");
     this.answerNode = el("div", "answer");
     this.answerNode.setAttribute("aria-live", "polite");
@@ -67,11 +100,9 @@ export class Turn {
     this.errorNode.setAttribute("role", "alert");
     this.errorNode.hidden = true;
 
-    const stepsTitle = el("h3", "section-title steps-title");
-    stepsTitle.dataset.i18n = "steps";
     const answerTitle = el("h3", "section-title answer-title");
     answerTitle.dataset.i18n = "answer";
-    this.root.append(user, stepsTitle, this.timeline, answerTitle, this.answerNode, this.errorNode, this.statusNode, this.metaNode);
+    this.root.append(user, this.droppedNote, this.langNote, this.stepsTitle, this.summary, this.timeline, answerTitle, this.answerNode, this.errorNode, this.statusNode, this.metaNode);
     log.append(this.root);
 
     this.setState("waiting");
@@ -79,25 +110,93 @@ export class Turn {
     this.relabel();
   }
 
+  /** A turn saved by `snapshot()`, shown as it ended (or, if it was still running, as far as it got). */
+  static restore(log, saved, texts, uiLang) {
+    const turn = new Turn(log, saved.message, texts, uiLang);
+    turn.requestId = saved.requestId;
+    turn.stopMessage = saved.stopMessage;
+    turn.replaying = true;
+    for (const step of saved.steps ?? []) turn.step(step);
+    turn.setAnswer(saved.answer ?? "");
+    turn.usage = saved.usage;
+    turn.serverElapsed = saved.serverElapsed;
+    turn.elapsed = saved.elapsed;
+    if (saved.error) {
+      turn.error = saved.error;
+      turn.errorNode.hidden = false;
+    }
+    turn.setState(saved.state);
+    if (!RUNNING.has(saved.state)) turn.end(saved.elapsed);
+    turn.relabel();
+    return turn;
+  }
+
+  /** What is kept in the browser's storage to show this exchange again after a reload. */
+  snapshot() {
+    return {
+      message: this.message,
+      requestId: this.requestId,
+      state: this.state,
+      steps: [...this.steps.values()].map((e) => e.step),
+      answer: this.answer,
+      usage: this.usage,
+      error: this.error,
+      elapsed: this.elapsed,
+      serverElapsed: this.serverElapsed,
+      stopMessage: this.stopMessage,
+    };
+  }
+
+  get running() {
+    return RUNNING.has(this.state);
+  }
+
   /** streaming | waiting | done | error | stopped */
   setState(state) {
     this.state = state;
     this.root.dataset.state = state;
-    this.statusNode.dataset.i18n = state === "error" ? "failed" : state;
-    this.statusNode.textContent = this.texts()[this.statusNode.dataset.i18n];
+    if (!RUNNING.has(state)) this.reconnect = undefined;
+    this.relabelStatus();
+  }
+
+  /** Forgets what was shown, to rebuild it from a replay of the whole run (after a reload). */
+  reset() {
+    this.steps.clear();
+    this.stopMessage = undefined;
+    this.timeline.replaceChildren();
+    this.setAnswer("");
+    this.usage = undefined;
+    this.error = undefined;
+    this.errorNode.hidden = true;
+    this.replaying = true;
+    this.setState("waiting");
+  }
+
+  /** The connection dropped; the client is about to pick the run up again. */
+  reconnecting(info) {
+    this.reconnect = info;
+    this.relabelStatus();
   }
 
   /** One event of the stream. */
   event(e) {
+    if (this.reconnect) {
+      this.reconnect = undefined;
+      this.relabelStatus();
+    }
     if (e.requestId) this.requestId = e.requestId;
     if (e.type === "step") this.step(e.step);
     else if (e.type === "delta") {
-      this.answer += e.text;
-      this.answerNode.textContent = this.answer;
+      this.setAnswer(this.answer + e.text);
       if (this.state === "waiting") this.setState("streaming");
     } else if (e.type === "done" || e.type === "error") {
       this.finish(e);
     }
+  }
+
+  setAnswer(text) {
+    this.answer = text;
+    this.answerNode.textContent = text;
   }
 
   step(step) {
@@ -112,51 +211,68 @@ export class Turn {
       track.append(el("div", "step-bar"));
       node.append(head, track);
       this.timeline.append(node);
-      entry = { node, at: performance.now() - this.t0, step };
+      entry = { node, step, seenAt: performance.now(), live: !this.replaying };
       this.steps.set(step.message_id, entry);
     }
     entry.step = step;
     const { node } = entry;
-    node.dataset.status = step.tool_status;
+    node.dataset.status = this.shownStatus(step);
     node.querySelector(".step-content").textContent = step.present_content;
-    node.querySelector(".step-status").textContent = this.badge(step);
-    if (step.execution_duration !== undefined) entry.duration = step.execution_duration;
     node.querySelectorAll(".step-detail").forEach((d) => d.remove());
     if (step.parameters && step.parameters !== "{}") node.append(details("parameters", step.parameters));
     if (step.observation) node.append(details("observation", step.observation));
+    node.querySelector(".step-status").textContent = this.badge(step);
     this.relabel(node);
+    this.refreshSteps();
     this.draw();
   }
 
-  /** The duration bars: each step placed on the request's time axis. */
+  /**
+   * The duration bars: the server's `execution_duration` of each finished step, to the scale of
+   * the longest (the System step's, once the request is over). Nothing measured in the browser
+   * goes into a bar: arrival times say more about the network than about the step. A step still
+   * running shows a moving bar and, if this page saw it start, the time since then.
+   */
   draw() {
-    const now = performance.now() - this.t0;
-    const running = this.state === "waiting" || this.state === "streaming";
-    let end = running ? now : 0;
-    for (const e of this.steps.values()) end = Math.max(end, e.at + (e.duration ?? (running ? now - e.at : 0)));
-    const scale = Math.max(end, 1);
+    const now = performance.now();
+    let scale = 1;
+    for (const e of this.steps.values()) if (e.step.execution_duration !== undefined) scale = Math.max(scale, e.step.execution_duration);
     for (const e of this.steps.values()) {
-      const length = e.duration ?? (running ? now - e.at : 0);
+      const duration = e.step.execution_duration;
       const bar = e.node.querySelector(".step-bar");
-      bar.style.left = `${((e.at / scale) * 100).toFixed(2)}%`;
-      bar.style.width = `${Math.max((length / scale) * 100, 0.8).toFixed(2)}%`;
-      e.node.querySelector(".step-duration").textContent = e.duration !== undefined ? ms(e.duration) : running ? `${ms(length)}…` : "";
+      const text = e.node.querySelector(".step-duration");
+      const runningStep = duration === undefined && this.running;
+      e.node.dataset.running = String(runningStep);
+      e.node.dataset.duration = duration === undefined ? "" : String(duration);
+      if (duration !== undefined) {
+        bar.style.width = `${Math.max((duration / scale) * 100, 0.8).toFixed(2)}%`;
+        text.textContent = ms(duration);
+      } else if (runningStep) {
+        bar.style.width = "";
+        text.textContent = e.live ? `${ms(now - e.seenAt)}…` : "…";
+      } else {
+        bar.style.width = "0%";
+        text.textContent = "";
+      }
     }
-    if (!running) clearInterval(this.timer);
+    if (!this.running) clearInterval(this.timer);
   }
 
   /** The terminal event (done or error). */
   finish(envelope) {
+    const system = envelope.data.steps.find((s) => s.tool_type === "System");
+    if (system?.execution_duration !== undefined) this.serverElapsed = system.execution_duration;
+    if (envelope.type === "error" && envelope.code === STOPPED_CODE) this.stopMessage = envelope.message;
     for (const step of envelope.data.steps) this.step(step);
-    if (envelope.data.answer !== undefined && envelope.data.answer !== this.answer) {
-      this.answer = envelope.data.answer;
-      this.answerNode.textContent = this.answer;
-    }
+    if (envelope.data.answer !== undefined && envelope.data.answer !== this.answer) this.setAnswer(envelope.data.answer);
     this.requestId = envelope.requestId;
     this.usage = envelope.data.usage;
-    if (envelope.type === "error") this.showError(envelope.code, envelope.message);
-    else this.setState("done");
-    this.end();
+    if (this.stopMessage !== undefined) this.stopped();
+    else if (envelope.type === "error") this.showError(envelope.code, envelope.message);
+    else {
+      this.setState("done");
+      this.end();
+    }
   }
 
   /** A refusal before the stream (a ChatApiError) or an error event. */
@@ -165,16 +281,19 @@ export class Turn {
     if (requestId) this.requestId = requestId;
     this.setState("error");
     this.errorNode.hidden = false;
-    this.errorNode.textContent = this.texts().errorCode(code, message);
+    this.end();
+  }
+
+  /** A failure told in the page's own words: a key of the texts and its argument. */
+  fail(key, detail) {
+    this.error = { key, detail };
+    this.setState("error");
+    this.errorNode.hidden = false;
     this.end();
   }
 
   networkError(message) {
-    this.error = { message, network: true };
-    this.setState("error");
-    this.errorNode.hidden = false;
-    this.errorNode.textContent = this.texts().networkError(message);
-    this.end();
+    this.fail("networkError", message);
   }
 
   stopped() {
@@ -182,26 +301,71 @@ export class Turn {
     this.end();
   }
 
-  end() {
-    this.elapsed = performance.now() - this.t0;
+  end(elapsed) {
+    this.elapsed = elapsed ?? this.elapsed ?? performance.now() - this.t0;
     this.draw();
     this.relabel();
   }
 
-  /** A step's status; one still running when the exchange ended (stopped, failed) never finished. */
+  /**
+   * The status a step is shown with: its own, except for the steps the stop ended, which the
+   * server closes as errors carrying the stop's message (the 499 event's): on the page they stay
+   * as they were when the stop came, unfinished, not failed. Their observation still says why.
+   */
+  shownStatus(step) {
+    return this.stopMessage !== undefined && step.tool_status === "Error" && step.observation === this.stopMessage ? "Start" : step.tool_status;
+  }
+
+  /** A step's badge; one still running when the exchange ended (stopped, failed) never finished. */
   badge(step) {
-    const running = this.state === "waiting" || this.state === "streaming";
-    return this.texts().status[step.tool_status === "Start" && !running ? "Unfinished" : step.tool_status];
+    const status = this.shownStatus(step);
+    return this.texts().status[status === "Start" && !this.running ? "Unfinished" : status];
+  }
+
+  relabelStatus() {
+    const t = this.texts();
+    if (this.reconnect) {
+      this.statusNode.dataset.i18n = "";
+      this.statusNode.textContent = t.reconnecting(this.reconnect.attempt);
+      return;
+    }
+    const key = this.state === "error" ? "failed" : this.state === "waiting" && this.replaying ? "resuming" : this.state;
+    this.statusNode.dataset.i18n = key;
+    this.statusNode.textContent = t[key];
+  }
+
+  /** The summary line of the finished steps, and the note on the steps' language. */
+  refreshSteps() {
+    const t = this.texts();
+    // Step texts come from the server in the language the message was sent in.
+    const other = this.steps.size > 0 && this.message.lang !== this.uiLang();
+    this.langNote.hidden = !other;
+    this.langNote.textContent = other ? t.stepsInLang(this.message.lang) : "";
+    const finished = [...this.steps.values()].filter((e) => this.shownStatus(e.step) !== "Start");
+    const tools = [...this.steps.values()].filter((e) => e.step.tool_type === "MCP" && e.step.parameters.includes('"tool"')).length;
+    this.root.dataset.finishedSteps = String(finished.length);
+    this.summary.textContent = t.stepsSummary(finished.length, tools, this.root.dataset.stepsOpen === "true");
   }
 
   /** Re-applies the texts of the current language. */
   relabel(scope = this.root) {
     const t = this.texts();
-    for (const node of scope.querySelectorAll("[data-i18n]")) node.textContent = t[node.dataset.i18n];
-    for (const e of this.steps.values()) e.node.querySelector(".step-status").textContent = this.badge(e.step);
-    if (this.error) this.errorNode.textContent = this.error.network ? t.networkError(this.error.message) : t.errorCode(this.error.code, this.error.message);
+    for (const node of scope.querySelectorAll("[data-i18n]")) if (node.dataset.i18n) node.textContent = t[node.dataset.i18n];
+    for (const node of scope.querySelectorAll("[data-i18n-title]")) node.title = t[node.dataset.i18nTitle];
+    if (scope !== this.root) return;
+    for (const e of this.steps.values()) {
+      e.node.dataset.status = this.shownStatus(e.step);
+      e.node.querySelector(".step-status").textContent = this.badge(e.step);
+    }
+    this.relabelStatus();
+    if (this.error) {
+      const { key, detail, code, message } = this.error;
+      this.errorNode.textContent = key ? t[key](detail) : t.errorCode(code, message);
+    }
+    this.droppedNote.textContent = this.message.droppedImages ? t.imagesNotResent(this.message.droppedImages) : "";
+    this.refreshSteps();
     const meta = [];
-    if (this.elapsed !== undefined && this.state !== "streaming" && this.state !== "waiting") meta.push(t.elapsed((this.elapsed / 1000).toFixed(1)));
+    if (this.elapsed !== undefined && !this.running) meta.push(t.elapsed(((this.serverElapsed ?? this.elapsed) / 1000).toFixed(1)));
     if (this.usage) meta.push(t.usage(this.usage));
     if (this.requestId) meta.push(t.requestId(this.requestId));
     this.metaNode.textContent = meta.join(" · ");

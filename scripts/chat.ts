@@ -4,21 +4,31 @@
  *
  *   npm run chat -- "你好" [--image cat.jpg]… [--url http://127.0.0.1:8000] [--key KEY]
  *                  [--format ndjson|sse|json] [--lang zh|en] [--user ID] [--system TEXT] [--verbose]
+ *                  [--chat ID]
+ *   npm run chat -- --chat ID --resume [--after N]      follow that chat's latest run
+ *   npm run chat -- --chat ID --stop                    stop it
  *   npm run chat -- --selftest [URL]
  *
  * Prints each step when it starts and ends (status, tool type, duration), the answer as it
- * streams, and the usage at the end. Exit code: 0 done, 1 an error from the server (or a failed
- * selftest), 2 a usage error, 130 interrupted. CHATAPI_URL and CHATAPI_KEY are the defaults of
- * --url and --key.
+ * streams, and the usage at the end. With --chat the chat is resumable: a dropped connection is
+ * picked up again by itself (a note on stderr says so), and --resume reads it again, from the
+ * start or after event N. Exit code: 0 done (or stopped with --stop), 1 an error from the server
+ * (or a failed selftest), 2 a usage error, 130 interrupted. CHATAPI_URL and CHATAPI_KEY are the
+ * defaults of --url and --key.
  */
 import { readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
-import { ChatApiError, MAX_IMAGE_BYTES, chat, sniffImageType, streamChat, toDataUrl, type ChatRequest } from "../client/src";
+import {
+  CHAT_ID_MAX, CHAT_ID_PATTERN, ChatApiError, MAX_IMAGE_BYTES, chat, resumeChat, sniffImageType, stopChat, streamChat, toDataUrl,
+  type ChatEvent, type ChatRequest, type ReconnectInfo,
+} from "../client/src";
 import { ChatPrinter } from "../tools/chat-print";
 import { selftest } from "../tools/chat-selftest";
 
-const USAGE = `usage: npm run chat -- MESSAGE [--image FILE]… [--url URL] [--key KEY] [--format ndjson|sse|json] [--lang zh|en] [--user ID] [--system TEXT] [--verbose]
+const USAGE = `usage: npm run chat -- MESSAGE [--image FILE]… [--url URL] [--key KEY] [--format ndjson|sse|json] [--lang zh|en] [--user ID] [--system TEXT] [--verbose] [--chat ID]
+       npm run chat -- --chat ID --resume [--after N] [--url URL] [--key KEY] [--format ndjson|sse] [--verbose]
+       npm run chat -- --chat ID --stop [--url URL] [--key KEY]
        npm run chat -- --selftest [URL] [--key KEY]`;
 
 class UsageError extends Error {}
@@ -36,6 +46,10 @@ function parse(argv: string[]) {
       user: { type: "string", default: "cli_user" },
       system: { type: "string" },
       verbose: { type: "boolean", short: "v" },
+      chat: { type: "string", short: "c" },
+      resume: { type: "boolean" },
+      after: { type: "string" },
+      stop: { type: "boolean" },
       selftest: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -44,8 +58,18 @@ function parse(argv: string[]) {
   if (!["zh", "en"].includes(values.lang!)) throw new UsageError(`--lang must be zh or en, not ${values.lang}`);
   const url = (values.selftest && positionals[0]) || values.url || process.env.CHATAPI_URL || "http://127.0.0.1:8000";
   if (!/^https?:\/\//.test(url)) throw new UsageError(`not an http(s) URL: ${url}`);
+  if (values.chat !== undefined && (values.chat.length > CHAT_ID_MAX || !CHAT_ID_PATTERN.test(values.chat))) {
+    throw new UsageError(`--chat must be 1 to ${CHAT_ID_MAX} characters of A-Z a-z 0-9 _ -, not ${JSON.stringify(values.chat)}`);
+  }
+  if ((values.resume || values.stop) && values.chat === undefined) throw new UsageError(`--${values.resume ? "resume" : "stop"} needs --chat ID`);
+  if (values.resume && values.stop) throw new UsageError("--resume and --stop don't go together");
+  if ((values.resume || values.stop) && positionals.length) throw new UsageError(`--${values.resume ? "resume" : "stop"} sends no message: leave out ${JSON.stringify(positionals.join(" "))}`);
+  if (values.resume && values.format === "json") throw new UsageError("--resume streams: --format ndjson or sse");
+  if (values.after !== undefined && !values.resume) throw new UsageError("--after goes with --resume");
+  if (values.after !== undefined && !/^\d{1,15}$/.test(values.after)) throw new UsageError(`--after must be a whole number (the last event's seq you have), not ${values.after}`);
   return {
     ...values,
+    after: values.after === undefined ? undefined : Number(values.after),
     format: values.format as "ndjson" | "sse" | "json",
     lang: values.lang as "zh" | "en",
     url,
@@ -77,23 +101,42 @@ function buildRequest(args: ReturnType<typeof parse>): ChatRequest {
     : args.text;
   const query: ChatRequest["query"] = [{ role: "user", content }];
   if (args.system) query.unshift({ role: "system", content: args.system });
-  return { user_id: args.user!, query };
+  return { user_id: args.user!, query, ...(args.chat !== undefined ? { chat_id: args.chat } : {}) };
+}
+
+/** On stderr, so stdout stays the chat: a cut connection, and the attempt to pick it up again. */
+function reconnecting(info: ReconnectInfo): void {
+  const why = info.error instanceof Error ? info.error.message : String(info.error);
+  console.error(`connection lost after event ${info.after} (${why}); reconnecting in ${info.delayMs} ms (attempt ${info.attempt})…`);
 }
 
 async function run(args: ReturnType<typeof parse>, signal: AbortSignal): Promise<number> {
   if (args.selftest) return (await selftest({ baseUrl: args.url, apiKey: args.key, lang: args.lang })) ? 0 : 1;
-  const request = buildRequest(args);
   const printer = new ChatPrinter({ verbose: args.verbose });
   const options = { baseUrl: args.url, apiKey: args.key, lang: args.lang, signal };
   const t0 = performance.now();
-  if (args.format === "json") {
-    const envelope = await chat(request, options);
+  if (args.stop) {
+    const envelope = await stopChat(args.chat!, options);
     for (const step of envelope.data.steps) printer.step(step);
     printer.end(envelope, (performance.now() - t0) / 1000);
+    console.log(`stopped chat ${args.chat}: its readers' streams end with error 499`);
     return 0;
   }
+  let events: AsyncIterable<ChatEvent>;
+  if (args.resume) {
+    events = resumeChat(args.chat!, { ...options, format: args.format as "ndjson" | "sse", after: args.after, reconnect: { onReconnect: reconnecting } });
+  } else {
+    const request = buildRequest(args);
+    if (args.format === "json") {
+      const envelope = await chat(request, options);
+      for (const step of envelope.data.steps) printer.step(step);
+      printer.end(envelope, (performance.now() - t0) / 1000);
+      return 0;
+    }
+    events = streamChat(request, { ...options, format: args.format, reconnect: { onReconnect: reconnecting } });
+  }
   let code = 1;
-  for await (const event of streamChat(request, { ...options, format: args.format })) {
+  for await (const event of events) {
     if (event.type === "done" || event.type === "error") {
       printer.end(event, (performance.now() - t0) / 1000);
       code = event.type === "done" ? 0 : 1;

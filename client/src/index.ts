@@ -7,17 +7,22 @@
  *   }
  *
  * `streamChat` yields the stream's events as they arrive (step, delta, then exactly one done or
- * error); a refusal before the stream (any non-2xx) throws a `ChatApiError`, and so does a stream
- * that breaks off without its terminal event. `chat` returns the JSON envelope.
+ * error; keep-alive pings are skipped); a refusal before the stream (any non-2xx) throws a
+ * `ChatApiError`, and so does a stream that breaks off without its terminal event, unless the
+ * request has a `chat_id`: then the client reconnects by itself and resumes after the last `seq`.
+ * `resumeChat` follows a resumable chat from any `seq`, `stopChat` stops it. `chat` returns the
+ * JSON envelope.
  */
 import { FORMATS } from "../../src/stream/formats";
 import { ChatApiError, errorFromResponse } from "./errors";
-import { readNdjson, readSse } from "./read";
-import type { ChatEvent, ChatRequest, ClientOptions, Envelope, StreamOptions } from "./types";
+import { follow } from "./follow";
+import type { ChatEvent, ChatRequest, ClientOptions, Envelope, ReconnectOptions, ResumeOptions, StreamOptions } from "./types";
 
 export { ChatApiError } from "./errors";
 export { readLines, readNdjson, readSse } from "./read";
 export * from "./images";
+/** What a `chat_id` may be: 1 to 128 characters of `A-Z a-z 0-9 _ -` (the server's own rule). */
+export { CHAT_ID_MAX, CHAT_ID_PATTERN } from "../../src/request/limits";
 export type * from "./types";
 
 const ACCEPT = { ndjson: FORMATS.ndjson.mediaType, sse: FORMATS.sse.mediaType, json: FORMATS.json.mediaType } as const;
@@ -45,25 +50,68 @@ async function post(request: ChatRequest, options: ClientOptions, accept: string
   return res;
 }
 
-/** Streams a chat: the events, each as soon as it arrives. */
-export async function* streamChat(request: ChatRequest, options: StreamOptions): AsyncGenerator<ChatEvent, void, undefined> {
+/**
+ * Streams a chat: the events, each as soon as it arrives. With `chat_id` in the request the chat
+ * is resumable, and a connection that drops before the terminal event is picked up again by
+ * itself (see `StreamOptions.reconnect`): the caller sees every event once, in order.
+ */
+export function streamChat(request: ChatRequest, options: StreamOptions): AsyncGenerator<ChatEvent, void, undefined> {
   const format = options.format ?? "ndjson";
-  const res = await post({ ...request, stream: true }, options, ACCEPT[format]);
-  if (!res.body) throw new ChatApiError(res.status, 502, "The response has no body", res.headers.get("x-request-id") ?? undefined);
-  let last: ChatEvent | undefined;
-  let ended = false;
-  for await (const event of format === "sse" ? readSse(res.body) : readNdjson(res.body)) {
-    // Nothing follows the terminal event; the server closes the stream right after it. Reading on
-    // to that close (rather than cancelling the body) lets the request complete instead of
-    // showing as aborted (e.g. in the browser's DevTools).
-    if (ended) continue;
-    last = event;
-    yield event;
-    if (event.type === "done" || event.type === "error") ended = true;
+  const chatId = request.chat_id;
+  return follow(
+    () => post({ ...request, stream: true }, options, ACCEPT[format]),
+    (after) => openStream(chatId!, after, options, format),
+    { format, signal: options.signal, after: 0, reconnect: chatId === undefined ? undefined : reconnectPolicy(options) },
+  );
+}
+
+/**
+ * Follows a resumable chat's latest run (`GET /api/chat/{chat_id}/stream`): the events with `seq`
+ * greater than `after` (default 0: the whole run, also after it ended), then the live ones up to
+ * the terminal event; it reconnects by itself like `streamChat`. A chat that nobody started with
+ * this key, or whose events expired (`RESUME_TTL_S` after its end), throws a `ChatApiError` with
+ * `status` 204 before any event; another key's chat throws a 404.
+ */
+export function resumeChat(chatId: string, options: ResumeOptions): AsyncGenerator<ChatEvent, void, undefined> {
+  const format = options.format ?? "ndjson";
+  const after = options.after ?? 0;
+  return follow(
+    () => openStream(chatId, after, options, format),
+    (since) => openStream(chatId, since, options, format),
+    { format, signal: options.signal, after, reconnect: reconnectPolicy(options) },
+  );
+}
+
+/**
+ * Stops a resumable chat's run (`POST /api/chat/{chat_id}/stop`): its upstream work is cancelled,
+ * every reader's stream ends with an `error` event of code 499, and this returns the envelope
+ * with the steps and answer so far. A chat with no run going throws a `ChatApiError` 404.
+ */
+export async function stopChat(chatId: string, options: ClientOptions): Promise<Envelope> {
+  const res = await send(options, "POST", `/api/chat/${encodeURIComponent(chatId)}/stop`, ACCEPT.json);
+  return (await res.json()) as Envelope;
+}
+
+function reconnectPolicy(options: StreamOptions): ReconnectOptions | undefined {
+  return options.reconnect === false ? undefined : (options.reconnect ?? {});
+}
+
+/** `GET /api/chat/{chat_id}/stream?after=N` (a query parameter, not `Last-Event-ID`: no CORS preflight header to allow). */
+async function openStream(chatId: string, after: number, options: ClientOptions, format: "ndjson" | "sse"): Promise<Response> {
+  const res = await send(options, "GET", `/api/chat/${encodeURIComponent(chatId)}/stream?after=${after}`, ACCEPT[format]);
+  if (res.status === 204) {
+    throw new ChatApiError(204, 204, `Nothing to resume: no chat "${chatId}" was started with this key, or its events expired`, res.headers.get("x-request-id") ?? undefined);
   }
-  if (ended) return;
-  const requestId = last?.requestId ?? res.headers.get("x-request-id") ?? undefined;
-  throw new ChatApiError(res.status, 502, "The stream ended without a done or error event", requestId);
+  return res;
+}
+
+async function send(options: ClientOptions, method: "GET" | "POST", path: string, accept: string): Promise<Response> {
+  const doFetch = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
+  const h = headers(options, accept);
+  delete h["Content-Type"]; // no body
+  const res = await doFetch(endpoint(options.baseUrl, path), { method, headers: h, signal: options.signal });
+  if (!res.ok) throw await errorFromResponse(res);
+  return res;
 }
 
 /** One chat as one JSON envelope, returned when the work is done; a failure throws a `ChatApiError`. */

@@ -4,7 +4,7 @@
  */
 import type { ChatEvent } from "./types";
 
-const KNOWN = new Set(["step", "delta", "done", "error"]);
+const KNOWN = new Set(["step", "delta", "approval_request", "done", "error"]);
 
 /** The lines of a UTF-8 stream (LF or CRLF), each as soon as it is complete. */
 export async function* readLines(body: ReadableStream<Uint8Array>): AsyncGenerator<string> {

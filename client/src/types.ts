@@ -2,10 +2,16 @@
  * The client's types, inferred from the zod schemas (src/schema). Imported as types only: the
  * client carries no zod at run time.
  */
-import type { ChatEvent, DeltaEvent, DoneEvent, Envelope, ErrorEvent, Step, StepEvent, ToolStatus, ToolType, Usage } from "../../src/schema/events";
+import type { ChatEvent, DeltaEvent, DoneEvent, Envelope, ErrorEvent, PingEvent, Step, StepEvent, ToolStatus, ToolType, Usage } from "../../src/schema/events";
 import type { ChatRequest, InputImagePart, QueryMessage } from "../../src/schema/request";
 
 export type { ChatEvent, ChatRequest, DeltaEvent, DoneEvent, Envelope, ErrorEvent, InputImagePart, QueryMessage, Step, StepEvent, ToolStatus, ToolType, Usage };
+/**
+ * The NDJSON keep-alive line (`{"type":"ping","requestId","seq"}`; SSE sends a `: ping` comment).
+ * Not an event of the run: the client's readers skip it, so no `ChatEvent` the client yields is
+ * ever a ping. Exported for code that reads the wire itself.
+ */
+export type { PingEvent };
 
 /** What a user message may hold: text, or a list of `input_text` and `input_image` parts. */
 export type UserContent = Extract<QueryMessage, { role: "user" }>["content"];
@@ -32,4 +38,36 @@ export interface ClientOptions {
 export interface StreamOptions extends ClientOptions {
   /** The wire format; the events are the same. Default `ndjson`. */
   format?: "ndjson" | "sse";
+  /**
+   * A resumable chat (a request with `chat_id`, and `resumeChat`) whose connection drops before
+   * its terminal event is followed again from the last `seq` seen (`GET /api/chat/{id}/stream?after=N`),
+   * each event yielded once. These settings bound it; `false` turns it off (a cut stream then
+   * throws, as a chat without `chat_id` always does).
+   */
+  reconnect?: ReconnectOptions | false;
+}
+
+export interface ReconnectOptions {
+  /** Reconnection attempts in a row that may fail before the last failure is thrown. Default 5. */
+  retries?: number;
+  /** The wait before the first attempt, doubled for each further one (at most 8×). Default 250 ms. */
+  delayMs?: number;
+  /** Told before each attempt (to show "reconnecting…", or to log). */
+  onReconnect?: (info: ReconnectInfo) => void;
+}
+
+export interface ReconnectInfo {
+  /** 1 for the first attempt after a cut (attempts that failed in a row count up). */
+  attempt: number;
+  /** The last `seq` yielded: the attempt asks for the events after it. */
+  after: number;
+  /** How long the client waits before this attempt. */
+  delayMs: number;
+  /** What cut the stream: the read error, or a ChatApiError for a body that ended without a terminal event. */
+  error: unknown;
+}
+
+export interface ResumeOptions extends StreamOptions {
+  /** Yield the events with `seq` greater than this (the last one you have). Default 0: the whole run. */
+  after?: number;
 }

@@ -7,11 +7,13 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DEMO_LABEL } from "../../tools/demo-upstream";
 import { startLocalStack, type LocalStack } from "../../tools/local-stack";
 import { tinyPng } from "../../tools/png";
-import { freePort, ROOT } from "../../tools/worker";
+import { freePort, ROOT, startWorker, type RunningWorker } from "../../tools/worker";
+import { newNonce, waitForFake } from "../../tools/fake-azure-client";
+import { startCutProxy } from "../../tools/cut-proxy";
 
 const tsx = fileURLToPath(new URL("../../node_modules/tsx/dist/cli.mjs", import.meta.url));
 const API_KEY = "cli-test-key-8d21";
@@ -37,28 +39,51 @@ interface Run {
   exitAt: number;
 }
 
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const t0 = performance.now();
-    const child = spawn(process.execPath, [tsx, "scripts/chat.ts", ...args], {
-      cwd: ROOT,
-      env: { ...process.env, CHATAPI_URL: "", CHATAPI_KEY: "", NO_COLOR: "1" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    const run: Run = { code: null, stdout: "", stderr: "", pieces: [], exitAt: 0 };
-    child.stdout.setEncoding("utf8").on("data", (text: string) => {
-      run.stdout += text;
-      run.pieces.push({ at: performance.now() - t0, text });
-    });
-    child.stderr.setEncoding("utf8").on("data", (text: string) => (run.stderr += text));
+/** A CLI run that can be watched while it runs: `printed(text)` resolves once stdout holds `text`. */
+function cliProcess(...args: string[]): { done: Promise<Run>; printed(text: string, timeoutMs?: number): Promise<void> } {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [tsx, "scripts/chat.ts", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, CHATAPI_URL: "", CHATAPI_KEY: "", NO_COLOR: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const run: Run = { code: null, stdout: "", stderr: "", pieces: [], exitAt: 0 };
+  const watchers = new Set<() => void>();
+  child.stdout.setEncoding("utf8").on("data", (text: string) => {
+    run.stdout += text;
+    run.pieces.push({ at: performance.now() - t0, text });
+    for (const check of watchers) check();
+  });
+  child.stderr.setEncoding("utf8").on("data", (text: string) => (run.stderr += text));
+  const done = new Promise<Run>((resolve, reject) => {
     child.once("error", reject);
     child.once("close", (code) => {
       run.code = code;
       run.exitAt = performance.now() - t0;
+      for (const check of watchers) check();
       resolve(run);
     });
   });
+  const printed = (text: string, timeoutMs = 20_000) =>
+    new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => finish(new Error(`the CLI did not print ${JSON.stringify(text)} within ${timeoutMs} ms:\n${run.stdout}\n${run.stderr}`)), timeoutMs);
+      const finish = (error?: Error) => {
+        clearTimeout(timer);
+        watchers.delete(check);
+        if (error) reject(error);
+        else resolve();
+      };
+      const check = () => {
+        if (run.stdout.includes(text)) finish();
+        else if (run.code !== null) finish(new Error(`the CLI ended (${run.code}) without printing ${JSON.stringify(text)}:\n${run.stdout}\n${run.stderr}`));
+      };
+      watchers.add(check);
+      check();
+    });
+  return { done, printed };
 }
+
+const cli = (...args: string[]): Promise<Run> => cliProcess(...args).done;
 
 /** When (ms after the start) stdout first contained `text`. */
 function seenAt(run: Run, text: string): number {
@@ -162,5 +187,107 @@ describe("npm run chat", () => {
     expect(fails).toHaveLength(6);
     expect(fails[0]).toMatch(/^✘ FAIL health: fetch failed \(ECONNREFUSED\)/);
     expect(run.stdout).toContain("6 of 6 checks failed");
+  });
+});
+
+describe("npm run chat: resumable chats (--chat, --resume, --after, --stop)", () => {
+  /** The Worker with the fake Azure as its upstream, for an answer paced on cue (long enough to stop it midway). */
+  let paced: RunningWorker;
+  beforeAll(async () => {
+    paced = await startWorker({ vars: { AZURE_OPENAI_ENDPOINT: inject("fakeAzureUrl"), AZURE_OPENAI_API_KEY: "cli-fake-azure-key", ALLOW_ANONYMOUS: "true" } });
+  }, 90_000);
+  afterAll(() => paced?.stop());
+
+  const chatId = () => `cli_${crypto.randomUUID().slice(0, 12)}`;
+  /** The demo upstream quotes up to 500 characters back, 1–3 CJK characters a piece, 15 ms apart: a few seconds of answer. */
+  const LONG = `请原样复述：${"一二三四五六七八九十".repeat(45)}`;
+  /** The transcript without the one line that differs from run to run: the time taken. */
+  const transcript = (run: Run) => run.stdout.replace(/ · \d+\.\d s\n$/, "\n");
+
+  it("--chat sends chat_id; --resume prints the same run again, whole, and --after N only what came after event N", async () => {
+    const id = chatId();
+    const first = await cli("你好", "--chat", id, "--url", stack.url);
+    expect(first.stderr).toBe("");
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("你最后说：「你好」");
+
+    const again = await cli("--chat", id, "--resume", "--url", stack.url);
+    expect(again.stderr).toBe("");
+    expect(again.code).toBe(0);
+    expect(transcript(again)).toBe(transcript(first));
+
+    // Events 1 to 3 are the System start and the InputParser's start and end: one line each.
+    const rest = await cli("--chat", id, "--resume", "--after", "3", "--url", stack.url, "--format", "sse");
+    expect(rest.code).toBe(0);
+    const lines = transcript(first).split("\n");
+    expect(lines.slice(0, 3).map((l) => l.slice(0, 21))).toEqual(["▶ Start   System     ", "▶ Start   InputParser", "✔ Success InputParser"]);
+    expect(transcript(rest)).toBe(lines.slice(3).join("\n"));
+  });
+
+  it("--resume from a second terminal follows a live run; --stop ends both with error 499 and prints what was stopped", async () => {
+    const id = chatId();
+    const nonce = newNonce("cli-stop");
+    // 300 pieces ("w0 ", "w1 ", …) 50 ms apart: mid-answer for 15 s.
+    const writer = cliProcess(`[[fake:chunks n=300 delay=50]] ${nonce}`, "--chat", id, "--url", paced.url);
+    await writer.printed("answer:");
+    const reader = cliProcess("--chat", id, "--resume", "--url", paced.url);
+    await reader.printed("answer:");
+    const stop = await cli("--chat", id, "--stop", "--url", paced.url);
+    expect(stop.stderr).toBe("");
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toMatch(/^✘ Error   System {6}\S/m);
+    expect(stop.stdout).toContain(`stopped chat ${id}: its readers' streams end with error 499`);
+
+    const [wrote, read] = await Promise.all([writer.done, reader.done]);
+    const answerOf = (run: Run) => /answer:\n([^]*?)\n(?:✘ Error|error 499)/.exec(run.stdout)?.[1];
+    for (const run of [wrote, read]) {
+      expect(run.code).toBe(1);
+      expect(run.stdout).toMatch(/^error 499: /m);
+      expect(answerOf(run)).toMatch(/^w0 w1 (w\d+ )*$/);
+      expect(run.stdout).not.toContain("w299");
+    }
+    expect(answerOf(read)).toBe(answerOf(wrote));
+    // The upstream request was cancelled before its end.
+    const [record] = await waitForFake(inject("fakeAzureUrl"), nonce, (r) => r[0]?.closedByClientAt !== null, 5000);
+    expect(record.finished).toBe(false);
+    expect((await cli("--chat", id, "--stop", "--url", paced.url)).stderr).toMatch(/^error 404: This chat has no run going/);
+  });
+
+  it("--chat survives a severed connection: a note on stderr, and every piece of the answer printed once", async () => {
+    const proxy = await startCutProxy(stack.url);
+    try {
+      const id = chatId();
+      const writer = cliProcess(LONG, "--chat", id, "--url", proxy.url);
+      await writer.printed("一二三四五六七八九十一二三");
+      expect(proxy.cut()).toBeGreaterThan(0);
+      const run = await writer.done;
+      expect(run.code).toBe(0);
+      expect(run.stderr).toMatch(/^connection lost after event \d+ \(terminated\); reconnecting in 250 ms \(attempt 1\)…\n$/);
+      expect(run.stdout).toContain(`「${LONG}」`);
+      // The same run read again in one piece is the same transcript: nothing lost, nothing twice.
+      expect(transcript(run)).toBe(transcript(await cli("--chat", id, "--resume", "--url", stack.url)));
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("refuses what makes no sense before sending (exit 2), and says when there is nothing to resume (exit 1)", async () => {
+    const cases: [string[], RegExp][] = [
+      [["--resume"], /^--resume needs --chat ID\n/],
+      [["--stop"], /^--stop needs --chat ID\n/],
+      [["hi", "--chat", "no spaces"], /^--chat must be 1 to 128 characters of A-Z a-z 0-9 _ -, not "no spaces"\n/],
+      [["hi", "--chat", "c1", "--after", "3"], /^--after goes with --resume\n/],
+      [["--chat", "c1", "--resume", "--after", "7x"], /^--after must be a whole number \(the last event's seq you have\), not 7x\n/],
+      [["--chat", "c1", "--resume", "--format", "json"], /^--resume streams: --format ndjson or sse\n/],
+      [["hello", "--chat", "c1", "--resume"], /^--resume sends no message: leave out "hello"\n/],
+    ];
+    for (const [args, message] of cases) {
+      const run = await cli(...args, "--url", stack.url);
+      expect(run.code, args.join(" ")).toBe(2);
+      expect(run.stderr).toMatch(message);
+    }
+    const nothing = await cli("--chat", chatId(), "--resume", "--url", stack.url);
+    expect(nothing.code).toBe(1);
+    expect(nothing.stderr).toMatch(/^error 204: Nothing to resume: no chat "cli_[\w-]+" was started with this key, or its events expired\n$/);
   });
 });

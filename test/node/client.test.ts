@@ -6,15 +6,21 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startMockMcpServer, type MockMcpServer } from "../../tools/mock-mcp-server";
-import { ChatApiError, chat, health, streamChat, toDataUrl, type ChatEvent, type ChatRequest, type StreamOptions, type UserContent } from "../../client/src";
+import {
+  ChatApiError, chat, health, resumeChat, stopChat, streamChat, toDataUrl,
+  type ChatEvent, type ChatRequest, type FetchLike, type ReconnectInfo, type ResumeOptions, type StreamOptions, type UserContent,
+} from "../../client/src";
+import { startCutProxy, type CutProxy } from "../../tools/cut-proxy";
 import { assertValid } from "../support/event-schema";
-import { newNonce, scriptFake, waitForFake } from "../../tools/fake-azure-client";
+import { fakeRequests, newNonce, scriptFake, waitForFake } from "../../tools/fake-azure-client";
 import { tinyPng } from "../../tools/png";
 import { ROOT, startWorker, type RunningWorker } from "../../tools/worker";
 
 const API_KEY = "client-test-key-61b0";
 let dev: RunningWorker;
 let mcp: MockMcpServer;
+/** Between the client and the Worker in the reconnection tests: severs their connections on cue. */
+let proxy: CutProxy;
 const fake = () => inject("fakeAzureUrl");
 
 beforeAll(async () => {
@@ -28,17 +34,21 @@ beforeAll(async () => {
       ALLOW_ANONYMOUS: "true",
       UPSTREAM_TIMEOUT_MS: "5000",
       UPSTREAM_MAX_RETRIES: "0",
+      // Keep-alives while the paced answers below pause, so the client meets real ping lines.
+      HEARTBEAT_MS: "300",
     },
   });
+  proxy = await startCutProxy(dev.url);
 }, 90_000);
 
 afterAll(async () => {
+  await proxy?.close();
   await dev?.stop();
   await mcp?.close();
 });
 
 const ask = (text: UserContent): ChatRequest => ({ user_id: "client_test", query: [{ role: "user", content: text }] });
-const opts = (extra: Partial<StreamOptions> = {}): StreamOptions => ({ baseUrl: dev.url, ...extra });
+const opts = (extra: Partial<ResumeOptions> = {}): ResumeOptions => ({ baseUrl: dev.url, ...extra });
 
 /** All events of a stream, each checked against the schema, with arrival times. */
 async function run(request: ChatRequest, options: StreamOptions = opts()) {
@@ -129,6 +139,193 @@ describe("streamChat against the service", () => {
     expect(seen.at(-1)).toBe("delta");
     const [record] = await waitForFake(fake(), nonce, (r) => r.length === 1 && r[0].closedByClientAt !== null, 5000);
     expect(record.finished).toBe(false);
+  });
+});
+
+const chatId = () => `client_${crypto.randomUUID().slice(0, 12)}`;
+const seqsOf = (events: ChatEvent[]) => events.map((e) => e.seq);
+const oneToN = (events: ChatEvent[]) => events.map((_, i) => i + 1);
+
+/** A `fetch` that also keeps every byte of each response body as it went by (the wire, pings included). */
+function wireTap(): { fetch: FetchLike; wire: string[] } {
+  const wire: string[] = [];
+  return {
+    wire,
+    fetch: async (url, init) => {
+      const res = await fetch(url, init);
+      if (!res.body) return res;
+      const index = wire.push("") - 1;
+      const decoder = new TextDecoder();
+      const tap = new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, controller) {
+          wire[index] += decoder.decode(chunk, { stream: true });
+          controller.enqueue(chunk);
+        },
+      });
+      return new Response(res.body.pipeThrough(tap), { status: res.status, headers: res.headers });
+    },
+  };
+}
+
+describe("resumable chats: reconnection over a real network cut, resumeChat, stopChat", () => {
+  it.each(["ndjson", "sse"] as const)(
+    "%s: a chat_id chat whose connection is severed mid-answer reconnects by itself: every event once, seq 1…N without a gap, the answer whole",
+    async (format) => {
+      const id = chatId();
+      const nonce = newNonce();
+      const told: ReconnectInfo[] = [];
+      const events: ChatEvent[] = [];
+      let severed = 0;
+      const request = { ...ask(`[[fake:chunks n=40 delay=50]] ${nonce}`), chat_id: id };
+      for await (const event of streamChat(request, { baseUrl: proxy.url, format, reconnect: { delayMs: 100, onReconnect: (i) => told.push(i) } })) {
+        assertValid("ChatEvent", event);
+        events.push(event);
+        // The network drops under the client, twice: mid-answer, and again soon after it resumed.
+        if (event.type === "delta" && (event.text === "w5 " || event.text === "w20 ")) severed += proxy.cut();
+      }
+      expect(severed).toBeGreaterThanOrEqual(2);
+      expect(told.map((i) => i.attempt)).toEqual([1, 1]);
+      expect(told[0].after).toBe(events.find((e) => e.type === "delta" && e.text === "w5 ")!.seq);
+      expect(seqsOf(events)).toEqual(oneToN(events));
+      const end = events.at(-1)!;
+      expect(end).toMatchObject({ type: "done", code: 200 });
+      expect(events.filter((e) => e.type === "done" || e.type === "error")).toHaveLength(1);
+      expect(answerOf(events)).toBe(Array.from({ length: 40 }, (_, i) => `w${i} `).join(""));
+      expect(answerOf(events)).toBe(end.type === "done" && end.data.answer);
+      // The run went on inside the service while the client was away (the answer is whole, with
+      // its usage): one upstream request, never started again by a reconnection.
+      expect(end.type === "done" && end.data.usage?.completion_tokens).toBeGreaterThan(0);
+      expect(await fakeRequests(fake(), nonce)).toMatchObject([{ status: 200 }]);
+    },
+  );
+
+  it("without chat_id a severed connection throws the network error, and the service cancels the run", async () => {
+    const nonce = newNonce();
+    const seen: ChatEvent[] = [];
+    const error = await (async () => {
+      for await (const event of streamChat(ask(`[[fake:chunks n=100 delay=30]] ${nonce}`), { baseUrl: proxy.url })) {
+        seen.push(event);
+        if (event.type === "delta") proxy.cut();
+      }
+    })().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TypeError);
+    expect((error as Error).message).toBe("terminated");
+    expect(seen.filter((e) => e.type === "delta").length).toBeGreaterThanOrEqual(1);
+    const [record] = await waitForFake(fake(), nonce, (r) => r.length === 1 && r[0].closedByClientAt !== null, 5000);
+    expect(record.finished).toBe(false);
+  });
+
+  it("gives up after `retries` failed reconnections while the network stays down; resumeChat after N later reads the rest", async () => {
+    const id = chatId();
+    const told: ReconnectInfo[] = [];
+    const seen: ChatEvent[] = [];
+    const error = await (async () => {
+      for await (const event of streamChat({ ...ask("[[fake:chunks n=30 delay=40]]"), chat_id: id }, { baseUrl: proxy.url, reconnect: { retries: 2, delayMs: 50, onReconnect: (i) => told.push(i) } })) {
+        seen.push(event);
+        if (event.type === "delta" && event.text === "w3 ") {
+          proxy.refuse(true);
+          proxy.cut();
+        }
+      }
+    })()
+      .catch((e: unknown) => e)
+      .finally(() => proxy.refuse(false));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(told.map((i) => [i.attempt, i.delayMs])).toEqual([[1, 50], [2, 100]]);
+    const last = seen.at(-1)!.seq;
+    expect(told.every((i) => i.after === last)).toBe(true);
+
+    const rest: ChatEvent[] = [];
+    for await (const event of resumeChat(id, { baseUrl: proxy.url, after: last })) rest.push(event);
+    const all = [...seen, ...rest];
+    expect(rest[0].seq).toBe(last + 1);
+    expect(seqsOf(all)).toEqual(oneToN(all));
+    expect(rest.at(-1)).toMatchObject({ type: "done", data: { answer: answerOf(all) } });
+  });
+
+  it("skips the server's keep-alive pings: they are on the wire, never among the events", async () => {
+    const tap = wireTap();
+    const events: ChatEvent[] = [];
+    for await (const event of streamChat({ ...ask("[[fake:chunks n=2 delay=400]]"), chat_id: chatId() }, opts({ fetch: tap.fetch }))) events.push(event);
+    expect(tap.wire.join("")).toMatch(/^\{"type":"ping","requestId":"req_\w+","seq":\d+\}$/m);
+    expect(events.map((e) => e.type as string)).not.toContain("ping");
+    expect(seqsOf(events)).toEqual(oneToN(events));
+    expect(events.at(-1)).toMatchObject({ type: "done", data: { answer: "w0 w1 " } });
+  });
+
+  it("resumeChat after the end replays the whole run, event for event; after=N gives the rest; both as NDJSON and SSE", async () => {
+    const id = chatId();
+    const live: ChatEvent[] = [];
+    for await (const event of streamChat({ ...ask("[[fake:chunks n=8]]"), chat_id: id }, opts())) live.push(event);
+    expect(live.at(-1)).toMatchObject({ type: "done" });
+    for (const format of ["ndjson", "sse"] as const) {
+      const replay: ChatEvent[] = [];
+      for await (const event of resumeChat(id, opts({ format }))) {
+        assertValid("ChatEvent", event);
+        replay.push(event);
+      }
+      expect(replay).toEqual(live);
+      const rest: ChatEvent[] = [];
+      for await (const event of resumeChat(id, opts({ format, after: 5 }))) rest.push(event);
+      expect(rest).toEqual(live.slice(5));
+    }
+  });
+
+  it("resumeChat of a chat nobody started throws a ChatApiError with status 204; another key's chat a 404", async () => {
+    const nobody = await resumeChat(chatId(), opts()).next().catch((e: unknown) => e);
+    expect(nobody).toBeInstanceOf(ChatApiError);
+    expect(nobody).toMatchObject({ status: 204, code: 204 });
+
+    const id = chatId();
+    for await (const _ of streamChat({ ...ask("mine"), chat_id: id }, opts({ apiKey: API_KEY })));
+    const other = await resumeChat(id, opts()).next().catch((e: unknown) => e);
+    expect(other).toMatchObject({ name: "ChatApiError", status: 404 });
+    expect((await resumeChat(id, opts({ apiKey: API_KEY })).next()).value).toMatchObject({ type: "step", seq: 1 });
+  });
+
+  it("stopChat mid-answer: it returns the steps and answer so far, and every reader's stream ends with a 499 error event", async () => {
+    const id = chatId();
+    const nonce = newNonce();
+    const poster: ChatEvent[] = [];
+    const follower: ChatEvent[] = [];
+    let stopped: Promise<unknown> | undefined;
+    const posting = (async () => {
+      for await (const event of streamChat({ ...ask(`[[fake:chunks n=300 delay=30]] ${nonce}`), chat_id: id }, opts())) {
+        poster.push(event);
+        if (event.type === "delta" && event.text === "w3 ") stopped ??= stopChat(id, opts());
+      }
+    })();
+    await waitForFake(fake(), nonce, (r) => r.length === 1);
+    const following = (async () => {
+      for await (const event of resumeChat(id, opts({ format: "sse" }))) follower.push(event);
+    })();
+    await Promise.all([posting, following]);
+    const envelope = await stopped;
+    expect(envelope).toMatchObject({ code: 200, message: "Stopped", data: { answer: expect.stringMatching(/^w0 w1 w2 w3 /) } });
+    assertValid("Envelope", envelope);
+    for (const events of [poster, follower]) {
+      const end = events.at(-1)!;
+      expect(end).toMatchObject({ type: "error", code: 499 });
+      expect(events.filter((e) => e.type === "done" || e.type === "error")).toHaveLength(1);
+      expect(end.type === "error" && end.data.answer).toBe(answerOf(events));
+      expect(answerOf(events)).not.toContain("w299");
+    }
+    expect(follower).toEqual(poster);
+    const [record] = await waitForFake(fake(), nonce, (r) => r[0]?.closedByClientAt !== null, 5000);
+    expect(record.finished).toBe(false);
+    const again = await stopChat(id, opts()).catch((e: unknown) => e);
+    expect(again).toMatchObject({ name: "ChatApiError", status: 404 });
+  });
+
+  it("a second streamChat with the same chat_id while the first runs is refused with a ChatApiError 409", async () => {
+    const id = chatId();
+    const first = streamChat({ ...ask("[[fake:chunks n=20 delay=50]]"), chat_id: id }, opts());
+    expect((await first.next()).value).toMatchObject({ type: "step", seq: 1 });
+    const second = await streamChat({ ...ask("me too"), chat_id: id }, opts()).next().catch((e: unknown) => e);
+    expect(second).toMatchObject({ name: "ChatApiError", status: 409 });
+    const rest: ChatEvent[] = [];
+    for await (const event of first) rest.push(event);
+    expect(rest.at(-1)).toMatchObject({ type: "done" });
   });
 });
 
