@@ -15,8 +15,9 @@ export function chatIdOf(c: Context<AppEnv>): string {
 
 /**
  * Forwards to the chat's Durable Object, with the caller's scope: its key's fingerprint, or
- * `anonymous`. Its answer gets `X-Request-Id` like every other, and CORS headers where they apply
- * (its headers are immutable as fetched, so it is re-wrapped; the body streams through untouched).
+ * `anonymous`. Its answer is re-wrapped (its headers are immutable as fetched; the body streams
+ * through untouched) so CORS headers can be added. A run's stream keeps the run's `X-Request-Id`
+ * (its events' `requestId`, which a client that reconnects checks); other answers get this request's.
  */
 export async function room(c: Context<AppEnv>, chatId: string, path: string, format: Format, init: RequestInit & { headers?: Record<string, string> }) {
   const rooms = c.env.CHAT_ROOMS;
@@ -26,7 +27,7 @@ export async function room(c: Context<AppEnv>, chatId: string, path: string, for
     headers: { ...init.headers, "x-chat-scope": c.var.client, "x-chat-request-id": c.var.requestId, "x-chat-format": format },
   });
   const response = new Response(answer.body, answer);
-  response.headers.set("X-Request-Id", c.var.requestId);
+  if (!response.headers.has("X-Request-Id")) response.headers.set("X-Request-Id", c.var.requestId);
   return response;
 }
 

@@ -42,7 +42,9 @@ export const FORMAT_NAMES = (Object.keys(FORMATS) as Format[]).filter((f) => FOR
 export function streamHeaders(format: StreamFormat, requestId: string): Record<string, string> {
   return {
     "Content-Type": FORMATS[format].contentType,
-    "Cache-Control": "no-store",
+    // As SSE servers do. (`no-store` made Chromium report a stream read through `response.body`
+    // as aborted although it was read to its end.) Nothing is shared: `private`.
+    "Cache-Control": "private, no-cache",
     "X-Content-Type-Options": "nosniff",
     // Proxies such as nginx would otherwise hold the stream back.
     "X-Accel-Buffering": "no",

@@ -103,7 +103,7 @@ describe("npm run chat", () => {
     const lines = run.stdout.split("\n");
     expect(lines[0]).toBe("▶ Start   System      开始处理用户 cli_user 的请求");
     expect(lines).toContain("▶ Start   MCP         调用工具 search_models");
-    expect(lines).toContain('    parameters: {"tool":"search_models","arguments":{"query":"qwen","limit":5}}');
+    expect(lines).toContain('    parameters: {"tool":"search_models","server":"mcp","arguments":{"query":"qwen","limit":5}}');
     expect(run.stdout).toMatch(/^✔ Success MCP {9}工具 search_models 调用成功 \(\d+ ms\)$/m);
     expect(run.stdout).toMatch(/^✔ Success System {6}请求处理完成 \(\d+ ms\)$/m);
     expect(run.stdout).toContain(`answer:\n${DEMO_LABEL}工具 search_models 返回了结果`);
@@ -288,6 +288,6 @@ describe("npm run chat: resumable chats (--chat, --resume, --after, --stop)", ()
     }
     const nothing = await cli("--chat", chatId(), "--resume", "--url", stack.url);
     expect(nothing.code).toBe(1);
-    expect(nothing.stderr).toMatch(/^error 204: Nothing to resume: no chat "cli_[\w-]+" was started with this key, or its events expired\n$/);
+    expect(nothing.stderr).toMatch(/^error 204: Nothing to resume: no chat "cli_[\w-]+" was started with this key, or its events expired \(request req_[0-9a-f]{12}\)\n$/);
   });
 });
