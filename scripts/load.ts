@@ -19,7 +19,7 @@
  * and samples workerd's RSS (start / after each round / peak / end, after the chats expired with
  * RESUME_TTL_S=10); memory is flat when it grew no more than --flat-mib after the first round:
  *
- *   npm run load -- --soak [--chats 200] [--rounds 2] [--ramp 5] [--settle 15] [--timeout 90] [--flat-mib 16] [--kinds plain/slow,…] [--direct]
+ *   npm run load -- --soak [--chats 200] [--rounds 2] [--ramp 5] [--settle 15] [--timeout 90] [--flat-mib 32] [--probe-ms 500] [--kinds plain/slow,…] [--direct]
  *
  * `--direct` soaks the deployable bundle in Miniflare (tools/miniflare-worker.ts) instead of wrangler's
  * dev server: no dev proxy between the clients and the Worker (it adds a hop a disconnect must cross).
@@ -55,7 +55,7 @@ const DELAY_MS = option("delay", 5, 1000);
 const TIMEOUT_S = option("timeout", SOAK ? 90 : 120, 900);
 const RAMP_S = option("ramp", 5, 60);
 const ROUNDS = option("rounds", 2, 20);
-const FLAT_MIB = option("flat-mib", 16, 4096);
+const FLAT_MIB = option("flat-mib", 32, 4096);
 const SETTLE_S = option("settle", 15, 60);
 const KIND_LIST = args.includes("--kinds") ? (args[args.indexOf("--kinds") + 1].split(",") as Kind[]) : undefined;
 for (const kind of KIND_LIST ?? []) if (!KINDS.includes(kind)) throw new Error(`--kinds: ${kind} is none of ${KINDS.join(", ")}`);
@@ -64,7 +64,7 @@ for (const kind of KIND_LIST ?? []) if (!KINDS.includes(kind)) throw new Error(`
  * within a second; resumable chats kept 10 s after their end (not 600), so that memory they hold is
  * given back within the soak's settling time.
  */
-const SOAK_VARS = { DISCONNECT_PROBE_MS: "500", HEARTBEAT_MS: "1000", RESUME_TTL_S: "10" };
+const SOAK_VARS = { DISCONNECT_PROBE_MS: String(option("probe-ms", 500, 60_000)), HEARTBEAT_MS: "1000", RESUME_TTL_S: "10" };
 
 const AZURE_KEY = `load-azure-key-${crypto.randomUUID()}`;
 /** One key per 250 chats (under wrangler.toml's KEY_RATE_LIMITER of 600 a minute; the soak also reads chats back). */
