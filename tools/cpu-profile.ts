@@ -84,9 +84,9 @@ export function topFunctions(samples: Sample[], limit: number, sourceMap?: strin
   for (const s of samples) {
     total += s.weight;
     const f = s.node.callFrame;
-    let name = f.functionName || "(anonymous)";
+    let name = f.functionName || (f.url && f.lineNumber === 0 && f.columnNumber === 0 ? "(module top level)" : "(anonymous)");
     let where = f.url ? `${f.url}:${f.lineNumber + 1}:${f.columnNumber + 1}` : "";
-    const original = map && f.url && f.lineNumber >= 0 ? map.lookup(f.lineNumber, f.columnNumber) : undefined;
+    const original = map && f.url && f.lineNumber >= 0 && name !== "(module top level)" ? map.lookup(f.lineNumber, f.columnNumber) : undefined;
     if (original) {
       where = `${shown(original.source)}:${original.line + 1}`;
       if (original.name && (name === "(anonymous)" || name.length <= 2 || name.startsWith("#"))) name = original.name;
