@@ -3,26 +3,46 @@
  * run against the same local fake upstream (tools/fake-azure.ts, Azure's wire format).
  *
  *   - chatapi: the deployable bundle (`wrangler deploy --dry-run`), in its own workerd (Miniflare,
- *     tools/miniflare-worker.ts: not `wrangler dev`, see there why).
+ *     tools/miniflare-worker.ts: not `wrangler dev`, see there why), with its ChatRoom Durable
+ *     Object (SQLite files in a temp directory). Two paths: plain chats, and resumable ones
+ *     (`chat_id`: the run in the Durable Object, its events batched into storage).
  *   - pass-through: a Worker that POSTs the same Azure request and pipes the bytes back unparsed,
  *     in another workerd (the budget's baseline).
  *   - js-floor: the same, but the bytes go through a JS read loop and are written back unparsed:
  *     the least any Worker that looks at the stream can spend, shown for context.
  *
- * Figures: median time to the first answer text (added latency), workerd CPU per streamed
- * 2,000-chunk answer (from /proc: each workerd's utime+stime, all threads) for three upstream
- * pacings, and the bundle's size.
- * Budgets (issue 2): ≤ 5 ms added median latency, ≤ 2× the pass-through's CPU, ≤ 250 KiB gzip.
+ * Figures:
+ *   1. median time to the first answer text (added latency);
+ *   2. time to the first event when the upstream takes a second to answer (the stream starts at once);
+ *   3. workerd CPU per streamed 2,000-chunk answer (from /proc: each workerd's utime+stime, all
+ *      threads) for three upstream pacings, resumable against plain;
+ *   4. storage per resumable answer: SQLite rows written and read as workerd's cursors count them
+ *      (`rowsWritten` / `rowsRead`, what Durable Objects bill), batches, bytes kept — measured with a
+ *      bench-only wrapper of the ChatRoom class that sums its cursors (the bundle itself unchanged);
+ *   5. V8 CPU profiles of the Worker's isolate over the DevTools protocol (Miniflare's inspector
+ *      port): isolate-busy ms per request before the first event, µs per streamed chunk, ms per
+ *      500-chunk answer, for each path and both baselines, and the top functions by self time
+ *      (named through the bundle's source map);
+ *   6. startup CPU (`wrangler check startup`'s profile) and its top functions;
+ *   7. the bundle's size.
+ * Budgets: ≤ 5 ms added median latency, ≤ 2× the pass-through's CPU, resumable ≤ 1.5× plain CPU,
+ * first event < 50 ms with a slow upstream, ≤ 250 KiB gzip.
+ *
  * Loopback only; bounded in count; stops by itself. Options: --runs N (latency samples, default
- * 200), --answers N (2,000-chunk answers per side, default 20), --chunks N (default 2000).
+ * 200), --answers N (2,000-chunk answers per side and pacing, default 20), --chunks N (default 2000),
+ * --first-runs N (slow-upstream first events per path, default 30), --profile-answers N (answers per
+ * profiled workload, default 10), --no-profile (skip 5 and 6).
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { gzipSync } from "node:zlib";
+import { mkdtempSync, rmSync } from "node:fs";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Cdp } from "../tools/cdp";
+import { busySamples, busyUs, nowUs, readProfile, topFunctions, type CpuProfile, type Sample, type TopFunction } from "../tools/cpu-profile";
 import { startFakeAzure } from "../tools/fake-azure";
-import { cpuMs, startMiniflareWorker } from "../tools/miniflare-worker";
+import { buildBundle, compatibility, cpuMs, startChatapiMiniflare, startMiniflareWorker } from "../tools/miniflare-worker";
+import { freePort } from "../tools/worker";
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -31,8 +51,12 @@ const arg = (name: string, fallback: number) => {
 const RUNS = arg("runs", 200);
 const ANSWERS = arg("answers", 20);
 const CHUNKS = arg("chunks", 2000);
-const root = new URL("..", import.meta.url).pathname;
-const compatibilityDate = /compatibility_date\s*=\s*"([^"]+)"/.exec(readFileSync(join(root, "wrangler.toml"), "utf8"))![1];
+const FIRST_RUNS = arg("first-runs", 30);
+const PROFILE_ANSWERS = arg("profile-answers", 10);
+const PROFILE = !process.argv.includes("--no-profile");
+/** V8's sampling interval for the profiles, µs. */
+const SAMPLING_US = 100;
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** A Worker that POSTs the request body to the same upstream and answers with `respond`. */
 const upstreamWorker = (respond: string) => `
@@ -64,17 +88,44 @@ const JS_FLOOR = upstreamWorker(`const pipe = new IdentityTransformStream();
     })();
     return new Response(pipe.readable, { headers: { "content-type": "text/event-stream" } });`);
 
-function buildBundle(): { path: string; raw: number; gzip: number } {
-  const out = mkdtempSync(join(tmpdir(), "chatapi-bench-"));
-  execFileSync(process.execPath, [join(root, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", out], {
-    cwd: root,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-    stdio: "ignore",
-  });
-  const path = join(out, "index.js");
-  const bytes = readFileSync(path);
-  return { path, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length };
-}
+/**
+ * Bench-only: the ChatRoom class wrapped so that it sums `rowsWritten` / `rowsRead` of every SQL
+ * cursor it opens, and answers `GET /__rows` with them and what its storage holds. Used only for
+ * figure 4, in a Miniflare of its own; the bundle itself is not changed.
+ */
+const ROW_COUNTING_ENTRY = `
+import worker, { ChatRoom as Base } from "./index.js";
+export default worker;
+export class ChatRoom extends Base {
+  constructor(ctx, env) {
+    const sql = ctx.storage.sql;
+    const exec = sql.exec.bind(sql);
+    const cursors = [];
+    sql.exec = (...args) => {
+      const cursor = exec(...args);
+      cursors.push(cursor);
+      return cursor;
+    };
+    super(ctx, env);
+    this.benchCursors = cursors;
+  }
+  async fetch(request) {
+    if (new URL(request.url).pathname !== "/__rows") return super.fetch(request);
+    let written = 0;
+    let read = 0;
+    for (const cursor of this.benchCursors) {
+      written += cursor.rowsWritten;
+      read += cursor.rowsRead;
+    }
+    let kept = { batches: 0, bytes: 0, events: 0 };
+    try {
+      kept = this.ctx.storage.sql.exec("SELECT count(*) AS batches, coalesce(sum(length(events)), 0) AS bytes, coalesce(max(last_seq), 0) AS events FROM batches").one();
+    } catch {
+      // deleteAll() removed the tables: nothing kept
+    }
+    return Response.json({ statements: this.benchCursors.length, written, read, ...kept, databaseBytes: this.ctx.storage.sql.databaseSize });
+  }
+}`;
 
 interface Side {
   name: string;
@@ -83,6 +134,31 @@ interface Side {
   request(text: string): Request;
   /** True once the bytes so far hold answer text. */
   hasText(soFar: string): boolean;
+}
+
+let chatCounter = 0;
+const chatRequest = (url: string, text: string, resumable: boolean) =>
+  new Request(new URL("api/chat", url), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ user_id: "bench", query: [{ role: "user", content: text }], ...(resumable ? { chat_id: `bench_${process.pid}_${++chatCounter}` } : {}) }),
+  });
+const azureRequest = (url: string, text: string) =>
+  new Request(url, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "gpt-4.1", messages: [{ role: "user", content: text }], stream: true, stream_options: { include_usage: true } }),
+  });
+
+function sides(ours: { url: string; pid: number }, pass: { url: string; pid: number }, floor: { url: string; pid: number }): Side[] {
+  const delta = (s: string) => s.includes('"type":"delta"');
+  const content = (s: string) => /"content":"[^"]/.test(s);
+  return [
+    { name: "chatapi", ...ours, request: (text) => chatRequest(ours.url, text, false), hasText: delta },
+    { name: "chatapi resumable", ...ours, request: (text) => chatRequest(ours.url, text, true), hasText: delta },
+    { name: "pass-through", ...pass, request: (text) => azureRequest(pass.url, text), hasText: content },
+    { name: "js-floor", ...floor, request: (text) => azureRequest(floor.url, text), hasText: content },
+  ];
 }
 
 /** Time (ms) from sending to the first answer text, and the whole body. */
@@ -100,65 +176,71 @@ async function timeFirstText(side: Side, text: string): Promise<{ firstMs: numbe
   return { firstMs, body };
 }
 
+/** Time (ms) from sending to the first bytes of the body (for chatapi: its first event); the body is then cancelled. */
+async function timeFirstBytes(side: Side, text: string): Promise<number> {
+  const started = performance.now();
+  const res = await fetch(side.request(text));
+  if (!res.ok) throw new Error(`${side.name}: HTTP ${res.status} ${await res.text()}`);
+  const reader = res.body!.getReader();
+  const first = await reader.read();
+  const ms = performance.now() - started;
+  if (first.done) throw new Error(`${side.name}: an empty body`);
+  await reader.cancel();
+  return ms;
+}
+
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const ms2 = (x: number) => `${x.toFixed(2)} ms`;
+
+const MODES = ["bulk", "burst", "paced"] as const;
+type Mode = (typeof MODES)[number];
+/** The fake's marker per pacing. Bulk: 64 KiB upstream writes (many chunks per read); burst: one chunk per write, no pause; paced: 1 ms apart. */
+const pacing = (mode: Mode, chunks: number) =>
+  mode === "bulk" ? `[[fake:chunks n=${chunks} split=65536]]` : mode === "burst" ? `[[fake:chunks n=${chunks}]]` : `[[fake:chunks n=${chunks} delay=1]]`;
 
 async function main() {
-  console.log(`chatapi bench: ${RUNS} latency runs, ${ANSWERS} answers of ${CHUNKS} chunks per side (workerd via Miniflare, loopback only)\n`);
+  const load = loadavg()[0];
+  console.log(`chatapi bench: ${RUNS} latency runs, ${ANSWERS} answers of ${CHUNKS} chunks per side (workerd via Miniflare, loopback only); load average ${load.toFixed(1)} on ${availableParallelism()} CPUs\n`);
   const bundle = buildBundle();
+  const persistDir = mkdtempSync(join(tmpdir(), "chatapi-bench-do-"));
   const fake = await startFakeAzure();
-  const azureRequest = (text: string) =>
-    JSON.stringify({ model: "gpt-4.1", messages: [{ role: "user", content: text }], stream: true, stream_options: { include_usage: true } });
-
-  const ours = await startMiniflareWorker({
-    modules: true,
-    scriptPath: bundle.path,
-    modulesRoot: dirname(bundle.path),
-    compatibilityDate,
-    bindings: { AZURE_OPENAI_ENDPOINT: fake.url, AZURE_OPENAI_API_KEY: "bench-key", AZURE_OPENAI_DEPLOYMENT_NAME: "gpt-4.1", ALLOW_ANONYMOUS: "true", UPSTREAM_TIMEOUT_MS: "30000" },
-  });
   const upstream = new URL("openai/deployments/gpt-4.1/chat/completions?api-version=2024-10-21", fake.url).toString();
-  const pass = await startMiniflareWorker({ modules: true, script: PASS_THROUGH, compatibilityDate, bindings: { UPSTREAM: upstream } });
-  const floor = await startMiniflareWorker({ modules: true, script: JS_FLOOR, compatibilityDate, bindings: { UPSTREAM: upstream } });
+  const bindings = { AZURE_OPENAI_ENDPOINT: fake.url, AZURE_OPENAI_API_KEY: "bench-key", AZURE_OPENAI_DEPLOYMENT_NAME: "gpt-4.1", ALLOW_ANONYMOUS: "true", UPSTREAM_TIMEOUT_MS: "30000" };
+  const baseline = (script: string, name: string, inspectorPort?: number) =>
+    startMiniflareWorker({ name, modules: true, script, ...compatibility(), bindings: { UPSTREAM: upstream }, ...(inspectorPort ? { inspectorPort } : {}) });
 
-  const sides: Side[] = [
-    {
-      name: "chatapi",
-      ...ours,
-      request: (text) =>
-        new Request(new URL("api/chat", ours.url), { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ user_id: "bench", query: [{ role: "user", content: text }] }) }),
-      hasText: (s) => s.includes('"type":"delta"'),
-    },
-    {
-      name: "pass-through",
-      ...pass,
-      request: (text) => new Request(pass.url, { method: "POST", headers: { "content-type": "application/json" }, body: azureRequest(text) }),
-      hasText: (s) => /"content":"[^"]/.test(s),
-    },
-    {
-      name: "js-floor",
-      ...floor,
-      request: (text) => new Request(floor.url, { method: "POST", headers: { "content-type": "application/json" }, body: azureRequest(text) }),
-      hasText: (s) => /"content":"[^"]/.test(s),
-    },
-  ];
+  const ours = await startChatapiMiniflare({ bundle, bindings, persistDir });
+  const pass = await baseline(PASS_THROUGH, "pass");
+  const floor = await baseline(JS_FLOOR, "floor");
+  const all = sides(ours, pass, floor);
+  const closers: (() => Promise<unknown>)[] = [() => ours.mf.dispose(), () => pass.mf.dispose(), () => floor.mf.dispose()];
 
   try {
-    // Warm both isolates.
-    for (const side of sides) for (let i = 0; i < 20; i++) await timeFirstText(side, "[[fake:chunks n=20]] warm");
+    // Warm the isolates.
+    for (const side of all) for (let i = 0; i < 20; i++) await timeFirstText(side, "[[fake:chunks n=20]] warm");
 
     // 1. Added latency to the first answer text: alternate the sides, short answers.
-    const first: Record<string, number[]> = Object.fromEntries(sides.map((s) => [s.name, []]));
+    const first: Record<string, number[]> = Object.fromEntries(all.map((s) => [s.name, []]));
     for (let i = 0; i < RUNS; i++) {
-      for (const side of i % 2 ? sides : [...sides].reverse()) first[side.name].push((await timeFirstText(side, `[[fake:chunks n=5]] latency ${i}`)).firstMs);
+      for (const side of i % 2 ? all : [...all].reverse()) first[side.name].push((await timeFirstText(side, `[[fake:chunks n=5]] latency ${i}`)).firstMs);
     }
 
-    // 2. CPU per streamed answer: one side at a time, sequential answers, workerd CPU from /proc.
-    const cpu: Record<string, { bulk: number; burst: number; paced: number }> = {};
-    for (const side of sides) {
+    // 2. The first event when the upstream takes a second to answer.
+    const slow: Record<string, number[]> = Object.fromEntries(all.map((s) => [s.name, []]));
+    for (const side of all) {
+      const runs = side.name.startsWith("chatapi") ? FIRST_RUNS : 3;
+      for (let i = 0; i < runs; i++) slow[side.name].push(await timeFirstBytes(side, `[[fake:chunks n=5 wait=1000]] slow ${i}`));
+    }
+    await sleep(1500); // the resumable runs go on without their clients: let them end
+
+    // 3. CPU per streamed answer: one side at a time, sequential answers, workerd CPU from /proc.
+    const cpu: Record<string, Record<Mode, number>> = {};
+    for (const side of all) {
       const run = async (text: string, count: number) => {
         const before = cpuMs(side.pid);
         for (let i = 0; i < count; i++) {
@@ -168,36 +250,284 @@ async function main() {
         return (cpuMs(side.pid) - before) / count;
       };
       cpu[side.name] = {
-        // Bulk: the upstream writes 64 KiB at a time, so one network read holds many chunks.
-        bulk: await run(`[[fake:chunks n=${CHUNKS} split=65536]] cpu`, ANSWERS),
-        // Burst: each chunk written on its own, as fast as the upstream can: about one chunk per read.
-        burst: await run(`[[fake:chunks n=${CHUNKS}]] cpu`, ANSWERS),
-        // Paced: one chunk per network read (1 ms apart), the worst case for per-read work.
-        paced: await run(`[[fake:chunks n=${CHUNKS} delay=1]] cpu`, Math.max(2, Math.round(ANSWERS / 5))),
+        bulk: await run(pacing("bulk", CHUNKS), ANSWERS),
+        burst: await run(pacing("burst", CHUNKS), ANSWERS),
+        paced: await run(pacing("paced", CHUNKS), Math.max(2, Math.round(ANSWERS / 5))),
       };
     }
 
-    const ms = (x: number) => `${x.toFixed(2)} ms`;
-    console.log("Time to first answer text (median / p95):");
-    for (const side of sides) console.log(`  ${side.name.padEnd(13)} ${ms(median(first[side.name]))} / ${ms(pct(first[side.name], 95))}`);
-    const added = median(first.chatapi) - median(first["pass-through"]);
-    console.log(`  added median latency: ${ms(added)}  (budget ≤ 5 ms) ${added <= 5 ? "OK" : "OVER"}\n`);
+    // 4. Storage per resumable answer, counted by workerd's SQL cursors.
+    const rows = await measureRows(bundle, bindings);
 
-    console.log(`workerd CPU per ${CHUNKS}-chunk answer (bulk: 64 KiB upstream writes; burst: one chunk per write, no pause; paced: 1 ms apart):`);
-    const modes = ["bulk", "burst", "paced"] as const;
-    for (const side of sides) console.log(`  ${side.name.padEnd(13)} ${modes.map((m) => `${m} ${ms(cpu[side.name][m])}`).join("   ")}`);
-    const ratios = (name: string) => modes.map((m) => cpu[name][m] / cpu["pass-through"][m]);
-    const ours = ratios("chatapi");
-    const floorRatios = ratios("js-floor");
-    console.log(`  chatapi / pass-through: ${modes.map((m, i) => `${m} ${ours[i].toFixed(2)}×`).join(", ")}  (budget ≤ 2×) ${Math.max(...ours) <= 2 ? "OK" : "OVER"}`);
-    console.log(`  js-floor / pass-through: ${modes.map((m, i) => `${m} ${floorRatios[i].toFixed(2)}×`).join(", ")}  (reading and writing the stream in JS, no parsing)`);
-    console.log(`  chatapi / js-floor: ${modes.map((m) => `${m} ${(cpu.chatapi[m] / cpu["js-floor"][m]).toFixed(2)}×`).join(", ")}  (what parsing, events and steps add)\n`);
+    // 5. and 6. Profiles.
+    const profiles = PROFILE ? await profileSides(bundle, bindings, upstream) : undefined;
+    const startup = PROFILE ? startupProfile(bundle.path) : undefined;
 
-    console.log(`Bundle (wrangler deploy --dry-run): ${(bundle.raw / 1024).toFixed(1)} KiB, gzip ${(bundle.gzip / 1024).toFixed(1)} KiB  (budget ≤ 250 KiB gzip) ${bundle.gzip <= 250 * 1024 ? "OK" : "OVER"}`);
+    report({ first, slow, cpu, rows, profiles, startup, bundle, load: [load, loadavg()[0]] });
   } finally {
-    await Promise.all([ours.mf.dispose(), pass.mf.dispose(), floor.mf.dispose()]);
+    for (const close of closers) await close();
     await fake.close();
+    bundle.remove();
+    rmSync(persistDir, { recursive: true, force: true });
   }
+}
+
+interface RowFigures {
+  label: string;
+  events: number;
+  batches: number;
+  written: number;
+  read: number;
+  bytes: number;
+  databaseBytes: number;
+  /** Rows written and read once the chat expired (the alarm's cleanup), the run's included. */
+  writtenWithCleanup: number;
+  readWithCleanup: number;
+  /** The database's size after the cleanup. */
+  databaseBytesAfter: number;
+}
+
+/**
+ * One resumable answer per case, each its own Durable Object; its cursors' row counts at the run's
+ * end, and again once the chat expired (RESUME_TTL_S=1 here: the alarm deletes its rows).
+ */
+async function measureRows(bundle: ReturnType<typeof buildBundle>, bindings: Record<string, string>): Promise<RowFigures[]> {
+  const dir = mkdtempSync(join(tmpdir(), "chatapi-bench-rows-"));
+  const counted = await startChatapiMiniflare({ bundle, bindings: { ...bindings, RESUME_TTL_S: "1" }, persistDir: dir, entry: ROW_COUNTING_ENTRY });
+  try {
+    const cases: [string, string][] = [
+      ["20-chunk answer", "[[fake:chunks n=20]]"],
+      ["500-chunk answer, burst", pacing("burst", 500)],
+      [`${CHUNKS}-chunk answer, bulk`, pacing("bulk", CHUNKS)],
+      [`${CHUNKS}-chunk answer, burst`, pacing("burst", CHUNKS)],
+      [`${CHUNKS}-chunk answer, paced 1 ms`, pacing("paced", CHUNKS)],
+      // About 50 tokens a second, as Azure streams GPT-4.1: the 250 ms timer flushes dominate.
+      ["500-chunk answer, 20 ms apart", "[[fake:chunks n=500 delay=20]]"],
+    ];
+    const out: RowFigures[] = [];
+    // (Miniflare's declared type for this is off; the object is a DurableObjectNamespace.)
+    const namespace = (await counted.mf.getDurableObjectNamespace("CHAT_ROOMS")) as unknown as {
+      idFromName(name: string): unknown;
+      get(id: unknown): { fetch(url: string): Promise<Response> };
+    };
+    for (const [label, marker] of cases) {
+      const chatId = `rows_${++chatCounter}`;
+      const res = await fetch(new URL("api/chat", counted.url), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ user_id: "bench", chat_id: chatId, query: [{ role: "user", content: `${marker} rows` }] }),
+      });
+      const text = await res.text();
+      if (!text.trimEnd().split("\n").at(-1)!.startsWith('{"type":"done"')) throw new Error(`rows: ${label}: the answer did not end with done`);
+      await sleep(100); // the run's end: its last batch, the run row, the alarm
+      const stub = namespace.get(namespace.idFromName(chatId));
+      type Counts = Omit<RowFigures, "label" | "writtenWithCleanup" | "readWithCleanup" | "databaseBytesAfter">;
+      const figures = (await (await stub.fetch("https://chat-room/__rows")).json()) as Counts;
+      await sleep(2_500); // RESUME_TTL_S=1: the alarm has deleted the chat
+      const after = (await (await stub.fetch("https://chat-room/__rows")).json()) as Counts;
+      out.push({ label, ...figures, writtenWithCleanup: after.written, readWithCleanup: after.read, databaseBytesAfter: after.databaseBytes });
+    }
+    return out;
+  } finally {
+    await counted.mf.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface ProfileFigures {
+  name: string;
+  /** Isolate-busy ms per request from its start to its first event (chatapi) or first byte (baselines). */
+  beforeFirstMs: number;
+  /** Isolate-busy µs per streamed chunk: (answer of CHUNKS − answer of 20) / (CHUNKS − 20). */
+  perChunkUs: number;
+  /** Isolate-busy ms per 500-chunk answer. */
+  answer500Ms: number;
+  /** workerd CPU (/proc) per 500-chunk answer, profiler running. */
+  answer500ProcMs: number;
+  top: TopFunction[];
+}
+
+/** Each path and baseline in a Miniflare with the inspector, its isolate profiled through three workloads. */
+async function profileSides(bundle: ReturnType<typeof buildBundle>, bindings: Record<string, string>, upstream: string): Promise<ProfileFigures[]> {
+  const out: ProfileFigures[] = [];
+  const dir = mkdtempSync(join(tmpdir(), "chatapi-bench-profile-"));
+  const port = await freePort();
+  const ours = await startChatapiMiniflare({ bundle, bindings, persistDir: dir, inspectorPort: port });
+  try {
+    const passPort = await freePort();
+    const pass = await startMiniflareWorker({ name: "pass", modules: true, script: PASS_THROUGH, ...compatibility(), bindings: { UPSTREAM: upstream }, inspectorPort: passPort });
+    const floorPort = await freePort();
+    const floor = await startMiniflareWorker({ name: "floor", modules: true, script: JS_FLOOR, ...compatibility(), bindings: { UPSTREAM: upstream }, inspectorPort: floorPort });
+    try {
+      const targets = sides(ours, pass, floor);
+      const ports: Record<string, [number, string]> = { chatapi: [port, "chatapi"], "chatapi resumable": [port, "chatapi"], "pass-through": [passPort, "pass"], "js-floor": [floorPort, "floor"] };
+      for (const side of targets) {
+        for (let i = 0; i < 10; i++) await timeFirstText(side, "[[fake:chunks n=20]] warm");
+        const cdp = await Cdp.connect(...ports[side.name]);
+        try {
+          out.push(await profileSide(cdp, side, bundle.path + ".map"));
+        } finally {
+          cdp.close();
+        }
+      }
+    } finally {
+      await pass.mf.dispose();
+      await floor.mf.dispose();
+    }
+  } finally {
+    await ours.mf.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return out;
+}
+
+async function profileSide(cdp: Cdp, side: Side, sourceMap: string): Promise<ProfileFigures> {
+  await cdp.send("Profiler.enable");
+  await cdp.send("Profiler.setSamplingInterval", { interval: SAMPLING_US });
+  const profiled = async (work: () => Promise<void>): Promise<Sample[]> => {
+    await cdp.send("Profiler.start");
+    await work();
+    await sleep(100); // trailing work (a resumable run's last batch and alarm)
+    const { profile } = await cdp.send<{ profile: CpuProfile }>("Profiler.stop");
+    return busySamples(profile, SAMPLING_US);
+  };
+  const answers = async (text: string, count: number) => {
+    for (let i = 0; i < count; i++) {
+      await timeFirstText(side, text);
+      await sleep(20);
+    }
+  };
+  const isChatapi = side.name.startsWith("chatapi");
+
+  // Before the first event: windows from sending to the first bytes, the upstream a second slow.
+  const windows: [number, number][] = [];
+  const beforeRuns = isChatapi ? PROFILE_ANSWERS : 3;
+  const before = await profiled(async () => {
+    for (let i = 0; i < beforeRuns; i++) {
+      const from = nowUs();
+      await timeFirstBytes(side, `[[fake:chunks n=5 wait=1000]] first ${i}`);
+      windows.push([from, nowUs()]);
+      await sleep(isChatapi ? 50 : 1100);
+    }
+  });
+  if (isChatapi) await sleep(1200); // resumable runs end without their clients
+  const small = await profiled(() => answers(pacing("burst", 20), PROFILE_ANSWERS));
+  const large = await profiled(() => answers(pacing("burst", CHUNKS), PROFILE_ANSWERS));
+  const procBefore = cpuMs(side.pid);
+  const mid = await profiled(() => answers(pacing("burst", 500), PROFILE_ANSWERS));
+  const answer500ProcMs = (cpuMs(side.pid) - procBefore) / PROFILE_ANSWERS;
+  await cdp.send("Profiler.disable");
+  const per = (samples: Sample[]) => busyUs(samples) / PROFILE_ANSWERS;
+  return {
+    name: side.name,
+    beforeFirstMs: busyUs(before, windows) / beforeRuns / 1000,
+    perChunkUs: (per(large) - per(small)) / (CHUNKS - 20),
+    answer500Ms: per(mid) / 1000,
+    answer500ProcMs,
+    top: topFunctions([...before, ...small, ...large, ...mid], 12, isChatapi ? sourceMap : undefined),
+  };
+}
+
+interface StartupFigures {
+  busyMs: number;
+  wallMs: number;
+  intervalUs: number;
+  top: TopFunction[];
+}
+
+/** `wrangler check startup` on the built bundle: its profile's busy time and top functions. */
+function startupProfile(bundlePath: string): StartupFigures {
+  const dir = mkdtempSync(join(tmpdir(), "chatapi-bench-startup-"));
+  try {
+    const outfile = join(dir, "worker-startup.cpuprofile");
+    execFileSync(process.execPath, [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "check", "startup", "--outfile", outfile], {
+      cwd: ROOT,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+      stdio: "ignore",
+    });
+    const profile = readProfile(outfile);
+    // Its sampling interval is V8's default; take it from the samples.
+    const intervalUs = median(profile.timeDeltas.filter((d) => d > 0)) || 1000;
+    const samples = busySamples(profile, intervalUs);
+    // wrangler builds the same sources with the same settings again (deterministic): our bundle's source map names its functions.
+    return { busyMs: busyUs(samples) / 1000, wallMs: (profile.endTime - profile.startTime) / 1000, intervalUs, top: topFunctions(samples, 10, bundlePath + ".map") };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface Figures {
+  first: Record<string, number[]>;
+  slow: Record<string, number[]>;
+  cpu: Record<string, Record<Mode, number>>;
+  rows: RowFigures[];
+  profiles?: ProfileFigures[];
+  startup?: StartupFigures;
+  bundle: ReturnType<typeof buildBundle>;
+  load: [number, number];
+}
+
+function report({ first, slow, cpu, rows, profiles, startup, bundle, load }: Figures) {
+  const names = Object.keys(first);
+  console.log("1. Time to the first answer text (short answers, median / p95):\n");
+  console.log("| side | median | p95 |");
+  console.log("| --- | --- | --- |");
+  for (const name of names) console.log(`| ${name} | ${ms2(median(first[name]))} | ${ms2(pct(first[name], 95))} |`);
+  const added = median(first.chatapi) - median(first["pass-through"]);
+  const addedResumable = median(first["chatapi resumable"]) - median(first["pass-through"]);
+  console.log(`\nadded median latency: ${ms2(added)}  (budget ≤ 5 ms) ${added <= 5 ? "OK" : "OVER"}; resumable: ${ms2(addedResumable)} (a new chat: a new Durable Object, its SQLite database created)\n`);
+
+  console.log("2. Time to the first event (chatapi) / first byte (baselines), upstream answering after 1 s (median / p95 / max):\n");
+  console.log("| side | runs | median | p95 | max |");
+  console.log("| --- | --- | --- | --- | --- |");
+  for (const name of names) console.log(`| ${name} | ${slow[name].length} | ${ms2(median(slow[name]))} | ${ms2(pct(slow[name], 95))} | ${ms2(Math.max(...slow[name]))} |`);
+  const worst = Math.max(median(slow.chatapi), median(slow["chatapi resumable"]));
+  console.log(`\nchatapi's first event, median: plain ${ms2(median(slow.chatapi))}, resumable ${ms2(median(slow["chatapi resumable"]))}  (budget < 50 ms) ${worst < 50 ? "OK" : "OVER"}\n`);
+
+  console.log(`3. workerd CPU per ${CHUNKS}-chunk answer, from /proc (bulk: 64 KiB upstream writes; burst: one chunk per write, no pause; paced: 1 ms apart):\n`);
+  console.log(`| side | ${MODES.join(" | ")} | × pass-through (${MODES.join(" / ")}) |`);
+  console.log(`| --- | ${MODES.map(() => "---").join(" | ")} | --- |`);
+  for (const name of names) {
+    console.log(`| ${name} | ${MODES.map((m) => ms2(cpu[name][m])).join(" | ")} | ${MODES.map((m) => (cpu[name][m] / cpu["pass-through"][m]).toFixed(1)).join(" / ")} |`);
+  }
+  const overPass = Math.max(...MODES.map((m) => cpu.chatapi[m] / cpu["pass-through"][m]));
+  const resumable = MODES.map((m) => cpu["chatapi resumable"][m] / cpu.chatapi[m]);
+  console.log(`\nchatapi / pass-through: at most ${overPass.toFixed(2)}×  (budget ≤ 2×) ${overPass <= 2 ? "OK" : "OVER"}`);
+  console.log(`chatapi / js-floor: ${MODES.map((m) => `${m} ${(cpu.chatapi[m] / cpu["js-floor"][m]).toFixed(2)}×`).join(", ")}  (what parsing, events and steps add)`);
+  console.log(`resumable / plain: ${MODES.map((m, i) => `${m} ${resumable[i].toFixed(2)}×`).join(", ")}  (budget ≤ 1.5×) ${Math.max(...resumable) <= 1.5 ? "OK" : "OVER"}\n`);
+
+  console.log("4. Storage per resumable answer (one Durable Object each; rows as workerd's SQL cursors count them, the billed figure; then the chat expires):\n");
+  console.log("| answer | events | batches (rows kept) | rows written by the run | rows read by the run | event bytes kept | database size | rows written / read with the cleanup at expiry | database size after |");
+  console.log("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  for (const r of rows) {
+    console.log(`| ${r.label} | ${r.events} | ${r.batches} | ${r.written} | ${r.read} | ${(r.bytes / 1024).toFixed(1)} KiB | ${(r.databaseBytes / 1024).toFixed(0)} KiB | ${r.writtenWithCleanup} / ${r.readWithCleanup} | ${(r.databaseBytesAfter / 1024).toFixed(0)} KiB |`);
+  }
+  console.log("");
+
+  if (profiles) {
+    console.log(`5. V8 CPU profiles of each Worker's isolate (sampling every ${SAMPLING_US} µs; isolate-busy time only: native stream work outside JS is not in them):\n`);
+    console.log(`| side | ms per request before the first event | µs per streamed chunk | ms per 500-chunk answer | workerd CPU per 500-chunk answer (/proc, profiling) |`);
+    console.log("| --- | --- | --- | --- | --- |");
+    for (const p of profiles) console.log(`| ${p.name} | ${p.beforeFirstMs.toFixed(2)} | ${p.perChunkUs.toFixed(1)} | ${p.answer500Ms.toFixed(2)} | ${p.answer500ProcMs.toFixed(1)} |`);
+    for (const p of profiles.filter((x) => x.name.startsWith("chatapi"))) {
+      console.log(`\nTop functions by self time, ${p.name} (all its profiled workloads):\n`);
+      printTop(p.top);
+    }
+    console.log("");
+  }
+  if (startup) {
+    console.log(`6. Startup (\`wrangler check startup\`: the Worker's modules evaluated once; sampled every ~${startup.intervalUs.toFixed(0)} µs): ${startup.busyMs.toFixed(1)} ms busy of a ${startup.wallMs.toFixed(1)} ms profile\n`);
+    printTop(startup.top);
+    console.log("");
+  }
+  console.log(`7. Bundle (wrangler deploy --dry-run): ${(bundle.raw / 1024).toFixed(1)} KiB, gzip ${(bundle.gzip / 1024).toFixed(1)} KiB  (budget ≤ 250 KiB gzip) ${bundle.gzip <= 250 * 1024 ? "OK" : "OVER"}`);
+  console.log(`\nload average ${load[0].toFixed(1)} → ${load[1].toFixed(1)} on ${availableParallelism()} CPUs (other work on the machine skews every figure)`);
+}
+
+function printTop(top: TopFunction[]) {
+  console.log("| function | where | self ms | share |");
+  console.log("| --- | --- | --- | --- |");
+  for (const f of top) console.log(`| ${f.name.replaceAll("|", "\\|")} | ${f.where} | ${(f.selfUs / 1000).toFixed(1)} | ${(f.share * 100).toFixed(1)}% |`);
 }
 
 await main();

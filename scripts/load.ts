@@ -12,12 +12,28 @@
  *
  *   npm run load -- [--chats 300] [--concurrency 300] [--words 24] [--delay 5] [--timeout 120]
  *
+ * `--soak` runs tools/soak.ts instead: plain and resumable (`chat_id`) chats at once, with slow
+ * readers and clients that leave mid-stream or in a quiet phase, with DISCONNECT_PROBE_MS=500 and
+ * HEARTBEAT_MS=1000; it checks every plain stream ended with its terminal event or had its upstream
+ * request cancelled within a second of its client leaving, every resumable chat reads back whole,
+ * and samples workerd's RSS (start / after each round / peak / end, after the chats expired with
+ * RESUME_TTL_S=10); memory is flat when it grew no more than --flat-mib after the first round:
+ *
+ *   npm run load -- --soak [--chats 200] [--rounds 2] [--ramp 5] [--settle 15] [--timeout 90] [--flat-mib 32] [--probe-ms 500] [--kinds plain/slow,…] [--direct]
+ *
+ * `--direct` soaks the deployable bundle in Miniflare (tools/miniflare-worker.ts) instead of wrangler's
+ * dev server: no dev proxy between the clients and the Worker (it adds a hop a disconnect must cross).
+ *
  * wrangler.toml allows 600 chats a minute per API key: the chats are spread over enough keys. The
  * dev server runs without the DevTools inspector (see tools/worker.ts).
  */
 import { startFakeAzureThread } from "../tools/fake-azure-thread";
 import { readNdjsonTimed } from "../tools/ndjson";
-import { startWorker } from "../tools/worker";
+import { Cdp, heapAfterGc } from "../tools/cdp";
+import { buildBundle, startChatapiMiniflare } from "../tools/miniflare-worker";
+import { listeningPorts, workerdPids } from "../tools/proc";
+import { KINDS, printSoak, runSoak, type Kind } from "../tools/soak";
+import { freePort, startWorker } from "../tools/worker";
 
 // Loopback only: no metrics, and no fetch of the `Request.cf` placeholder from workers.cloudflare.com.
 process.env.WRANGLER_SEND_METRICS = "false";
@@ -30,15 +46,29 @@ const option = (name: string, fallback: number, max: number) => {
   if (!Number.isFinite(value) || value < 1) throw new Error(`--${name} must be a positive number`);
   return Math.min(Math.floor(value), max);
 };
-const CHATS = option("chats", 300, 5000);
+const SOAK = args.includes("--soak");
+const DIRECT = SOAK && args.includes("--direct");
+const CHATS = option("chats", SOAK ? 200 : 300, 5000);
 const CONCURRENCY = Math.min(option("concurrency", CHATS, 1000), CHATS);
 const WORDS = option("words", 24, 500);
 const DELAY_MS = option("delay", 5, 1000);
-const TIMEOUT_S = option("timeout", 120, 900);
+const TIMEOUT_S = option("timeout", SOAK ? 90 : 120, 900);
+const RAMP_S = option("ramp", 5, 60);
+const ROUNDS = option("rounds", 2, 20);
+const FLAT_MIB = option("flat-mib", 32, 4096);
+const SETTLE_S = option("settle", 15, 60);
+const KIND_LIST = args.includes("--kinds") ? (args[args.indexOf("--kinds") + 1].split(",") as Kind[]) : undefined;
+for (const kind of KIND_LIST ?? []) if (!KINDS.includes(kind)) throw new Error(`--kinds: ${kind} is none of ${KINDS.join(", ")}`);
+/**
+ * The soak's settings: disconnect probes and keep-alives often enough to notice a client that left
+ * within a second; resumable chats kept 10 s after their end (not 600), so that memory they hold is
+ * given back within the soak's settling time.
+ */
+const SOAK_VARS = { DISCONNECT_PROBE_MS: String(option("probe-ms", 500, 60_000)), HEARTBEAT_MS: "1000", RESUME_TTL_S: "10" };
 
 const AZURE_KEY = `load-azure-key-${crypto.randomUUID()}`;
-/** One key per 500 chats (under wrangler.toml's KEY_RATE_LIMITER of 600 a minute). */
-const API_KEYS = Array.from({ length: Math.ceil(CHATS / 500) }, () => `load-api-key-${crypto.randomUUID()}`);
+/** One key per 250 chats (under wrangler.toml's KEY_RATE_LIMITER of 600 a minute; the soak also reads chats back). */
+const API_KEYS = Array.from({ length: Math.ceil(CHATS / 250) }, () => `load-api-key-${crypto.randomUUID()}`);
 
 interface Outcome {
   ok: boolean;
@@ -63,15 +93,37 @@ async function main() {
   const logs = requestLogs();
   const fake = await startFakeAzureThread();
   let exitCode = 1;
+  const vars = {
+    AZURE_OPENAI_ENDPOINT: fake.url,
+    AZURE_OPENAI_API_KEY: AZURE_KEY,
+    API_KEYS: API_KEYS.join(","),
+    ALLOW_ANONYMOUS: "false",
+    MCP_SERVER_URL: "",
+    UPSTREAM_TIMEOUT_MS: "30000",
+    ...(SOAK ? SOAK_VARS : {}),
+  };
+  if (DIRECT) {
+    const bundle = buildBundle();
+    try {
+      const inspectorPort = await freePort();
+      const direct = await startChatapiMiniflare({ bundle, bindings: vars, inspectorPort });
+      const cdp = await Cdp.connect(inspectorPort, "chatapi");
+      try {
+        // GET /health makes the isolate run, so the GC command is carried out.
+        const heap = () => heapAfterGc(cdp, () => fetch(new URL("/health", direct.url)).then((res) => res.arrayBuffer()));
+        exitCode = await soak(new URL(direct.url), fake.url, deadline, () => [{ name: "the Worker (Miniflare, no proxy)", pid: direct.pid }], undefined, heap);
+      } finally {
+        cdp.close();
+        await direct.mf.dispose();
+      }
+    } finally {
+      bundle.remove();
+      await fake.close();
+    }
+    process.exit(exitCode);
+  }
   const worker = await startWorker({
-    vars: {
-      AZURE_OPENAI_ENDPOINT: fake.url,
-      AZURE_OPENAI_API_KEY: AZURE_KEY,
-      API_KEYS: API_KEYS.join(","),
-      ALLOW_ANONYMOUS: "false",
-      MCP_SERVER_URL: "",
-      UPSTREAM_TIMEOUT_MS: "30000",
-    },
+    vars,
     logLevel: "log",
     // wrangler's dev server without the DevTools inspector, whose proxy would slow every response here.
     inspector: false,
@@ -83,34 +135,65 @@ async function main() {
   try {
     const base = new URL(worker.url);
     if (!["127.0.0.1", "localhost", "[::1]"].includes(base.hostname)) throw new Error(`not loopback: ${base}`);
-    console.log(`chatapi load: ${CHATS} streaming chats, ${CONCURRENCY} at a time, ${WORDS + 2} chunks each ${DELAY_MS} ms apart, through wrangler dev at ${base.origin} (fake Azure ${fake.url})`);
+    // wrangler's dev server runs two workerd processes: its proxy (on our port) and the Worker's.
+    const processes = () => workerdPids(worker.pid).map((pid) => ({ name: listeningPorts(pid).includes(Number(base.port)) ? "wrangler's proxy" : "the Worker", pid }));
+    if (SOAK) exitCode = await soak(base, fake.url, deadline, processes, logs);
+    else {
+      console.log(`chatapi load: ${CHATS} streaming chats, ${CONCURRENCY} at a time, ${WORDS + 2} chunks each ${DELAY_MS} ms apart, through wrangler dev at ${base.origin} (fake Azure ${fake.url})`);
 
-    // One warm-up chat (bundling, first isolate) outside the figures.
-    const warm = await chat(base, "load-0-warmup", deadline, API_KEYS[0]);
-    if (!warm.ok) throw new Error(`warm-up chat failed: ${warm.error}`);
-    // Its log line comes a moment later: count from after it.
-    for (let i = 0; i < 100 && !logs.lines().some((line) => line.includes('"path":"/api/chat"')); i++) await new Promise((resolve) => setTimeout(resolve, 50));
-    logs.reset();
+      // One warm-up chat (bundling, first isolate) outside the figures.
+      const warm = await chat(base, "load-0-warmup", deadline, API_KEYS[0]);
+      if (!warm.ok) throw new Error(`warm-up chat failed: ${warm.error}`);
+      // Its log line comes a moment later: count from after it.
+      for (let i = 0; i < 100 && !logs.lines().some((line) => line.includes('"path":"/api/chat"')); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      logs.reset();
 
-    const started = performance.now();
-    const outcomes: Outcome[] = [];
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: CONCURRENCY }, async () => {
-        while (next < CHATS && !deadline.aborted) {
-          const i = next++;
-          outcomes.push(await chat(base, `load-${i}-${crypto.randomUUID()}`, deadline, API_KEYS[i % API_KEYS.length]));
-        }
-      }),
-    );
-    const wallS = (performance.now() - started) / 1000;
-    await new Promise((resolve) => setTimeout(resolve, 500)); // the last log lines
-    exitCode = report(outcomes, wallS, logs.lines());
+      const started = performance.now();
+      const outcomes: Outcome[] = [];
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: CONCURRENCY }, async () => {
+          while (next < CHATS && !deadline.aborted) {
+            const i = next++;
+            outcomes.push(await chat(base, `load-${i}-${crypto.randomUUID()}`, deadline, API_KEYS[i % API_KEYS.length]));
+          }
+        }),
+      );
+      const wallS = (performance.now() - started) / 1000;
+      await new Promise((resolve) => setTimeout(resolve, 500)); // the last log lines
+      exitCode = report(outcomes, wallS, logs.lines());
+    }
   } finally {
     await worker.stop();
     await fake.close();
   }
   process.exit(exitCode);
+}
+
+/** The soak against a running Worker; `processes`: the workerd processes whose RSS is sampled. `logs`: wrangler's (not with --direct). */
+async function soak(
+  base: URL,
+  fakeUrl: string,
+  deadline: AbortSignal,
+  processes: () => { name: string; pid: number }[],
+  logs?: ReturnType<typeof requestLogs>,
+  heap?: () => Promise<number>,
+): Promise<number> {
+  const settings = [...Object.entries(SOAK_VARS).map(([k, v]) => `${k}=${v}`), DIRECT ? "Miniflare, no dev proxy" : "wrangler's dev server"].join(", ");
+  console.log(`chatapi soak: ${CHATS} chats in ${ROUNDS} rounds (plain and resumable; whole, slow readers, clients leaving mid-stream and in quiet phases), each round's started over ${RAMP_S} s, at most ${TIMEOUT_S} s, at ${base.origin} (fake Azure ${fakeUrl}); ${settings}`);
+  const warm = await chat(base, "load-0-warmup", deadline, API_KEYS[0]);
+  if (!warm.ok) throw new Error(`warm-up chat failed: ${warm.error}`);
+  const memory = processes();
+  if (!memory.some((m) => m.name.startsWith("the Worker"))) throw new Error("could not find the Worker's workerd process (Linux /proc needed)");
+  logs?.reset();
+  const report = await runSoak({ base, fakeUrl, apiKeys: API_KEYS, chats: CHATS, rounds: ROUNDS, rampMs: RAMP_S * 1000, signal: deadline, cancelWithinMs: 1000, memory, settleMs: SETTLE_S * 1000, kinds: KIND_LIST, heapAfterGc: heap });
+  let leaks = 0;
+  if (logs) {
+    leaks = logs.lines().filter((line) => [AZURE_KEY, ...API_KEYS, "soak-user-", "echo: "].some((s) => line.includes(s)) || /soak-\d+-/.test(line)).length;
+    console.log(`request logs: ${logs.lines().length} lines, ${leaks} with a secret or message text`);
+  }
+  const pass = printSoak(report, { cancelWithinMs: 1000, flatMiB: FLAT_MIB, settings }) && leaks === 0;
+  return pass ? 0 : 1;
 }
 
 async function chat(base: URL, nonce: string, signal: AbortSignal, apiKey: string): Promise<Outcome> {

@@ -1,8 +1,14 @@
 /**
- * `npm start`: the Worker under `wrangler dev` on APP_HOST:APP_PORT (127.0.0.1:8000 by default;
- * `npm start -- --port 9000` wins; other flags go to wrangler dev), with .dev.vars (or .env) and
- * the environment's settings, and labelled local defaults for what is not configured: see
- * tools/local-stack.ts. Ctrl-C stops everything it started.
+ * `npm start`: the Worker under wrangler's dev server on APP_HOST:APP_PORT (127.0.0.1:8000 by
+ * default; `npm start -- --port 9000` wins), with .dev.vars (or .env) and the environment's
+ * settings, and labelled local defaults for what is not configured: see tools/local-stack.ts.
+ * Ctrl-C stops everything it started.
+ *
+ * The DevTools inspector is off: the dev server is started through wrangler's API, as the CLI
+ * cannot leave the inspector out, and the CLI's inspector proxy was left holding thousands of
+ * half-closed sockets after one 10 MB answer, hanging every later request. Local storage
+ * (.wrangler/state) and reloading on source changes are as with the CLI. `npm start -- --inspect`
+ * runs the `wrangler dev` CLI with its inspector instead; other flags are passed to it then.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
@@ -12,6 +18,12 @@ import { startLocalStack } from "../tools/local-stack";
 const FROM_ENVIRONMENT = ["AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "MCP_SERVER_URL", "MCP_AUTH_TOKEN", "API_KEYS", "ALLOW_ANONYMOUS"];
 
 const args = process.argv.slice(2);
+const inspect = args.includes("--inspect");
+const passed = withoutFlag(withoutFlag(args, "--port"), "--inspect", false);
+if (!inspect && passed.length) {
+  console.error(`[chatapi] ${passed.join(" ")}: wrangler dev flags need the CLI, which runs with its DevTools inspector: add --inspect (npm start -- --inspect ${passed.join(" ")}), or use npm run dev`);
+  process.exit(2);
+}
 const host = process.env.APP_HOST || "127.0.0.1";
 const port = Number(flag("--port") ?? process.env.APP_PORT ?? "8000");
 // As wrangler would read them: .dev.vars if there is one, else .env.
@@ -19,12 +31,23 @@ const varsFile = existsSync(".dev.vars") ? ".dev.vars" : existsSync(".env") ? ".
 const configured = varsFile ? (parseEnv(readFileSync(varsFile, "utf8")) as Record<string, string>) : {};
 for (const name of FROM_ENVIRONMENT) if (!configured[name] && process.env[name]) configured[name] = process.env[name]!;
 
-console.log(`[chatapi] Starting the Worker on http://${host}:${port} (wrangler dev)${varsFile ? ` with ${varsFile}` : ""}…`);
-const stack = await startLocalStack({ configured, host, port, stdio: "inherit", args: withoutFlag(args, "--port") }).catch((error: Error) => {
+console.log(`[chatapi] Starting the Worker on http://${host}:${port} (${inspect ? "wrangler dev" : "wrangler's dev server"})${varsFile ? ` with ${varsFile}` : ""}…`);
+const stack = await startLocalStack({
+  configured,
+  host,
+  port,
+  stdio: "inherit",
+  ...(inspect ? { inspector: true, args: passed } : { inspector: false, persist: true, watch: true }),
+}).catch((error: Error) => {
   console.error(`[chatapi] ${error.message}`);
   process.exit(1);
 });
 for (const note of stack.notes) console.log(`[chatapi] ${note}`);
+console.log(
+  inspect
+    ? `[chatapi] DevTools inspector on, port ${stack.worker.inspectorPort} (wrangler dev's CLI; its proxy slows large answers down)`
+    : "[chatapi] DevTools inspector off (npm start -- --inspect turns it on)",
+);
 console.log(`[chatapi] Ready: open ${stack.url}/ (Ctrl-C stops everything)`);
 
 let stopping = false;
@@ -44,10 +67,11 @@ function flag(name: string): string | undefined {
   return args[i].includes("=") ? args[i].split("=")[1] : args[i + 1];
 }
 
-function withoutFlag(list: string[], name: string): string[] {
+/** `list` without the flag `name` (and its value, when it takes one). */
+function withoutFlag(list: string[], name: string, takesValue = true): string[] {
   const out: string[] = [];
   for (let i = 0; i < list.length; i++) {
-    if (list[i] === name) i++;
+    if (list[i] === name) i += takesValue ? 1 : 0;
     else if (!list[i].startsWith(`${name}=`)) out.push(list[i]);
   }
   return out;

@@ -26,6 +26,8 @@ export interface Plan {
   pause: number;
   /** Interleave `: keep-alive` comment lines and blank lines. */
   keepalive: boolean;
+  /** ms to wait before the response starts (headers included): an upstream slow to answer. */
+  wait: number;
   /** After the parts, instead of ending: write `text` every `every` ms until the client leaves. */
   trickle?: { text: string; every: number };
   scenario: string;
@@ -51,6 +53,7 @@ export interface ScriptedResponse {
   delay?: number;
   pause?: number;
   keepalive?: boolean;
+  wait?: number;
 }
 
 export interface Marker { name: string; opts: Record<string, string>; source: string }
@@ -85,7 +88,7 @@ const num = (v: string | undefined, d: number) => (v === undefined || v === "" |
 function basePlan(scenario: string, o: Record<string, string>): Plan {
   return {
     status: 200, headers: {}, parts: [], end: "end", scenario,
-    delay: num(o.delay, 0), split: num(o.split, 0), pause: num(o.pause, 1), keepalive: "keepalive" in o,
+    delay: num(o.delay, 0), split: num(o.split, 0), pause: num(o.pause, 1), keepalive: "keepalive" in o, wait: num(o.wait, 0),
   };
 }
 
@@ -191,6 +194,7 @@ export function scriptedPlan(r: ScriptedResponse, ctx: Ctx): Plan {
   if (r.delay !== undefined) o.delay = String(r.delay);
   if (r.pause !== undefined) o.pause = String(r.pause);
   if (r.keepalive) o.keepalive = "1";
+  if (r.wait !== undefined) o.wait = String(r.wait);
   const stream = ctx.req.stream === true;
   if (r.scenario !== undefined) {
     const m = parseMarker(`[[fake:${r.scenario}]]`);

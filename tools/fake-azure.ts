@@ -36,7 +36,8 @@
  *                         `name` (default: the offered tools in order) with args (default "{}");
  *                         no tools offered → echo
  * Modifiers on any marker: split=B (whole body in B-byte writes, pause=MS between, default 1),
- *   delay=MS (between events), keepalive (interleave ": keep-alive" comments and blank lines).
+ *   delay=MS (between events), keepalive (interleave ": keep-alive" comments and blank lines),
+ *   wait=MS (nothing, not even the headers, for MS: an upstream slow to start answering).
  *
  * Control API:
  *   POST /__fake/script {nonce, responses: ScriptedResponse[]} → {nonce, queued}  (appends)
@@ -84,6 +85,8 @@ interface Live { closed: boolean; destroyedByFake: boolean }
 
 async function deliver(res: ServerResponse, plan: Plan, live: Live): Promise<void> {
   if (plan.hangStart) return;
+  if (plan.wait > 0) await sleep(plan.wait);
+  if (live.closed) return;
   res.writeHead(plan.status, plan.headers);
   res.flushHeaders();
   const parts = plan.keepalive ? plan.parts.flatMap((p) => [SSE_KEEPALIVE, "\n", p]) : plan.parts;

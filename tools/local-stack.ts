@@ -1,7 +1,7 @@
 /**
  * The stack `npm start` runs, also used by the end-to-end tests of the page and the CLI: the Worker
- * under `wrangler dev` (tools/worker.ts) with what is configured, and clearly labelled local
- * defaults for what is not:
+ * under wrangler's dev server (tools/worker.ts; without the DevTools inspector unless
+ * `inspector: true`) with what is configured, and clearly labelled local defaults for what is not:
  *   - no AZURE_OPENAI_ENDPOINT → the local demo upstream (Azure's wire format, deterministic
  *     answers labelled as demo, never GPT-4.1);
  *   - no MCP_SERVER_URL → the ModelScope mock MCP server;
@@ -77,7 +77,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       vars.ALLOW_ANONYMOUS = "true";
       notes.push("No API_KEYS set: serving without keys (ALLOW_ANONYMOUS=true), for local development only.");
     }
-    const worker = await startWorker({ ...workerOptions, vars });
+    const worker = await startWorker({ inspector: false, ...workerOptions, vars });
     return {
       url: worker.url,
       notes,

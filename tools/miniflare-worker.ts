@@ -1,46 +1,97 @@
 /**
- * A Worker in its own workerd process through Miniflare, for `npm run bench` only. Everything else
- * boots the Worker with `wrangler dev` (tools/worker.ts); the benchmark needs what that cannot
- * give: the deployable bundle (`wrangler deploy --dry-run`, minified) and two raw baseline scripts
- * in identical isolates, with no dev proxy in front of them adding its own latency, and the pid of
- * each workerd process so its CPU time can be read from /proc.
+ * A Worker in its own workerd process through Miniflare, for `npm run bench` and `npm run load --
+ * --soak --direct` only. Everything else boots the Worker with wrangler's dev server
+ * (tools/worker.ts); these need what that cannot give: the deployable bundle (`wrangler deploy
+ * --dry-run`, minified) and raw baseline scripts in identical isolates, with no dev proxy in front of
+ * them adding its own latency, the pid of each workerd process (CPU and memory from /proc), the
+ * Durable Objects' SQLite files in a directory of our choosing, and the DevTools protocol on a port
+ * of our choosing for CPU profiles.
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
+import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { Miniflare } from "miniflare";
+import { processName, processTree } from "./proc";
+
+export { cpuMs } from "./proc";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 /** The workerd processes that are children of this process. */
-function workerdPids(): Set<number> {
-  const pids = new Set<number>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-      if (stat.includes("(workerd)") && Number(fields[1]) === process.pid) pids.add(Number(entry));
-    } catch {
-      // gone already
-    }
-  }
-  return pids;
-}
-
-const TICK_MS = 1000 / Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim() || 100);
-
-/** CPU time (user + system, all threads) a process has used so far, in ms. */
-export function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime + stime
+function workerdChildren(): Set<number> {
+  return new Set(processTree(process.pid).filter((pid) => processName(pid) === "workerd"));
 }
 
 export async function startMiniflareWorker(options: ConstructorParameters<typeof Miniflare>[0]): Promise<{ mf: Miniflare; url: string; pid: number }> {
-  const before = workerdPids();
+  const before = workerdChildren();
   // Drain the workers' own output (chatapi logs one line per request) so it doesn't swamp the report.
   const mf = new Miniflare({ ...options, handleRuntimeStdio: (out: Readable, err: Readable) => (out.resume(), err.resume()) } as typeof options);
   const url = (await mf.ready).toString();
-  const pid = [...workerdPids()].find((p) => !before.has(p));
+  const pid = [...workerdChildren()].find((p) => !before.has(p));
   if (!pid) throw new Error("could not find the workerd process");
   return { mf, url, pid };
+}
+
+/** wrangler.toml's compatibility date and flags. */
+export function compatibility(): { compatibilityDate: string; compatibilityFlags: string[] } {
+  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const compatibilityDate = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)![1];
+  const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1] ?? "";
+  return { compatibilityDate, compatibilityFlags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1]) };
+}
+
+export interface Bundle {
+  /** The bundle's entry module (index.js). */
+  path: string;
+  raw: number;
+  gzip: number;
+  /** Deletes the bundle's temp directory. */
+  remove(): void;
+}
+
+/** The deployable bundle, as `wrangler deploy --dry-run` builds it (minified), in a fresh temp directory. */
+export function buildBundle(): Bundle {
+  const out = mkdtempSync(join(tmpdir(), "chatapi-bundle-"));
+  execFileSync(process.execPath, [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", out], {
+    cwd: ROOT,
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+    stdio: "ignore",
+  });
+  const path = join(out, "index.js");
+  const bytes = readFileSync(path);
+  return { path, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, remove: () => rmSync(out, { recursive: true, force: true }) };
+}
+
+export interface ChatapiMiniflareOptions {
+  bundle: Bundle;
+  /** The Worker's vars and secrets. */
+  bindings: Record<string, string>;
+  /** Where the ChatRoom Durable Objects keep their SQLite files (default: in memory). */
+  persistDir?: string;
+  /** Serve the DevTools protocol on this port (CPU profiles). */
+  inspectorPort?: number;
+  /** A module to run instead of the bundle, which it imports as "./index.js" (e.g. to wrap the ChatRoom class). */
+  entry?: string;
+}
+
+/** chatapi's bundle in its own workerd, with wrangler.toml's compatibility settings and the ChatRoom Durable Object. */
+export function startChatapiMiniflare(options: ChatapiMiniflareOptions): ReturnType<typeof startMiniflareWorker> {
+  const root = dirname(options.bundle.path);
+  const bundle = { type: "ESModule" as const, path: options.bundle.path, contents: readFileSync(options.bundle.path, "utf8") };
+  // Modules listed, not discovered: Miniflare's import scanner cannot parse the minified bundle.
+  const modules = options.entry ? [{ type: "ESModule" as const, path: join(root, "entry.js"), contents: options.entry }, bundle] : [bundle];
+  return startMiniflareWorker({
+    name: "chatapi",
+    modules,
+    modulesRoot: root,
+    ...compatibility(),
+    bindings: options.bindings,
+    durableObjects: { CHAT_ROOMS: { className: "ChatRoom", useSQLite: true } },
+    durableObjectsPersist: options.persistDir ?? false,
+    ...(options.inspectorPort !== undefined ? { inspectorPort: options.inspectorPort } : {}),
+  });
 }

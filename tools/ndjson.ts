@@ -11,21 +11,30 @@ export interface Arrival<T = Record<string, unknown>> {
   event: T;
 }
 
-/** Every line of the body, parsed; throws if the body ends in the middle of a line. */
+/**
+ * Every line of the body, parsed; throws if the body ends in the middle of a line. Linear in the
+ * body: each read's text is scanned once, and a long line (a 10 MB `done` event) is kept as pieces
+ * until its end arrives, not re-scanned on every read.
+ */
 export async function readNdjsonTimed<T = Record<string, unknown>>(body: ReadableStream<Uint8Array>): Promise<Arrival<T>[]> {
   const out: Arrival<T>[] = [];
   const decoder = new TextDecoder();
-  let buffered = "";
-  for await (const bytes of body as unknown as AsyncIterable<Uint8Array>) {
-    const at = performance.now();
-    buffered += decoder.decode(bytes, { stream: true });
+  let pending: string[] = [];
+  const take = (text: string, at: number) => {
+    let start = 0;
     let nl: number;
-    while ((nl = buffered.indexOf("\n")) >= 0) {
-      out.push({ at, event: JSON.parse(buffered.slice(0, nl)) as T });
-      buffered = buffered.slice(nl + 1);
+    while ((nl = text.indexOf("\n", start)) >= 0) {
+      const piece = text.slice(start, nl);
+      const line = pending.length ? pending.join("") + piece : piece;
+      pending = [];
+      out.push({ at, event: JSON.parse(line) as T });
+      start = nl + 1;
     }
-  }
-  buffered += decoder.decode();
-  if (buffered) throw new Error(`the stream ended mid-line: ${JSON.stringify(buffered.slice(0, 80))}`);
+    if (start < text.length) pending.push(text.slice(start));
+  };
+  for await (const bytes of body as unknown as AsyncIterable<Uint8Array>) take(decoder.decode(bytes, { stream: true }), performance.now());
+  take(decoder.decode(), performance.now());
+  const rest = pending.join("");
+  if (rest) throw new Error(`the stream ended mid-line: ${JSON.stringify(rest.slice(0, 80))}`);
   return out;
 }

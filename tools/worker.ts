@@ -3,10 +3,12 @@
  * end-to-end, CLI and browser tests, and `npm run load`: `wrangler dev` in a child process.
  * Resolves once GET /health answers; `stop()` ends it.
  *
- * By default it is the `wrangler dev` CLI, as a user runs it (flags can be added). With
- * `inspector: false` (the load script) it is the same dev server started through wrangler's API
- * (tools/wrangler-dev-api.ts), because the CLI cannot leave out the DevTools inspector, whose proxy
- * handles a Network event per streamed chunk and makes responses several times slower under load.
+ * By default it is the `wrangler dev` CLI, as a user runs it (flags can be added), with its DevTools
+ * inspector. With `inspector: false` (`npm start` unless `--inspect`, the local stack, the load
+ * script) it is the same dev server started through wrangler's API (tools/wrangler-dev-api.ts),
+ * because the CLI cannot leave out the inspector, whose proxy handles a Network event per streamed
+ * chunk: it makes responses several times slower under load, and after one 10 MB answer it was
+ * left holding thousands of half-closed sockets (the issue behind `npm start`'s default).
  *
  * Vars and secrets never go on the command line (where `ps` shows them): they are written to a
  * private env file (a fresh 0700 directory, the file 0600) that wrangler reads with `--env-file`,
@@ -20,6 +22,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { hasProc, processName, processTree } from "./proc";
 
 export interface WorkerOptions {
   /** The Worker's vars and secrets (they override wrangler.toml's [vars]). */
@@ -34,8 +37,12 @@ export interface WorkerOptions {
   onLine?: (line: string) => void;
   /** More `wrangler dev` flags, after ours (CLI only). */
   args?: string[];
-  /** false: no DevTools inspector (and no extra flags): for load. Default true. */
+  /** false: no DevTools inspector (wrangler's API: no extra flags). Default true (the CLI). */
   inspector?: boolean;
+  /** Without the inspector: keep Durable Object storage in .wrangler/state as the CLI does. Default false (in memory). */
+  persist?: boolean;
+  /** Without the inspector: rebuild and reload on source changes as the CLI does. Default false. */
+  watch?: boolean;
   /** wrangler's --log-level. Default "info". */
   logLevel?: "debug" | "info" | "log" | "warn" | "error" | "none";
   /** How long to wait for /health. Default 60 s. */
@@ -51,6 +58,10 @@ export interface RunningWorker {
   readonly args: readonly string[];
   /** The private env file, while the Worker runs. */
   readonly envFile: string;
+  /** The child process (wrangler), whose children are the workerd processes. */
+  readonly pid: number;
+  /** The DevTools inspector's port (CLI), or undefined when it is off. */
+  readonly inspectorPort: number | undefined;
   /** Resolves with wrangler's exit code when it ends. */
   readonly exited: Promise<number | null>;
   stop(): Promise<void>;
@@ -107,11 +118,13 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
   process.once("exit", onExit);
 
   const logLevel = options.logLevel ?? "info";
-  if (options.inspector === false && options.args?.length) throw new Error("extra wrangler dev flags need the CLI (inspector: true)");
-  const args =
-    options.inspector === false
-      ? ["--import", TSX, WRANGLER_DEV_API, JSON.stringify({ host, port, envFile: envFile.path, logLevel })]
-      : [WRANGLER, "dev", "--ip", host, "--port", String(port), "--inspector-port", String(await freePort()), "--log-level", logLevel, "--env-file", envFile.path, ...(options.args ?? [])];
+  const api = options.inspector === false;
+  if (api && options.args?.length) throw new Error("extra wrangler dev flags need the CLI (inspector: true)");
+  const userInspectorPort = flagValue(options.args ?? [], "--inspector-port");
+  const inspectorPort = api ? undefined : userInspectorPort !== undefined ? Number(userInspectorPort) : await freePort();
+  const args = api
+    ? ["--import", TSX, WRANGLER_DEV_API, JSON.stringify({ host, port, envFile: envFile.path, logLevel, persist: options.persist ?? false, watch: options.watch ?? false })]
+    : [WRANGLER, "dev", "--ip", host, "--port", String(port), ...(userInspectorPort === undefined ? ["--inspector-port", String(inspectorPort)] : []), "--log-level", logLevel, "--env-file", envFile.path, ...(options.args ?? [])];
   const inherit = options.stdio === "inherit";
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
@@ -122,6 +135,8 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
       // Env files are read (not only .dev.vars), and the shell's environment is not passed to the Worker.
       CLOUDFLARE_LOAD_DEV_VARS_FROM_DOT_ENV: "true",
       CLOUDFLARE_INCLUDE_PROCESS_ENV: "false",
+      // Loopback only: no fetch of the `Request.cf` placeholder from workers.cloudflare.com (the Worker reads no request.cf).
+      CLOUDFLARE_CF_FETCH_ENABLED: process.env.CLOUDFLARE_CF_FETCH_ENABLED ?? "false",
       ...(inherit ? {} : { NO_COLOR: "1", CI: "true" }),
     },
   });
@@ -145,10 +160,13 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
 
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
+      // wrangler's own children (workerd, esbuild) outlive it by a moment: wait for them too.
+      const below = hasProc() ? processTree(child.pid!).slice(1) : [];
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
       await exited;
       clearTimeout(timer);
+      await reap(below);
     }
     envFile.remove();
   };
@@ -176,5 +194,25 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
-  return { url, output: () => output, args, envFile: envFile.path, exited, stop };
+  return { url, output: () => output, args, envFile: envFile.path, pid: child.pid!, inspectorPort, exited, stop };
+}
+
+/** Waits (at most 5 s) for these processes to end, then kills what is left. */
+async function reap(pids: number[]): Promise<void> {
+  const alive = () => pids.filter((pid) => processName(pid) !== undefined);
+  for (let i = 0; i < 50 && alive().length; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+  for (const pid of alive()) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // gone meanwhile
+    }
+  }
+}
+
+/** The value of `--name VALUE` or `--name=VALUE` in a list of flags. */
+function flagValue(list: string[], name: string): string | undefined {
+  const i = list.findIndex((a) => a === name || a.startsWith(`${name}=`));
+  if (i < 0) return undefined;
+  return list[i].includes("=") ? list[i].slice(name.length + 1) : list[i + 1];
 }

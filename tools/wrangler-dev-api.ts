@@ -13,6 +13,10 @@ interface Options {
   port: number;
   envFile: string;
   logLevel: "debug" | "info" | "log" | "warn" | "error" | "none";
+  /** true: Durable Object storage in .wrangler/state, as the CLI keeps it; false: in memory. */
+  persist: boolean;
+  /** true: rebuild and reload on source changes, as the CLI does. */
+  watch: boolean;
 }
 
 const options = JSON.parse(process.argv[2]) as Options;
@@ -21,9 +25,10 @@ const worker = await unstable_startWorker({
   envFiles: [options.envFile],
   dev: {
     inspector: false,
-    watch: false,
+    watch: options.watch,
     liveReload: false,
-    persist: false,
+    // undefined: wrangler's default, .wrangler/state next to wrangler.toml (what the CLI uses).
+    persist: options.persist ? undefined : false,
     logLevel: options.logLevel,
     server: { hostname: options.host, port: options.port },
   },

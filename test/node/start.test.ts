@@ -2,20 +2,84 @@
  * `npm start` as a newcomer runs it: the real scripts/start.ts, in a folder where
  * .dev.vars.example was copied to .dev.vars as is. It must chat (on the labelled demo upstream and
  * mock MCP server, without keys), not answer 503; and a placeholder left in .dev.vars counts as
- * not configured.
+ * not configured. Ctrl-C stops every process it started.
+ *
+ * The DevTools inspector is off unless `--inspect`: no port of npm start's processes speaks the
+ * DevTools protocol, and a 10 MB answer (20,000 chunks, as in the issue where the CLI's inspector
+ * proxy was left holding thousands of half-closed sockets and later requests hung) is followed by
+ * a small chat that answers at once, with no pile of sockets left behind. `--inspect` turns it on.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseEnv } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DEMO_LABEL } from "../../tools/demo-upstream";
+import { newNonce, scriptFake } from "../../tools/fake-azure-client";
 import { isPlaceholder, localDefaults } from "../../tools/local-stack";
+import { readNdjsonTimed } from "../../tools/ndjson";
+import { hasProc, listeningPorts, processName, processTree, socketCount } from "../../tools/proc";
 import { freePort, ROOT } from "../../tools/worker";
 
 const EXAMPLE = join(ROOT, ".dev.vars.example");
 const tsx = join(ROOT, "node_modules/tsx/dist/cli.mjs");
+const START = join(ROOT, "scripts/start.ts");
+
+/** `npm start` (scripts/start.ts) in `dir`, with APP_PORT and no settings from the environment. */
+function spawnStart(dir: string, port: number, flags: string[] = []): { child: ChildProcess; output: () => string } {
+  const env: Record<string, string | undefined> = { ...process.env, APP_HOST: "127.0.0.1", APP_PORT: String(port) };
+  for (const name of ["AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "MCP_SERVER_URL", "MCP_AUTH_TOKEN", "API_KEYS", "ALLOW_ANONYMOUS"]) delete env[name];
+  const child = spawn(process.execPath, [tsx, START, ...flags], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout!.on("data", (c) => (output += c));
+  child.stderr!.on("data", (c) => (output += c));
+  return { child, output: () => output };
+}
+
+/** Resolves once npm start says it is ready. */
+function ready(child: ChildProcess, output: () => string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`npm start did not get ready:\n${output()}`)), 60_000);
+    child.stdout!.on("data", () => {
+      if (output().includes("[chatapi] Ready")) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`npm start exited (${code}):\n${output()}`)));
+  });
+}
+
+async function stopStart(child: ChildProcess | undefined): Promise<void> {
+  if (child && child.exitCode === null && child.signalCode === null) {
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGTERM");
+    await exited;
+  }
+}
+
+/** The ports of npm start's processes that answer as a DevTools inspector (GET /json/version). */
+async function devToolsPorts(root: number): Promise<number[]> {
+  const found: number[] = [];
+  for (const pid of processTree(root)) {
+    for (const port of listeningPorts(pid)) {
+      try {
+        const res = await fetch(`http://127.0.0.1:${port}/json/version`, { signal: AbortSignal.timeout(2000) });
+        const text = await res.text();
+        if (res.ok && /"Protocol-Version"/.test(text)) found.push(port);
+      } catch {
+        // not HTTP, or gone
+      }
+    }
+  }
+  return found;
+}
+
+/** Sockets held by npm start's processes, all together. */
+function sockets(root: number): number {
+  return processTree(root).reduce((sum, pid) => sum + socketCount(pid), 0);
+}
 
 describe(".dev.vars.example", () => {
   it("leaves the endpoint, the MCP server and the keys empty, so npm start fills in all three", () => {
@@ -44,33 +108,20 @@ describe("npm start with .dev.vars.example copied as .dev.vars", () => {
     copyFileSync(EXAMPLE, join(dir, ".dev.vars"));
     const port = await freePort();
     url = `http://127.0.0.1:${port}`;
-    const env: Record<string, string | undefined> = { ...process.env, APP_HOST: "127.0.0.1", APP_PORT: String(port) };
-    for (const name of ["AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "MCP_SERVER_URL", "MCP_AUTH_TOKEN", "API_KEYS", "ALLOW_ANONYMOUS"]) delete env[name];
-    child = spawn(process.execPath, [tsx, join(ROOT, "scripts/start.ts")], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
-    child.stdout!.on("data", (c) => (output += c));
-    child.stderr!.on("data", (c) => (output += c));
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`npm start did not get ready:\n${output}`)), 60_000);
-      child.stdout!.on("data", () => {
-        if (output.includes("[chatapi] Ready")) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      child.once("exit", (code) => reject(new Error(`npm start exited (${code}):\n${output}`)));
-    });
+    const started = spawnStart(dir, port);
+    child = started.child;
+    await ready(child, started.output);
+    output = started.output();
   }, 90_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill("SIGTERM");
-      await new Promise((resolve) => child.once("exit", resolve));
-    }
+    await stopStart(child);
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("says what runs on local defaults", () => {
+  it("says what runs on local defaults, and that the DevTools inspector is off", () => {
     expect(output).toContain("with .dev.vars");
+    expect(output).toContain("[chatapi] DevTools inspector off (npm start -- --inspect turns it on)");
     expect(output).toMatch(/\[chatapi\] DEMO upstream at http:\/\/127\.0\.0\.1:\d+\/: answers are canned/);
     expect(output).toMatch(/\[chatapi\] MOCK ModelScope MCP server at http:\/\/127\.0\.0\.1:\d+\/mcp/);
     expect(output).toContain("[chatapi] No API_KEYS set: serving without keys (ALLOW_ANONYMOUS=true)");
@@ -90,9 +141,127 @@ describe("npm start with .dev.vars.example copied as .dev.vars", () => {
 
     const demoUrl = /DEMO upstream at (http:\/\/[^ :]+:\d+\/)/.exec(output)![1];
     expect((await fetch(demoUrl)).ok).toBe(true);
+    const started = hasProc() ? processTree(child.pid!) : [];
+    expect(started.map(processName)).toContain("workerd");
     child.kill("SIGINT");
     await new Promise((resolve) => child.once("exit", resolve));
     await expect(fetch(`${url}/health`)).rejects.toThrow();
     await expect(fetch(demoUrl)).rejects.toThrow();
+    // wrangler, workerd and the rest: all gone (esbuild's services a moment after their parents).
+    const left = () => started.filter((pid) => processName(pid) !== undefined).map((pid) => `${pid} ${processName(pid)}`);
+    for (let i = 0; i < 30 && left().length; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(left()).toEqual([]);
+  });
+});
+
+describe.runIf(hasProc())("npm start without the DevTools inspector, through a 10 MB answer", () => {
+  const ANSWER_CHARS = 10_000_000;
+  const PIECE = 500; // 20,000 chunks
+  let dir: string;
+  let child: ChildProcess;
+  let output: () => string;
+  let url: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "chatapi-start-big-"));
+    // The fake Azure as the upstream, and room for the big answer.
+    writeFileSync(
+      join(dir, ".dev.vars"),
+      [`AZURE_OPENAI_ENDPOINT=${inject("fakeAzureUrl")}`, "AZURE_OPENAI_API_KEY=start-test-azure-key", "MAX_ANSWER_CHARS=20000000", "UPSTREAM_TIMEOUT_MS=30000"].join("\n") + "\n",
+    );
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    // --port on the command line wins over APP_PORT.
+    const started = spawnStart(dir, await freePort(), ["--port", String(port)]);
+    child = started.child;
+    output = started.output;
+    await ready(child, output);
+  }, 90_000);
+
+  afterAll(async () => {
+    await stopStart(child);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("listens on --port, and no port of its processes answers as a DevTools inspector", async () => {
+    expect(output()).toContain(`Ready: open ${url}/`);
+    expect(output()).toContain("[chatapi] DevTools inspector off");
+    expect(processTree(child.pid!).map(processName)).toContain("workerd");
+    expect(await devToolsPorts(child.pid!)).toEqual([]);
+  });
+
+  it("streams a 10 MB answer of 20,000 chunks whole, then answers a small chat at once, with no sockets piling up", async () => {
+    const before = sockets(child.pid!);
+    const nonce = newNonce("big");
+    const piece = "x".repeat(PIECE);
+    const chunk = `data: {"choices":[{"index":0,"delta":{"content":"${piece}"},"finish_reason":null}]}\n\n`;
+    await scriptFake(inject("fakeAzureUrl"), nonce, [
+      { raw: chunk.repeat(ANSWER_CHARS / PIECE) + 'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n' },
+    ]);
+    const post = (text: string) =>
+      fetch(`${url}/api/chat`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ user_id: "big", query: [{ role: "user", content: text }] }),
+        signal: AbortSignal.timeout(60_000),
+      });
+    const big = await post(`big ${nonce}`);
+    expect(big.status).toBe(200);
+    const events = (await readNdjsonTimed<{ type: string; data?: { answer: string } }>(big.body!)).map((a) => a.event);
+    expect(events.filter((e) => e.type === "delta")).toHaveLength(ANSWER_CHARS / PIECE);
+    expect(events.at(-1)!.type).toBe("done");
+    expect(events.at(-1)!.data!.answer.length).toBe(ANSWER_CHARS);
+
+    const startedAt = performance.now();
+    const small = await fetch(`${url}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json" },
+      body: JSON.stringify({ user_id: "small", query: [{ role: "user", content: "small after big" }] }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    expect(small.status).toBe(200);
+    expect(((await small.json()) as { data: { answer: string } }).data.answer).toBe("echo: small after big");
+    expect(performance.now() - startedAt).toBeLessThan(5_000);
+    // With the CLI's inspector proxy the same answer left thousands of sockets open.
+    expect(sockets(child.pid!)).toBeLessThan(before + 100);
+  }, 90_000);
+});
+
+describe.runIf(hasProc())("npm start -- --inspect", () => {
+  let dir: string;
+  let child: ChildProcess;
+  let output: () => string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "chatapi-start-inspect-"));
+    copyFileSync(EXAMPLE, join(dir, ".dev.vars"));
+    const started = spawnStart(dir, await freePort(), ["--inspect"]);
+    child = started.child;
+    output = started.output;
+    await ready(child, output);
+  }, 90_000);
+
+  afterAll(async () => {
+    await stopStart(child);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("runs the wrangler dev CLI with its DevTools inspector (so the check above can see one)", async () => {
+    const port = Number(/DevTools inspector on, port (\d+)/.exec(output())?.[1]);
+    expect(await devToolsPorts(child.pid!)).toContain(port);
+  });
+});
+
+describe("npm start with wrangler dev flags", () => {
+  it("refuses them without --inspect (they need the CLI, which has the inspector), before starting anything", () => {
+    const dir = mkdtempSync(join(tmpdir(), "chatapi-start-flags-"));
+    try {
+      const run = spawnSync(process.execPath, [tsx, START, "--local"], { cwd: dir, encoding: "utf8", timeout: 30_000 });
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain("--local: wrangler dev flags need the CLI");
+      expect(run.stdout).not.toContain("Starting");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
