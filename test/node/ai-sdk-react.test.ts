@@ -7,15 +7,15 @@
  * (the demo's label in the answer, the tool's output); a reload mid-run resumes the running
  * chat (`resume: true`). Screenshots go to test-results/screenshots/ (ai-sdk-*.png).
  */
-import { mkdirSync } from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
+
+import type { Browser, Page } from "playwright-core";
+import { launchChromium, SCREENSHOTS } from "../../tools/chromium";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_LABEL } from "../../tools/demo-upstream";
 import { serveAiSdkPage, type AiSdkPage } from "../../tools/ai-sdk-page/serve";
 import { startLocalStack, type LocalStack } from "../../tools/local-stack";
 
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const SHOTS = "test-results/screenshots";
+const SHOTS = SCREENSHOTS;
 const API_KEY = "ai-sdk-react-key-8c1d";
 
 let page: AiSdkPage;
@@ -23,12 +23,7 @@ let stack: LocalStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
-  // A missing browser fails the suite (no skipping): launch throws.
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
   // The page's origin first: the Worker must allow it (CORS_ORIGINS).
   page = await serveAiSdkPage();
   // 20 ms per streamed piece: answers take a few seconds, long enough to watch mid-stream.

@@ -14,7 +14,8 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser, type BrowserContextOptions, type Page } from "playwright-core";
+import type { Browser, BrowserContextOptions, Page } from "playwright-core";
+import { launchChromium, SCREENSHOTS } from "../../tools/chromium";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DEMO_LABEL } from "../../tools/demo-upstream";
 import { fakeRequests, newNonce, waitForFake } from "../../tools/fake-azure-client";
@@ -23,8 +24,7 @@ import { startLocalStack, type LocalStack } from "../../tools/local-stack";
 import { tinyPng } from "../../tools/png";
 import { startWorker, type RunningWorker } from "../../tools/worker";
 
-const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
-const SHOTS = "test-results/screenshots";
+const SHOTS = SCREENSHOTS;
 const API_KEY = "browser-test-key-3f9a";
 
 let stack: LocalStack;
@@ -38,13 +38,8 @@ let browser: Browser;
 const scratch = join(tmpdir(), `chatapi-browser-${process.pid}`);
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   mkdirSync(scratch, { recursive: true });
-  // A missing browser fails the suite (no skipping): launch throws. Playwright gives it a fresh temporary profile.
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  browser = await launchChromium();
   otherOrigin = await serveOtherOrigin(() => corsStack!.url);
   [stack, paced] = await Promise.all([
     // 20 ms per streamed piece: answers take a few seconds, long enough to watch mid-stream.
