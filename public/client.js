@@ -1,131 +1,11 @@
 // Generated from client/src by `npm run build:client`; do not edit.
 
-// src/ui/ui-encoder.ts
-var chunk = (value) => `data: ${JSON.stringify(value)}
-
-`;
-function uiEncoder() {
-  let started = false;
-  let openText;
-  const tools = /* @__PURE__ */ new Set();
-  const closeText = () => {
-    if (openText === void 0) return "";
-    const id = openText;
-    openText = void 0;
-    return chunk({ type: "text-end", id });
-  };
-  return {
-    event(event) {
-      let out = "";
-      if (!started) {
-        started = true;
-        out += chunk({ type: "start", messageId: event.requestId, messageMetadata: { requestId: event.requestId } });
-      }
-      switch (event.type) {
-        case "delta":
-          if (openText !== event.message_id) {
-            out += closeText();
-            openText = event.message_id;
-            out += chunk({ type: "text-start", id: event.message_id });
-          }
-          return out + chunk({ type: "text-delta", id: event.message_id, delta: event.text });
-        case "step":
-          return out + stepChunks(event.step) + chunk({ type: "data-step", id: event.step.message_id, data: event.step });
-        case "approval_request":
-          return out + chunk({ type: "data-approval", id: event.approval_id, data: { approval_id: event.approval_id, server: event.server, tool: event.tool, arguments: event.arguments } });
-        case "done":
-          return out + closeText() + chunk({ type: "finish", messageMetadata: { requestId: event.requestId, ...event.data.usage ? { usage: event.data.usage } : {} } }) + "data: [DONE]\n\n";
-        case "error":
-          return out + closeText() + chunk({ type: "message-metadata", messageMetadata: { requestId: event.requestId, code: event.code } }) + (event.code === 499 ? chunk({ type: "abort" }) : chunk({ type: "error", errorText: event.message })) + "data: [DONE]\n\n";
-      }
-    },
-    ping: () => ": ping\n\n",
-    probe: ":\n"
-  };
-  function stepChunks(step) {
-    if (step.tool_type === "AzureOpenAI") {
-      if (step.tool_status === "Start") return chunk({ type: "start-step" });
-      return closeText() + chunk({ type: "finish-step" });
-    }
-    if (step.tool_type !== "MCP") return "";
-    const call = toolCall(step.parameters);
-    if (!call) return "";
-    const toolCallId = step.message_id;
-    if (step.tool_status === "Start") {
-      tools.add(toolCallId);
-      return chunk({ type: "tool-input-available", toolCallId, toolName: call.tool, input: call.arguments ?? {}, dynamic: true });
-    }
-    if (!tools.has(toolCallId)) return "";
-    tools.delete(toolCallId);
-    return step.tool_status === "Success" ? chunk({ type: "tool-output-available", toolCallId, output: step.observation ?? "", dynamic: true }) : chunk({ type: "tool-output-error", toolCallId, errorText: step.observation ?? "failed", dynamic: true });
-  }
-}
-function toolCall(parameters) {
-  try {
-    const value = JSON.parse(parameters);
-    return typeof value.tool === "string" ? { tool: value.tool, arguments: value.arguments } : void 0;
-  } catch {
-    return void 0;
-  }
-}
-
-// src/stream/event-json.ts
-function eventJson() {
-  let prefixFor = "";
-  let prefix = "";
-  return (event, seq) => {
-    if (event.type === "delta") {
-      if (event.message_id !== prefixFor) {
-        prefixFor = event.message_id;
-        prefix = `{"type":"delta","requestId":${JSON.stringify(event.requestId)},"message_id":${JSON.stringify(event.message_id)},"seq":`;
-      }
-      return `${prefix}${seq},"text":${JSON.stringify(event.text)}}`;
-    }
-    return JSON.stringify({ ...event, seq });
-  };
-}
-
-// src/stream/ndjson-encoder.ts
-function ndjsonEncoder() {
-  const json = eventJson();
-  return {
-    event: (event, seq) => json(event, seq) + "\n",
-    ping: (requestId, seq) => `{"type":"ping","requestId":${JSON.stringify(requestId)},"seq":${seq}}
-`,
-    // Insignificant white space before the next line's JSON.
-    probe: " "
-  };
-}
-
-// src/stream/sse-encoder.ts
-function sseEncoder() {
-  const json = eventJson();
-  return {
-    event: (event, seq) => `id: ${seq}
-event: ${event.type}
-data: ${json(event, seq)}
-
-`,
-    ping: () => ": ping\n\n",
-    probe: ":\n"
-  };
-}
-
-// src/stream/formats.ts
-var FORMATS = {
-  ndjson: { mediaType: "application/x-ndjson", contentType: "application/x-ndjson; charset=utf-8", encoder: ndjsonEncoder, negotiable: true },
-  sse: { mediaType: "text/event-stream", contentType: "text/event-stream; charset=utf-8", encoder: sseEncoder, negotiable: true },
-  json: { mediaType: "application/json", contentType: "application/json", encoder: void 0, negotiable: true },
-  /** The Vercel AI SDK's UI message stream (src/ui). */
-  ui: {
-    mediaType: "text/event-stream",
-    contentType: "text/event-stream; charset=utf-8",
-    encoder: uiEncoder,
-    negotiable: false,
-    headers: { "x-vercel-ai-ui-message-stream": "v1" }
-  }
+// src/stream/media-types.ts
+var MEDIA_TYPES = {
+  ndjson: "application/x-ndjson",
+  sse: "text/event-stream",
+  json: "application/json"
 };
-var FORMAT_NAMES = Object.keys(FORMATS).filter((f) => FORMATS[f].negotiable);
 
 // client/src/errors.ts
 var ChatApiError = class extends Error {
@@ -360,7 +240,7 @@ function toDataUrl(bytes, type) {
 }
 
 // client/src/index.ts
-var ACCEPT = { ndjson: FORMATS.ndjson.mediaType, sse: FORMATS.sse.mediaType, json: FORMATS.json.mediaType };
+var ACCEPT = MEDIA_TYPES;
 function endpoint(baseUrl, path) {
   return baseUrl.replace(/\/+$/, "") + path;
 }

@@ -13,7 +13,7 @@
  * `resumeChat` follows a resumable chat from any `seq`, `stopChat` stops it. `chat` returns the
  * JSON envelope.
  */
-import { FORMATS } from "../../src/stream/formats";
+import { MEDIA_TYPES } from "../../src/stream/media-types";
 import { ChatApiError, errorFromResponse } from "./errors";
 import { follow } from "./follow";
 import type { ChatEvent, ChatRequest, ClientOptions, Envelope, ReconnectOptions, ResumeOptions, StreamOptions } from "./types";
@@ -25,7 +25,7 @@ export * from "./images";
 export { CHAT_ID_MAX, CHAT_ID_PATTERN } from "../../src/request/limits";
 export type * from "./types";
 
-const ACCEPT = { ndjson: FORMATS.ndjson.mediaType, sse: FORMATS.sse.mediaType, json: FORMATS.json.mediaType } as const;
+const ACCEPT = MEDIA_TYPES;
 
 function endpoint(baseUrl: string, path: string): string {
   return baseUrl.replace(/\/+$/, "") + path;

@@ -4,6 +4,7 @@
  * `Content-Type`, and for the streamed formats their encoder.
  */
 import type { Encoder } from "./encoder";
+import { MEDIA_TYPES } from "./media-types";
 import { uiEncoder } from "../ui/ui-encoder";
 import { ndjsonEncoder } from "./ndjson-encoder";
 import { sseEncoder } from "./sse-encoder";
@@ -19,12 +20,12 @@ interface FormatSpec {
 }
 
 export const FORMATS = {
-  ndjson: { mediaType: "application/x-ndjson", contentType: "application/x-ndjson; charset=utf-8", encoder: ndjsonEncoder, negotiable: true },
-  sse: { mediaType: "text/event-stream", contentType: "text/event-stream; charset=utf-8", encoder: sseEncoder, negotiable: true },
-  json: { mediaType: "application/json", contentType: "application/json", encoder: undefined, negotiable: true },
+  ndjson: { mediaType: MEDIA_TYPES.ndjson, contentType: "application/x-ndjson; charset=utf-8", encoder: ndjsonEncoder, negotiable: true },
+  sse: { mediaType: MEDIA_TYPES.sse, contentType: "text/event-stream; charset=utf-8", encoder: sseEncoder, negotiable: true },
+  json: { mediaType: MEDIA_TYPES.json, contentType: "application/json", encoder: undefined, negotiable: true },
   /** The Vercel AI SDK's UI message stream (src/ui). */
   ui: {
-    mediaType: "text/event-stream",
+    mediaType: MEDIA_TYPES.sse,
     contentType: "text/event-stream; charset=utf-8",
     encoder: uiEncoder,
     negotiable: false,
