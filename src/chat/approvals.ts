@@ -12,4 +12,9 @@ export interface ApprovalDecision {
 export interface ApprovalGate {
   /** Waits for the answer to `approvalId`; unanswered after `timeoutMs` it is a denial. Rejects when `signal` aborts. */
   wait(approvalId: string, timeoutMs: number, signal: AbortSignal): Promise<ApprovalDecision & { timedOut?: boolean }>;
+  /**
+   * The run has nothing to do but wait for people: every tool call of the round is done or waits
+   * for its answer. Called again each time that becomes true.
+   */
+  idle?(): void;
 }

@@ -10,9 +10,15 @@
  * run marked running with nobody running it: it is ended with a `503` "interrupted" error event
  * after the events kept so far.
  *
- * Internal protocol (the Worker's routes, src/routes/chat.ts, are the only caller): `POST /run`
- * with the checked request body, `GET /stream?after=N`, `POST /stop`; the caller's scope, request
- * id, language, image count and format in `x-chat-*` headers.
+ * Tool calls that need approval wait here (the gate), answered by `POST /approve`, or by the
+ * AI SDK dialect's next request (`POST /continue`), whose response goes on from where the run
+ * paused for them. While a call waits, an alarm at most `KEEP_ALIVE_MS` away keeps the object
+ * in memory, although no request may be open (the Agents SDK's `keepAlive` does the same).
+ *
+ * Internal protocol (the Worker's routes, src/routes/chat.ts and ui-chat.ts, are the only caller):
+ * `POST /run` with the checked request body, `GET /stream?after=N`, `POST /stop`, `POST /approve`,
+ * `POST /continue`; the caller's scope, request id, language, image count, format and (AI SDK
+ * dialect) approval flow in `x-chat-*` headers.
  */
 import { DurableObject } from "cloudflare:workers";
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
@@ -27,6 +33,7 @@ import type { Lang } from "../steps/i18n";
 import { EventWriter } from "../stream/event-writer";
 import { FORMATS, isStreamed, streamHeaders, type Format } from "../stream/formats";
 import { pushTerminal, settle } from "../stream/respond";
+import { uiEncoder, type UiApprovals } from "../ui/ui-encoder";
 import { EventLog } from "./event-log";
 
 /** A batch is written after this long, or once it holds this many events, and at the end of the run. */
@@ -34,6 +41,8 @@ const FLUSH_MS = 250;
 const FLUSH_EVENTS = 500;
 /** How long `POST /stop` waits for the run to wind down before answering. */
 const STOP_WAIT_MS = 2_000;
+/** While a tool call waits for approval, an alarm at least this often keeps the object in memory. */
+const KEEP_ALIVE_MS = 30_000;
 
 interface Live {
   log: EventLog;
@@ -41,6 +50,16 @@ interface Live {
   timer?: ReturnType<typeof setTimeout>;
   abort?: AbortController;
   finished?: Promise<RunResult>;
+  /** How the AI SDK dialect's readers show approvals. */
+  approvals: UiApprovals;
+  /** Each approval's pause: the `seq` after which the run first waited for it. */
+  pauseOf: Map<string, number>;
+}
+
+interface Waiting {
+  scope: string;
+  deadline: number;
+  answer(decision: ApprovalDecision & { timedOut?: boolean }): void;
 }
 
 export class ChatRoom extends DurableObject<Env> {
@@ -48,7 +67,7 @@ export class ChatRoom extends DurableObject<Env> {
   /** Per scope: the latest run's log, while this object is in memory. */
   readonly #live = new Map<string, Live>();
   /** Tool calls waiting for a person, by approval id. */
-  readonly #waiting = new Map<string, { scope: string; answer(decision: ApprovalDecision): void }>();
+  readonly #waiting = new Map<string, Waiting>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -68,12 +87,15 @@ export class ChatRoom extends DurableObject<Env> {
     if (path === "/stream") return this.#stream(request, scope, requestId);
     if (path === "/stop") return this.#stop(scope, requestId);
     if (path === "/approve") return this.#approve(request, scope, requestId);
+    if (path === "/continue") return this.#continue(request, scope, requestId);
     return new Response(null, { status: 404 });
   }
 
-  /** Deletes the chats whose time is up, and waits for the next. */
+  /** Deletes the chats whose time is up, ends the waits whose time is up, and waits for the next. */
   override async alarm(): Promise<void> {
     const now = Date.now();
+    // The waits' own timers normally end them; this is the backstop.
+    for (const waiting of [...this.#waiting.values()]) if (waiting.deadline <= now) waiting.answer({ approve: false, timedOut: true });
     for (const { scope } of this.#sql.exec<{ scope: string }>("SELECT scope FROM runs WHERE status = 'ended' AND expires_at <= ?", now)) {
       if (this.#live.get(scope)?.abort && !this.#live.get(scope)!.log.terminated) continue;
       this.#sql.exec("DELETE FROM batches WHERE scope = ?", scope);
@@ -91,7 +113,8 @@ export class ChatRoom extends DurableObject<Env> {
     const format = request.headers.get("x-chat-format") as Format;
     const config = readConfig(this.env);
     // Taken before anything is awaited: a second POST meanwhile is a 409.
-    const live: Live = { log: new EventLog(requestId), flushed: 0, abort: new AbortController() };
+    const approvals: UiApprovals = request.headers.get("x-chat-approvals") === "data" ? "data" : "sdk";
+    const live: Live = { log: new EventLog(requestId), flushed: 0, abort: new AbortController(), approvals, pauseOf: new Map() };
     this.#live.set(scope, live);
     this.#sql.exec("DELETE FROM batches WHERE scope = ?", scope);
     this.#sql.exec("INSERT OR REPLACE INTO runs (scope, request_id, status, expires_at) VALUES (?, ?, 'running', NULL)", scope, requestId);
@@ -103,7 +126,7 @@ export class ChatRoom extends DurableObject<Env> {
       ? request.json<{ request: ChatRequest; messages: ChatCompletionMessageParam[] }>()
       : request.json<ChatRequest>().then((chatRequest) => ({ request: chatRequest, messages: undefined }));
     const run = async (sink: RunSink) =>
-      startChat(config, { ...(await body), requestId, lang, imageCount }, (promise) => this.ctx.waitUntil(promise), this.#gate(scope))(sink);
+      startChat(config, { ...(await body), requestId, lang, imageCount }, (promise) => this.ctx.waitUntil(promise), this.#gate(scope, live))(sink);
     const sink: RunSink = { emit: (event) => this.#append(scope, live, event), ready: () => undefined, signal: live.abort!.signal };
     live.finished = settle(run, sink, requestId).then(async (result) => {
       const final = pushTerminal(result, (event) => this.#append(scope, live, event), requestId);
@@ -116,7 +139,7 @@ export class ChatRoom extends DurableObject<Env> {
       const result = await live.finished;
       return Response.json(result.envelope, { status: result.envelope.code, headers: { ...result.headers, "Cache-Control": "no-store" } });
     }
-    return this.#reader(live.log, format, 0, config);
+    return this.#reader(live, format, 0, config);
   }
 
   async #stream(request: Request, scope: string, requestId: string): Promise<Response> {
@@ -126,7 +149,7 @@ export class ChatRoom extends DurableObject<Env> {
     // The AI SDK resumes only a running chat: 204 once it has ended.
     if (url.searchParams.get("running") === "1" && live.log.terminated) return new Response(null, { status: 204 });
     const after = Math.max(0, Number(url.searchParams.get("after")) || 0);
-    return this.#reader(live.log, request.headers.get("x-chat-format") as Format, after, readConfig(this.env));
+    return this.#reader(live, request.headers.get("x-chat-format") as Format, after, readConfig(this.env));
   }
 
   async #stop(scope: string, requestId: string): Promise<Response> {
@@ -138,8 +161,8 @@ export class ChatRoom extends DurableObject<Env> {
     return Response.json(envelope(200, "Stopped", requestId, data), { headers: { "Cache-Control": "no-store" } });
   }
 
-  /** The run's approval gate: each waiting call answered by `/approve`, or denied when its time is up. */
-  #gate(scope: string): ApprovalGate {
+  /** The run's approval gate: each waiting call answered by `/approve` or `/continue`, or denied when its time is up. */
+  #gate(scope: string, live: Live): ApprovalGate {
     return {
       wait: (approvalId, timeoutMs, signal) =>
         new Promise((resolve, reject) => {
@@ -147,24 +170,31 @@ export class ChatRoom extends DurableObject<Env> {
             clearTimeout(timer);
             this.#waiting.delete(approvalId);
             signal.removeEventListener("abort", aborted);
+            live.log.unpause();
           };
-          const timer = setTimeout(() => {
-            done();
-            resolve({ approve: false, timedOut: true });
-          }, timeoutMs);
+          const timer = setTimeout(() => waiting.answer({ approve: false, timedOut: true }), timeoutMs);
           const aborted = () => {
             done();
             reject(signal.reason);
           };
           signal.addEventListener("abort", aborted, { once: true });
-          this.#waiting.set(approvalId, {
+          const waiting: Waiting = {
             scope,
+            deadline: Date.now() + timeoutMs,
             answer: (decision) => {
               done();
               resolve(decision);
             },
-          });
+          };
+          this.#waiting.set(approvalId, waiting);
+          void this.#armAlarm();
         }),
+      idle: () => {
+        live.log.pause();
+        for (const [approvalId, waiting] of this.#waiting) {
+          if (waiting.scope === scope && !live.pauseOf.has(approvalId)) live.pauseOf.set(approvalId, live.log.lastSeq);
+        }
+      },
     };
   }
 
@@ -176,10 +206,31 @@ export class ChatRoom extends DurableObject<Env> {
     return Response.json(envelope(200, decision.approve ? "Approved" : "Denied", requestId, { steps: [] }), { headers: { "Cache-Control": "no-store" } });
   }
 
-  #reader(log: EventLog, format: Format, after: number, config: ReturnType<typeof readConfig>): Response {
+  /**
+   * The AI SDK dialect's next request after a pause: answers the approvals it carries that still
+   * wait, and goes on from the pause (earliest of theirs) with a response that ends at the next
+   * pause or at the end of the run. Approvals answered meanwhile (or timed out) are not answered
+   * again: the response shows what became of them.
+   */
+  async #continue(request: Request, scope: string, requestId: string): Promise<Response> {
+    const { decisions } = await request.json<{ decisions: (ApprovalDecision & { approval_id: string })[] }>();
+    const live = this.#open(scope);
+    const pauses = live ? decisions.map((d) => live.pauseOf.get(d.approval_id)).filter((seq) => seq !== undefined) : [];
+    if (!live || !pauses.length) return notFound(requestId, "No tool call of this chat waits for those approvals (unknown, or from an earlier run)");
+    for (const { approval_id: approvalId, approve, reason } of decisions) {
+      const waiting = this.#waiting.get(approvalId);
+      if (waiting?.scope === scope) waiting.answer({ approve, ...(reason ? { reason } : {}) });
+    }
+    return this.#reader(live, "ui", Math.min(...pauses), readConfig(this.env));
+  }
+
+  #reader(live: Live, format: Format, after: number, config: ReturnType<typeof readConfig>): Response {
+    const { log } = live;
     const streamFormat = isStreamed(format) ? format : "ndjson";
-    const writer = new EventWriter(FORMATS[streamFormat].encoder(), { ...config.stream, requestId: log.requestId, onCancel: () => {} });
-    log.follow(writer, after);
+    const ui = streamFormat === "ui";
+    const encoder = ui ? uiEncoder({ approvals: live.approvals, seen: log.events.slice(0, after) }) : FORMATS[streamFormat].encoder();
+    const writer = new EventWriter(encoder, { ...config.stream, requestId: log.requestId, onCancel: () => {} });
+    log.follow(writer, after, ui && live.approvals === "sdk");
     return new Response(writer.stream, { headers: streamHeaders(streamFormat, log.requestId) });
   }
 
@@ -210,7 +261,8 @@ export class ChatRoom extends DurableObject<Env> {
   }
 
   async #armAlarm(): Promise<void> {
-    const next = this.#sql.exec<{ at: number | null }>("SELECT MIN(expires_at) AS at FROM runs WHERE status = 'ended'").one().at;
+    let next = this.#sql.exec<{ at: number | null }>("SELECT MIN(expires_at) AS at FROM runs WHERE status = 'ended'").one().at;
+    for (const waiting of this.#waiting.values()) next = Math.min(next ?? Infinity, waiting.deadline, Date.now() + KEEP_ALIVE_MS);
     if (next !== null) await this.ctx.storage.setAlarm(next);
     else if (!this.#sql.exec("SELECT 1 FROM runs LIMIT 1").toArray().length) await this.ctx.storage.deleteAll();
   }
@@ -225,7 +277,7 @@ export class ChatRoom extends DurableObject<Env> {
     for (const batch of this.#sql.exec<{ events: string }>("SELECT events FROM batches WHERE scope = ? ORDER BY first_seq", scope)) {
       for (const event of JSON.parse(batch.events) as RunEvent[]) events.push(event);
     }
-    const restored: Live = { log: new EventLog(row.request_id, events), flushed: events.length };
+    const restored: Live = { log: new EventLog(row.request_id, events), flushed: events.length, approvals: "sdk", pauseOf: new Map() };
     this.#live.set(scope, restored);
     if (!restored.log.terminated) {
       const message = "The run was interrupted inside the service (its Durable Object restarted); the events above are what was kept";

@@ -3,6 +3,10 @@
  * follow it. Each reader has its own position: it is sent what it has not had, as fast as it
  * takes it (a reader that falls behind waits on its own writer; the run never waits for it), and
  * its body ends after the terminal event.
+ *
+ * A run that waits for people (tool calls to approve) is paused at the last event it wrote:
+ * readers that stop at pauses (the AI SDK dialect's, whose approval flow ends each response
+ * there) end their body when they reach it, with their encoder's `pause` text.
  */
 import type { RunEvent } from "../schema/events";
 import type { EventWriter } from "../stream/event-writer";
@@ -12,6 +16,7 @@ export class EventLog {
   readonly events: RunEvent[] = [];
   readonly #readers = new Set<LogReader>();
   #terminated = false;
+  #pausedAt: number | undefined;
 
   constructor(
     readonly requestId: string,
@@ -30,17 +35,37 @@ export class EventLog {
     return this.events.length;
   }
 
+  /** The `seq` the run is paused at (it waits for people), if it is. */
+  get pausedAt(): number | undefined {
+    return this.#pausedAt;
+  }
+
+  /** The run waits for people, after its latest event. */
+  pause(): void {
+    this.#pausedAt = this.events.length;
+    for (const reader of this.#readers) reader.pump();
+  }
+
+  /** Someone answered: the run goes on. */
+  unpause(): void {
+    this.#pausedAt = undefined;
+  }
+
   append(event: RunEvent): number {
     if (this.#terminated) throw new Error("the run has ended");
+    this.#pausedAt = undefined;
     this.events.push(event);
     if (event.type === "done" || event.type === "error") this.#terminated = true;
     for (const reader of this.#readers) reader.pump();
     return this.events.length;
   }
 
-  /** Follows the log from after `after` (0: from the start) into `writer`, until the terminal event. */
-  follow(writer: EventWriter, after: number): void {
-    const reader = new LogReader(this, writer, Math.min(after, this.events.length), () => this.#readers.delete(reader));
+  /**
+   * Follows the log from after `after` (0: from the start) into `writer`, until the terminal
+   * event, or until a pause when `stopAtPause`.
+   */
+  follow(writer: EventWriter, after: number, stopAtPause = false): void {
+    const reader = new LogReader(this, writer, Math.min(after, this.events.length), stopAtPause, () => this.#readers.delete(reader));
     this.#readers.add(reader);
     reader.pump();
   }
@@ -57,13 +82,14 @@ class LogReader {
     private readonly log: EventLog,
     private readonly writer: EventWriter,
     private cursor: number,
+    private readonly stopAtPause: boolean,
     private readonly done: () => void,
   ) {}
 
   pump(): void {
     if (this.#waiting) return;
     const { events } = this.log;
-    while (this.cursor < events.length && !this.writer.closed) {
+    while (this.cursor < events.length && !this.writer.closed && !this.#atPause()) {
       const behind = this.writer.ready();
       if (behind) {
         this.#waiting = true;
@@ -76,9 +102,16 @@ class LogReader {
       const seq = ++this.cursor;
       this.writer.push(events[seq - 1], seq);
     }
-    if (this.writer.closed || (this.log.terminated && this.cursor >= events.length)) {
+    if (this.#atPause()) {
+      this.writer.close(this.writer.encoder.pause?.());
+      this.done();
+    } else if (this.writer.closed || (this.log.terminated && this.cursor >= events.length)) {
       this.writer.close();
       this.done();
     }
+  }
+
+  #atPause(): boolean {
+    return this.stopAtPause && this.log.pausedAt === this.cursor;
   }
 }

@@ -3,7 +3,8 @@
  * message stream (src/ui); `id` is the chat's `chat_id`, so these chats are resumable:
  * `GET /api/ui/chat/{id}/stream` resumes the running one as `resume: true` expects (from its
  * start; `204` when none is running) and `POST /api/ui/chat/{id}/stop` stops it. The checks are
- * those of /api/chat, with errors naming the AI SDK's fields.
+ * those of /api/chat, with errors naming the AI SDK's fields. A request that carries the answers to
+ * the running chat's approvals (the AI SDK's approval flow) goes to its run, which goes on.
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
@@ -14,12 +15,15 @@ import { answerApproval, chatIdOf, room } from "../resume/room";
 import { requireKey } from "../security/auth";
 import { limitBody } from "../security/body-limit";
 import { limitPerKey } from "../security/rate-limit";
-import { fromUiRequest } from "../ui/ui-request";
+import { approvalAnswers, fromUiRequest } from "../ui/ui-request";
 
 export const uiChat = new Hono<AppEnv>();
 
 uiChat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateUiChatRequest, async (c) => {
-  const ui = fromUiRequest(c.req.valid("json"));
+  const body = c.req.valid("json");
+  const answers = approvalAnswers(body);
+  if (answers.length) return room(c, body.id, "/continue", "ui", { method: "POST", body: JSON.stringify({ decisions: answers }) });
+  const ui = fromUiRequest(body);
   let checked;
   try {
     checked = await checkChat(c, ui.request, "ui");
@@ -30,7 +34,7 @@ uiChat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateUiChat
   return room(c, ui.request.chat_id!, "/run", "ui", {
     method: "POST",
     body: JSON.stringify({ request: ui.request, messages: ui.messages }),
-    headers: { "x-chat-body": "ui", "x-chat-lang": checked.lang, "x-chat-images": String(checked.imageCount) },
+    headers: { "x-chat-body": "ui", "x-chat-lang": checked.lang, "x-chat-images": String(checked.imageCount), "x-chat-approvals": body.approval_flow === "data" ? "data" : "sdk" },
   });
 });
 

@@ -25,6 +25,11 @@ export class StepHandle {
     this.finish("Error", observation, presentContent);
   }
 
+  /** Replaces the step's parameters, announced with its next change. */
+  setParameters(parameters: unknown): void {
+    this.step.parameters = JSON.stringify(parameters ?? {});
+  }
+
   get finished(): boolean {
     return this.step.tool_status !== "Start";
   }

@@ -11,4 +11,9 @@ export interface Encoder {
    * (workerd reports a closed connection only on a write).
    */
   readonly probe: string;
+  /**
+   * The end of a response that stops where the run waits for people (see EventLog): only the
+   * AI SDK dialect's, whose approval flow ends each response there.
+   */
+  pause?(): string;
 }

@@ -32,7 +32,7 @@ export interface EventWriterOptions {
 export class EventWriter {
   readonly stream: ReadableStream<Uint8Array>;
   readonly #writer: WritableStreamDefaultWriter<Uint8Array>;
-  readonly #encoder: Encoder;
+  readonly encoder: Encoder;
   readonly #options: EventWriterOptions;
   #parts: string[] = [];
   #scheduled = false;
@@ -45,7 +45,7 @@ export class EventWriter {
   #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(encoder: Encoder, options: EventWriterOptions) {
-    this.#encoder = encoder;
+    this.encoder = encoder;
     this.#options = options;
     const pipe = new IdentityTransformStream();
     this.stream = pipe.readable;
@@ -57,7 +57,7 @@ export class EventWriter {
   /** Encodes the event now (a throw reaches the caller) and writes it on this microtask's burst. */
   push(event: RunEvent, seq: number): void {
     if (this.#closed) return;
-    const text = this.#encoder.event(event, seq);
+    const text = this.encoder.event(event, seq);
     this.#parts.push(text);
     this.#lastSeq = seq;
     this.#lastEventAt = Date.now();
@@ -77,9 +77,10 @@ export class EventWriter {
     return this.#closed;
   }
 
-  /** Writes what is pending and ends the body. */
-  close(): void {
+  /** Writes what is pending (then `tail`, if given) and ends the body. */
+  close(tail?: string): void {
     if (this.#closed) return;
+    if (tail) this.#parts.push(tail);
     this.#flush();
     this.#end();
     this.#writer.close().catch(() => {});
@@ -122,9 +123,9 @@ export class EventWriter {
     if (this.#inFlight > 0) return this.#arm(Math.min(probeMs || Infinity, heartbeatMs || Infinity));
     if (heartbeatMs && now - this.#lastEventAt >= heartbeatMs) {
       this.#lastEventAt = now;
-      this.#write(this.#encoder.ping(requestId, this.#lastSeq));
+      this.#write(this.encoder.ping(requestId, this.#lastSeq));
     } else if (probeMs && now - this.#lastByteAt >= probeMs) {
-      this.#write(this.#encoder.probe);
+      this.#write(this.encoder.probe);
     }
     this.#arm();
   };

@@ -6,17 +6,39 @@
  * `message_id` (so it updates in place); the end as `finish` with `messageMetadata`
  * `{requestId, usage}`, or an `error` part (a stopped run: `abort`); then `data: [DONE]`.
  * Keep-alives are SSE comments: the SDK rejects chunk types it does not know. Only fields that ai 5,
- * 6 and 7 all accept are sent. Stateful: one encoder per reader, fed from the run's first event.
+ * 6 and 7 all accept are sent, except for approvals (ai 5 has no approval flow).
+ *
+ * Approvals follow the AI SDK's own flow (ai 6 and 7): a call that waits is a
+ * `tool-approval-request` for its tool part, and the response ends (`finish`) where the run waits
+ * for people (see EventLog's pauses), so that `addToolApprovalResponse` and
+ * `sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses` send the answers
+ * in the next request, whose response goes on from there; a denied or unanswered call ends as
+ * `tool-output-denied`. With `approvals: "data"` (for ai 5) a waiting call is a `data-approval`
+ * part instead, answered at `POST /api/ui/chat/{id}/approvals/{approval_id}`, and the response
+ * goes on to the end of the run.
+ *
+ * Stateful: one encoder per reader, fed from the run's first event; a response that goes on after
+ * a pause is first told what came before (`seen`).
  */
 import type { RunEvent, Step } from "../schema/events";
 import type { Encoder } from "../stream/encoder";
 
 const chunk = (value: object) => `data: ${JSON.stringify(value)}\n\n`;
 
-export function uiEncoder(): Encoder {
+export type UiApprovals = "sdk" | "data";
+
+export interface UiEncoderOptions {
+  approvals?: UiApprovals;
+  /** Events an earlier response already sent: their tool calls are known, nothing is written for them. */
+  seen?: readonly RunEvent[];
+}
+
+export function uiEncoder({ approvals = "sdk", seen = [] }: UiEncoderOptions = {}): Encoder & Required<Pick<Encoder, "pause">> {
   let started = false;
   let openText: string | undefined;
   const tools = new Set<string>();
+  /** The tool call whose step just started waiting for approval (its `approval_request` follows it at once). */
+  let waitingCall: string | undefined;
 
   const closeText = () => {
     if (openText === undefined) return "";
@@ -24,6 +46,7 @@ export function uiEncoder(): Encoder {
     openText = undefined;
     return chunk({ type: "text-end", id });
   };
+  for (const event of seen) if (event.type === "step") stepChunks(event.step);
 
   return {
     event(event: RunEvent): string {
@@ -43,8 +66,13 @@ export function uiEncoder(): Encoder {
         case "step":
           return out + stepChunks(event.step) + chunk({ type: "data-step", id: event.step.message_id, data: event.step });
         case "approval_request":
-          // A data part every SDK version accepts; answer with POST /api/ui/chat/{id}/approvals/{approval_id}.
-          return out + chunk({ type: "data-approval", id: event.approval_id, data: { approval_id: event.approval_id, server: event.server, tool: event.tool, arguments: event.arguments } });
+          if (approvals === "data") {
+            return out + chunk({ type: "data-approval", id: event.approval_id, data: { approval_id: event.approval_id, server: event.server, tool: event.tool, arguments: event.arguments } });
+          }
+          if (waitingCall === undefined) return out;
+          out += chunk({ type: "tool-approval-request", approvalId: event.approval_id, toolCallId: waitingCall });
+          waitingCall = undefined;
+          return out;
         case "done":
           return (
             out +
@@ -64,6 +92,8 @@ export function uiEncoder(): Encoder {
     },
     ping: () => ": ping\n\n",
     probe: ":\n",
+    /** The run waits for people: this response ends; the next request's answers go on from here. */
+    pause: () => closeText() + chunk({ type: "finish" }) + "data: [DONE]\n\n",
   };
 
   /** Model rounds as steps, tool calls as dynamic tool parts. */
@@ -78,20 +108,21 @@ export function uiEncoder(): Encoder {
     const toolCallId = step.message_id;
     if (step.tool_status === "Start") {
       tools.add(toolCallId);
+      waitingCall = call.approval === "pending" ? toolCallId : undefined;
       return chunk({ type: "tool-input-available", toolCallId, toolName: call.tool, input: call.arguments ?? {}, dynamic: true });
     }
     if (!tools.has(toolCallId)) return "";
     tools.delete(toolCallId);
-    return step.tool_status === "Success"
-      ? chunk({ type: "tool-output-available", toolCallId, output: step.observation ?? "", dynamic: true })
-      : chunk({ type: "tool-output-error", toolCallId, errorText: step.observation ?? "failed", dynamic: true });
+    if (step.tool_status === "Success") return chunk({ type: "tool-output-available", toolCallId, output: step.observation ?? "", dynamic: true });
+    if (approvals === "sdk" && (call.approval === "denied" || call.approval === "timed_out")) return chunk({ type: "tool-output-denied", toolCallId });
+    return chunk({ type: "tool-output-error", toolCallId, errorText: step.observation ?? "failed", dynamic: true });
   }
 }
 
-function toolCall(parameters: string): { tool: string; arguments?: unknown } | undefined {
+function toolCall(parameters: string): { tool: string; arguments?: unknown; approval?: unknown } | undefined {
   try {
-    const value = JSON.parse(parameters) as { tool?: unknown; arguments?: unknown };
-    return typeof value.tool === "string" ? { tool: value.tool, arguments: value.arguments } : undefined;
+    const value = JSON.parse(parameters) as { tool?: unknown; arguments?: unknown; approval?: unknown };
+    return typeof value.tool === "string" ? { tool: value.tool, arguments: value.arguments, approval: value.approval } : undefined;
   } catch {
     return undefined;
   }

@@ -5,6 +5,11 @@
  * assistant message's text becomes an assistant turn, and its earlier tool parts the tool calls
  * and results they were. Parts the model never saw (`step-start`, `data-step`, reasoning,
  * sources) are left out. Errors name the UI field (`messages[1].parts[0]`).
+ *
+ * A request whose last message is the assistant's, holding tool parts in the state
+ * `approval-responded` (the AI SDK's approval flow: `addToolApprovalResponse`, then
+ * `sendAutomaticallyWhen`), is no new chat but the answers to the approvals of the running one
+ * (`approvalAnswers`).
  */
 import type { ChatCompletionMessageParam, ChatCompletionMessageToolCall } from "openai/resources/chat/completions";
 import * as z from "zod";
@@ -26,6 +31,8 @@ export const UiChatRequest = z.looseObject({
   trigger: z.enum(["submit-message", "regenerate-message"]).optional(),
   messageId: z.string().optional(),
   user_id: z.string().min(1).max(USER_ID_MAX).optional(),
+  /** How a tool call that waits for approval is shown: the AI SDK's approval flow (ai 6 and 7), or a `data-approval` part (ai 5). */
+  approval_flow: z.enum(["ai-sdk", "data"]).optional(),
 });
 export type UiChatRequest = z.infer<typeof UiChatRequest>;
 
@@ -67,11 +74,14 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
         if (part.type === "text" && typeof part.text === "string") {
           flushTools();
           text += part.text;
-        } else if (isToolPart(part) && (part.state === "output-available" || part.state === "output-error")) {
+        } else if (isToolPart(part) && (part.state === "output-available" || part.state === "output-error" || part.state === "output-denied")) {
           const id = String(part.toolCallId ?? `call_${i}_${j}`);
           const name = String(part.toolName ?? part.type.slice("tool-".length));
           calls.push({ id, type: "function", function: { name, arguments: JSON.stringify(part.input ?? {}) } });
-          const output = part.state === "output-available" ? part.output : `Error: ${String(part.errorText ?? "failed")}`;
+          const output =
+            part.state === "output-available" ? part.output
+            : part.state === "output-denied" ? "Error: The user declined this tool call."
+            : `Error: ${String(part.errorText ?? "failed")}`;
           results.push({ role: "tool", tool_call_id: id, content: typeof output === "string" ? output : JSON.stringify(output ?? null) });
         }
       });
@@ -121,6 +131,29 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
       return message.replace(/^query\b/, "messages");
     },
   };
+}
+
+export interface ApprovalAnswer {
+  approval_id: string;
+  approve: boolean;
+  reason?: string;
+}
+
+/** The approval answers of an AI SDK request (see above); empty when it is a new chat request. */
+export function approvalAnswers(body: UiChatRequest): ApprovalAnswer[] {
+  const last = body.messages.at(-1);
+  if (last?.role !== "assistant") return [];
+  const answers: ApprovalAnswer[] = [];
+  (last.parts as Part[]).forEach((part, j) => {
+    if (!isToolPart(part) || part.state !== "approval-responded") return;
+    const approval = part.approval as { id?: unknown; approved?: unknown; reason?: unknown } | undefined;
+    const at = `messages[${body.messages.length - 1}].parts[${j}].approval`;
+    if (typeof approval?.id !== "string" || typeof approval.approved !== "boolean") throw new ApiError(400, `${at}: must hold the approval's id and approved (true or false)`);
+    if (approval.reason !== undefined && typeof approval.reason !== "string") throw new ApiError(400, `${at}.reason: must be a string`);
+    const reason = typeof approval.reason === "string" ? approval.reason.slice(0, 1000) : undefined;
+    answers.push({ approval_id: approval.id, approve: approval.approved, ...(reason ? { reason } : {}) });
+  });
+  return answers;
 }
 
 function isToolPart(part: Part): boolean {

@@ -30,7 +30,9 @@ beforeAll(async () => {
     vars: {
       AZURE_OPENAI_ENDPOINT: fake(),
       AZURE_OPENAI_API_KEY: "ai-sdk-azure-key",
-      MCP_SERVER_URL: inject("mockMcpUrl"),
+      // The ModelScope mock as the one server; its get_model_info needs a person's approval.
+      MCP_SERVERS: JSON.stringify([{ label: "modelscope", url: inject("mockMcpUrl"), approval: ["get_model_info"] }]),
+      APPROVAL_TIMEOUT_MS: "20000",
       API_KEYS: API_KEY,
       UPSTREAM_TIMEOUT_MS: "5000",
       UPSTREAM_MAX_RETRIES: "0",
@@ -385,6 +387,169 @@ describe.each([
     expect(await transport.reconnectToStream(id)).toBeNull();
     // Stopping again: nothing is running.
     expect((await fetch(`${dev.url}/api/ui/chat/${id}/stop`, { method: "POST", headers: headersOf(undefined) })).status).toBe(404);
+  });
+});
+
+/**
+ * ai 6's own Chat (AbstractChat, which useChat wraps) with an in-memory state, as an app would run
+ * it: `sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses`, so that
+ * `addToolApprovalResponse` sends the answers in the next request once every waiting call has one.
+ */
+class Chat6 extends aiV6.AbstractChat<Msg6> {
+  readonly changes = new EventTarget();
+  constructor(id: string) {
+    const messages: Msg6[] = [];
+    const changed = () => this.changes.dispatchEvent(new Event("change"));
+    let status: aiV6.ChatStatus = "ready";
+    let error: Error | undefined;
+    super({
+      id,
+      transport: new aiV6.DefaultChatTransport<Msg6>({ api: api(), headers: headersOf(undefined), body: USER_BODY }),
+      sendAutomaticallyWhen: aiV6.lastAssistantMessageIsCompleteWithApprovalResponses,
+      state: {
+        get status() { return status; },
+        set status(value) { status = value; changed(); },
+        get error() { return error; },
+        set error(value) { error = value; changed(); },
+        get messages() { return messages; },
+        set messages(value) { messages.splice(0, messages.length, ...value); changed(); },
+        pushMessage: (message) => { messages.push(message); changed(); },
+        popMessage: () => { messages.pop(); changed(); },
+        replaceMessage: (index, message) => { messages[index] = message; changed(); },
+        snapshot: (thing) => structuredClone(thing),
+      },
+    });
+  }
+
+  /** Resolves once `check` holds for the chat (checked on every change), or rejects after `ms`. */
+  until<T>(check: (chat: this) => T | undefined | false, ms = 20_000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const look = () => {
+        const value = check(this);
+        if (value) {
+          clearTimeout(timer);
+          this.changes.removeEventListener("change", look);
+          resolve(value);
+        }
+      };
+      const timer = setTimeout(() => {
+        this.changes.removeEventListener("change", look);
+        reject(new Error(`timed out; status ${this.status} ${this.error?.message ?? ""}, last message ${JSON.stringify(this.messages.at(-1))?.slice(0, 2000)}`));
+      }, ms);
+      this.changes.addEventListener("change", look);
+      look();
+    });
+  }
+
+  toolParts() {
+    const last = this.messages.at(-1);
+    return last?.role === "assistant" ? last.parts.filter((p) => p.type === "dynamic-tool") : [];
+  }
+}
+
+describe("ai 6: tool approval through the SDK's own approval flow (AbstractChat, addToolApprovalResponse)", () => {
+  const infoArgs = (id: string) => encodeURIComponent(JSON.stringify({ model_id: id }));
+  const waitingParts = (chat: Chat6, n: number) => {
+    const parts = chat.toolParts().filter((p) => p.state === "approval-requested");
+    return chat.status === "ready" && parts.length === n && parts;
+  };
+
+  it("approved: the response stops at the approval request, the answer goes in the next request, the tool runs and the answer follows in the same message", async () => {
+    const chat = new Chat6(chatId(v6));
+    const posts: string[] = [];
+    await chat.sendMessage({ text: `[[fake:tools name=get_model_info args=${infoArgs("Qwen/Qwen2.5-7B-Instruct")}]] info please` });
+    const [waiting] = (await chat.until(() => waitingParts(chat, 1)))!;
+    expect(waiting).toMatchObject({ type: "dynamic-tool", toolName: "get_model_info", input: { model_id: "Qwen/Qwen2.5-7B-Instruct" }, approval: { id: expect.stringMatching(/^apr_[0-9a-f]{12}$/) } });
+    const { approval } = waiting as { approval: { id: string } };
+    const messageId = chat.messages.at(-1)!.id;
+    // Its MCP step says it waits for approval.
+    const stepOfCall = stepsOf(chat.messages.at(-1)!).find((s) => s.id === waiting.toolCallId)!;
+    expect(stepOfCall.step.tool_status).toBe("Start");
+    expect(JSON.parse(stepOfCall.step.parameters)).toMatchObject({ tool: "get_model_info", server: "modelscope", approval: "pending" });
+    // The run is still going on the server, waiting: a plain second request is a 409.
+    const conflict = await fetch(api(), { method: "POST", headers: { ...headersOf(undefined), "content-type": "application/json" }, body: JSON.stringify({ id: chat.id, messages: [user("hello")] }) });
+    expect(conflict.status).toBe(409);
+    posts.push("approve");
+
+    await chat.addToolApprovalResponse({ id: approval.id, approved: true });
+    const done = await chat.until(() => chat.status === "ready" && chat.toolParts()[0]?.state === "output-available" && chat.messages.at(-1)!.metadata?.usage && chat.messages.at(-1));
+    expect(chat.error).toBeUndefined();
+    expect(chat.messages).toHaveLength(2);
+    expect(done.id).toBe(messageId);
+    const [tool] = chat.toolParts();
+    expect((tool as { output: unknown }).output).toEqual(expect.stringContaining("Qwen2.5-7B-Instruct"));
+    expect(textOf(done)).toMatch(/^tool result: /);
+    const finalStep = stepsOf(done).find((s) => s.id === tool.toolCallId)!.step;
+    expect(finalStep.tool_status).toBe("Success");
+    expect(JSON.parse(finalStep.parameters)).toMatchObject({ approval: "approved" });
+  });
+
+  it("denied with a reason: the tool part ends output-denied, its step Error with the reason, and the model answers without it", async () => {
+    const chat = new Chat6(chatId(v6));
+    await chat.sendMessage({ text: `[[fake:tools name=get_model_info args=${infoArgs("x/y")}]] info please` });
+    const [waiting] = (await chat.until(() => waitingParts(chat, 1)))!;
+    await chat.addToolApprovalResponse({ id: (waiting as { approval: { id: string } }).approval.id, approved: false, reason: "not now" });
+    const done = await chat.until(() => chat.status === "ready" && chat.toolParts()[0]?.state === "output-denied" && chat.messages.at(-1)!.metadata?.usage && chat.messages.at(-1));
+    expect(chat.error).toBeUndefined();
+    const step = stepsOf(done).find((s) => s.id === waiting.toolCallId)!.step;
+    expect(step).toMatchObject({ tool_status: "Error", observation: "Not approved: not now" });
+    expect(textOf(done)).toContain("The user declined this tool call (not now)");
+  });
+
+  it("two calls waiting at once: one response asks for both; the answers go together; a reload meanwhile resumes up to the pause", async () => {
+    const chat = new Chat6(chatId(v6));
+    await chat.sendMessage({ text: `[[fake:tools n=2 name=get_model_info args=${infoArgs("Qwen/Qwen2.5-7B-Instruct")}]] two` });
+    const parts = (await chat.until(() => waitingParts(chat, 2)))!;
+    const ids = parts.map((p) => (p as { approval: { id: string } }).approval.id);
+    expect(new Set(ids).size).toBe(2);
+
+    // A page reloaded now resumes the running chat the SDK's way: up to the same pause, both requests again.
+    const resumed = await v6.transport().reconnectToStream(chat.id);
+    const { final } = await collect(resumed!);
+    expect(resumed!.chunks.filter((c) => c.type === "tool-approval-request").map((c) => c.approvalId)).toEqual(ids);
+    expect(resumed!.chunks.at(-1)).toEqual({ type: "finish" });
+    expect(final.parts.filter((p) => p.type === "dynamic-tool").map((p) => p.state)).toEqual(["approval-requested", "approval-requested"]);
+
+    await chat.addToolApprovalResponse({ id: ids[0], approved: true });
+    // One answer is not enough for sendAutomaticallyWhen: nothing is sent until both have one.
+    expect(chat.status).toBe("ready");
+    await chat.addToolApprovalResponse({ id: ids[1], approved: false });
+    await chat.until(() => chat.status === "ready" && chat.messages.at(-1)!.metadata?.usage);
+    expect(chat.toolParts().map((p) => p.state)).toEqual(["output-available", "output-denied"]);
+    expect(chat.error).toBeUndefined();
+  });
+
+  it("answers for approvals the chat does not have are a 404 naming them; a malformed approval is a 400 naming the field", async () => {
+    const id = chatId(v6);
+    const post = (messages: unknown[]) => fetch(api(), { method: "POST", headers: { ...headersOf(undefined), "content-type": "application/json" }, body: JSON.stringify({ id, messages }) });
+    const answered = (approval: object) => ({ id: "a1", role: "assistant", parts: [{ type: "dynamic-tool", toolName: "x", toolCallId: "c1", state: "approval-responded", input: {}, approval }] });
+    const unknown = await post([user("hi"), answered({ id: "apr_000000000000", approved: true })]);
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { message: string }).message).toMatch(/approval/);
+    const malformed = await post([user("hi"), answered({ id: "apr_000000000000", approved: "yes" })]);
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { message: string }).message).toMatch(/^messages\[1\]\.parts\[0\]\.approval: /);
+  });
+
+  it("with approval_flow: data (for ai 5, which has no approval flow) ai 5 reads a waiting call as a data-approval part, answered over REST", async () => {
+    const id = chatId(v5);
+    const reader = await v5.transport({ body: { ...USER_BODY, approval_flow: "data" } }).sendMessages(id, [user(`[[fake:tools name=get_model_info args=${infoArgs("Qwen/Qwen2.5-7B-Instruct")}]] info`)]);
+    let answered = false;
+    const snapshots: Msg5[] = [];
+    for await (const message of reader.messages) {
+      snapshots.push(structuredClone(message));
+      const request = message.parts.find((p) => (p.type as string) === "data-approval") as unknown as { data: { approval_id: string } } | undefined;
+      if (request && !answered) {
+        answered = true;
+        const res = await fetch(`${api()}/${id}/approvals/${request.data.approval_id}`, { method: "POST", headers: { ...headersOf(undefined), "content-type": "application/json" }, body: JSON.stringify({ approve: true }) });
+        expect(res.status).toBe(200);
+      }
+    }
+    expect(reader.errors).toEqual([]);
+    expect(answered).toBe(true);
+    const final = snapshots.at(-1)!;
+    expect(final.parts.find((p) => p.type === "dynamic-tool")).toMatchObject({ state: "output-available" });
+    expect(textOf(final)).toMatch(/^tool result: /);
   });
 });
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { RunEvent } from "../../src/schema/events";
 import { ndjsonEncoder } from "../../src/stream/ndjson-encoder";
 import { sseEncoder } from "../../src/stream/sse-encoder";
+import { uiEncoder } from "../../src/ui/ui-encoder";
 
 const events: RunEvent[] = [
   { type: "step", requestId: "req_1", step: { message_id: "m1", present_content: "开始", tool_type: "System", parameters: "{}", tool_status: "Start" } },
@@ -48,5 +49,73 @@ describe("sse", () => {
     const enc = sseEncoder();
     expect(enc.ping("req_1", 3)).toBe(": ping\n\n");
     expect(enc.probe.startsWith(":")).toBe(true);
+  });
+});
+
+describe("ui (the AI SDK's UI message stream): tool approval", () => {
+  const step = (id: string, status: "Start" | "Success" | "Error", parameters: object, observation?: string): RunEvent => ({
+    type: "step",
+    requestId: "req_1",
+    step: { message_id: id, present_content: "…", tool_type: "MCP", parameters: JSON.stringify(parameters), tool_status: status, ...(observation ? { observation } : {}) },
+  });
+  const waiting = (tool: string) => ({ tool, server: "one", arguments: { q: 1 }, approval: "pending" });
+  const request = (id: string, tool: string): RunEvent => ({ type: "approval_request", requestId: "req_1", approval_id: id, server: "one", tool, arguments: { q: 1 } });
+  const chunks = (text: string) =>
+    text
+      .split("\n\n")
+      .filter((block) => block.startsWith("data: {"))
+      .map((block) => JSON.parse(block.slice("data: ".length)) as { type: string; [key: string]: unknown });
+
+  it("asks for each waiting call's approval by its tool part, as the SDK's own flow does (two calls at once)", () => {
+    const enc = uiEncoder();
+    const text = [step("msg_a", "Start", waiting("echo")), request("apr_1", "echo"), step("msg_b", "Start", waiting("add")), request("apr_2", "add")]
+      .map((e, i) => enc.event(e, i + 1))
+      .join("");
+    expect(chunks(text).filter((c) => c.type.startsWith("tool-"))).toEqual([
+      { type: "tool-input-available", toolCallId: "msg_a", toolName: "echo", input: { q: 1 }, dynamic: true },
+      { type: "tool-approval-request", approvalId: "apr_1", toolCallId: "msg_a" },
+      { type: "tool-input-available", toolCallId: "msg_b", toolName: "add", input: { q: 1 }, dynamic: true },
+      { type: "tool-approval-request", approvalId: "apr_2", toolCallId: "msg_b" },
+    ]);
+  });
+
+  it("ends a paused response with finish and [DONE], closing open text first", () => {
+    const enc = uiEncoder();
+    enc.event({ type: "delta", requestId: "req_1", message_id: "m1", text: "hi" }, 1);
+    expect(enc.pause()).toBe('data: {"type":"text-end","id":"m1"}\n\ndata: {"type":"finish"}\n\ndata: [DONE]\n\n');
+  });
+
+  it("a response that goes on after a pause knows the calls sent before it: a denied or timed-out one ends as tool-output-denied, an approved one with its output", () => {
+    const round = (status: "Start" | "Success"): RunEvent => ({ type: "step", requestId: "req_1", step: { message_id: "msg_r", present_content: "…", tool_type: "AzureOpenAI", parameters: "{}", tool_status: status } });
+    const seen = [round("Start"), { type: "delta", requestId: "req_1", message_id: "msg_r", text: "a" } as RunEvent, round("Success"), step("msg_a", "Start", waiting("echo")), request("apr_1", "echo"), step("msg_b", "Start", waiting("add")), request("apr_2", "add")];
+    const enc = uiEncoder({ seen });
+    const text = [
+      step("msg_a", "Error", { ...waiting("echo"), approval: "denied" }, "Not approved: no"),
+      step("msg_b", "Success", { ...waiting("add"), approval: "approved" }, "3"),
+    ]
+      .map((e, i) => enc.event(e, i + 5))
+      .join("");
+    expect(chunks(text).filter((c) => c.type !== "data-step")).toEqual([
+      { type: "start", messageId: "req_1", messageMetadata: { requestId: "req_1" } },
+      { type: "tool-output-denied", toolCallId: "msg_a" },
+      { type: "tool-output-available", toolCallId: "msg_b", output: "3", dynamic: true },
+    ]);
+    expect(uiEncoder({ seen }).event(step("msg_a", "Error", { ...waiting("echo"), approval: "timed_out" }, "Not approved: timed out"), 5)).toContain('"type":"tool-output-denied"');
+  });
+
+  it("an approved call that fails is a tool error, not a denial", () => {
+    const enc = uiEncoder({ seen: [step("msg_a", "Start", waiting("echo"))] });
+    expect(chunks(enc.event(step("msg_a", "Error", { ...waiting("echo"), approval: "approved" }, "boom"), 3))[1]).toEqual({ type: "tool-output-error", toolCallId: "msg_a", errorText: "boom", dynamic: true });
+  });
+
+  it("with approvals: data (ai 5, which has no approval flow), a waiting call is a data-approval part and a denial a tool error", () => {
+    const enc = uiEncoder({ approvals: "data" });
+    const text = [step("msg_a", "Start", waiting("echo")), request("apr_1", "echo"), step("msg_a", "Error", { ...waiting("echo"), approval: "denied" }, "Not approved: no")]
+      .map((e, i) => enc.event(e, i + 1))
+      .join("");
+    const sent = chunks(text);
+    expect(sent.some((c) => c.type === "tool-approval-request" || c.type === "tool-output-denied")).toBe(false);
+    expect(sent).toContainEqual({ type: "data-approval", id: "apr_1", data: { approval_id: "apr_1", server: "one", tool: "echo", arguments: { q: 1 } } });
+    expect(sent).toContainEqual({ type: "tool-output-error", toolCallId: "msg_a", errorText: "Not approved: no", dynamic: true });
   });
 });
