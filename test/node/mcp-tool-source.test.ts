@@ -8,6 +8,7 @@ import { forgetTransportKinds } from "../../src/mcp/connect";
 import { clearToolListCache } from "../../src/mcp/tool-list-cache";
 import { API_TOOL_NAME } from "../../src/mcp/tool-names";
 import { createMcpToolSource, type McpToolSourceOptions } from "../../src/mcp/tool-source";
+import { combineToolSources } from "../../src/mcp/tool-set";
 import type { ToolSource } from "../../src/mcp/types";
 import { startEverythingServer, type EverythingServer } from "../../tools/mcp-servers";
 import { freePort } from "../../tools/worker";
@@ -231,5 +232,29 @@ describe("transports, sessions, auth", () => {
     await s.close!();
     expect(mock.sessionCount()).toBe(open - 1);
     expect(s.requests.at(-1)?.method).toBe("DELETE");
+  });
+});
+
+describe("approval policies against server-everything's own annotations (several servers, combineToolSources)", () => {
+  it("`writes` asks approval for every tool whose annotations do not say readOnlyHint: true; `always`, `never` and a list do what they say", async () => {
+    const tools = combineToolSources([
+      { label: "w", approval: "writes", source: source({ url: everything.url }) },
+      { label: "a", approval: "always", source: source({ url: everythingSse.url }) },
+      { label: "n", approval: "never", source: source({ url: everything.url, allowlist: ["echo", "toggle-simulated-logging"] }) },
+      { label: "l", approval: ["get-sum"], source: source({ url: everythingSse.url, allowlist: ["echo", "get-sum"] }) },
+    ]);
+    const listings = await tools.listTools();
+    expect(listings.map((l) => [l.server, l.error])).toEqual([["w", undefined], ["a", undefined], ["n", undefined], ["l", undefined]]);
+    const approval = (server: string) => Object.fromEntries(listings.find((l) => l.server === server)!.tools.map((t) => [t.serverName, t.approval]));
+    const writes = approval("w");
+    // Read-only by their annotations: offered without approval.
+    for (const name of ["echo", "get-sum", "get-tiny-image", "get-env"]) expect(writes[name], name).toBe(false);
+    // readOnlyHint: false: approval.
+    for (const name of ["toggle-simulated-logging", "toggle-subscriber-updates", "gzip-file-as-resource"]) expect(writes[name], name).toBe(true);
+    expect(Object.values(approval("a")).every((needs) => needs === true)).toBe(true);
+    expect(approval("n")).toEqual({ echo: false, "toggle-simulated-logging": false });
+    expect(approval("l")).toEqual({ echo: false, "get-sum": true });
+    // Several servers: each tool offered as {label}__{tool}, with its server.
+    expect(listings.find((l) => l.server === "l")!.tools.map((t) => [t.name, t.server])).toEqual([["l__echo", "l"], ["l__get-sum", "l"]]);
   });
 });
