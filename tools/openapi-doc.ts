@@ -297,14 +297,15 @@ export const OPERATIONS: Operation[] = [
     description:
       "For `useChat` with `new DefaultChatTransport({ api: \"https://HOST/api/ui/chat\" })`. The request is the AI SDK's (`id`, `messages`, `trigger`, `messageId`, extra fields such as `user_id`); " +
       "the answer is its SSE stream (`x-vercel-ai-ui-message-stream: v1`): `start`, `start-step`/`finish-step`, text parts, each MCP call as a dynamic tool part, each step as a `data-step` part " +
-      "whose `id` is the step's `message_id`, `finish` with `messageMetadata` `{requestId, usage}`, `error` parts, `data: [DONE]`. `id` is the chat's `chat_id`: these chats are resumable.",
+      "whose `id` is the step's `message_id`, `finish` with `messageMetadata` `{requestId, usage}`, `error` parts, `data: [DONE]`. `id` is the chat's `chat_id`: these chats are resumable. " +
+      "A tool call that needs approval is a `tool-approval-request` and the response ends there; a request whose last (assistant) message holds tool parts in the state `approval-responded` answers them, and its response goes on from there (the AI SDK's approval flow; `404` when the chat has none of those approvals).",
     auth: true,
     body: {
       schema: UiChatRequest,
       examples: { text: { summary: "A user message", value: { id: "conv_42", messages: [{ id: "m1", role: "user", parts: [{ type: "text", text: "你好" }] }], trigger: "submit-message", user_id: "user_123" } } },
     },
     responses: { 200: uiStream("The UI message stream of the run.") },
-    errors: [400, 401, 409, 413, 415, 429, 500, 503],
+    errors: [400, 401, 404, 409, 413, 415, 429, 500, 503],
   },
   {
     method: "get",
@@ -335,8 +336,8 @@ export const OPERATIONS: Operation[] = [
     path: "/api/ui/chat/{chat_id}/approvals/{approval_id}",
     operationId: "answerUiApproval",
     tag: "ai-sdk",
-    summary: "Approve or deny a tool call that waits (announced as a `data-approval` part)",
-    description: "As `POST /api/chat/{chat_id}/approvals/{approval_id}`.",
+    summary: "Approve or deny a tool call that waits (for clients without the AI SDK's approval flow)",
+    description: "As `POST /api/chat/{chat_id}/approvals/{approval_id}`. ai 6 and 7 answer in their next `POST /api/ui/chat` instead (`addToolApprovalResponse`); ai 5, with `approval_flow: \"data\"`, sees the call as a `data-approval` part and answers here.",
     auth: true,
     parameters: [chatIdParam, approvalIdParam],
     body: { schema: req.ApprovalDecision, examples: { approve: { summary: "Approve", value: { approve: true } } } },
