@@ -159,7 +159,7 @@ function parse(env: Env): Config {
     maxAnswerChars: int(env.MAX_ANSWER_CHARS, 1_000_000, 1, 50_000_000),
     stream: {
       heartbeatMs: int(env.HEARTBEAT_MS, 15_000, 0, 600_000),
-      probeMs: int(env.DISCONNECT_PROBE_MS, 0, 0, 60_000),
+      probeMs: int(env.DISCONNECT_PROBE_MS, 250, 0, 60_000),
       maxBufferedBytes: int(env.STREAM_BUFFER_BYTES, 1024 * 1024, 1024, 64 * 1024 * 1024),
     },
     resumeTtlS: int(env.RESUME_TTL_S, 600, 1, 7 * 24 * 3600),

@@ -12,6 +12,9 @@
  *   - the request offers a tool whose name contains `search_models`, the last user text asks to
  *     find/search a model (Chinese or English), and no `tool` message follows it yet → a streamed
  *     call to that tool with {"query": <keyword from the text>, "limit": 5};
+ *   - the request offers a tool whose name contains `get_model_info`, the last user text names a
+ *     model id (`owner/name`) and asks about it (info, details, 详情, 信息, 介绍), and no `tool`
+ *     message follows it yet → a call to that tool with {"model_id": <the id>};
  *   - otherwise: the number of messages received, the last user text, and for each image of that
  *     message its format and pixel size (read from the header; https:// images are not fetched).
  *   Chinese when the last user text contains CJK characters, English otherwise.
@@ -27,6 +30,9 @@ import {
 import { readBody } from "./http";
 
 export const DEMO_MODEL = "chatapi-demo";
+/** A model id as ModelScope writes it, e.g. Qwen/Qwen2.5-7B-Instruct. */
+const MODEL_ID_RE = /[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*/;
+const INFO_RE = /\b(info|information|details?|about)\b|详情|信息|介绍/i;
 export const DEMO_LABEL = "【演示模式 / demo upstream，非 GPT-4.1】";
 export interface DemoUpstream { url: string; close(): Promise<void> }
 export interface DemoOptions { port?: number; host?: string; /** ms between streamed chunks (default 15) */ delayMs?: number }
@@ -101,8 +107,15 @@ export function demoAnswer(req: WireRequest): AnswerSpec {
       : `${DEMO_LABEL} The tool ${name} returned a result; its first ${head.length} line(s) (demo mode quotes, it does not really summarise):\n${head.join("\n")}${more ? "\n…" : ""}`);
   }
 
-  const search = (req.tools ?? []).map((t) => t.function?.name).find((n) => n?.includes("search_models"));
+  const offered = (req.tools ?? []).map((t) => t.function?.name);
+  const search = offered.find((n) => n?.includes("search_models"));
+  const info = offered.find((n) => n?.includes("get_model_info"));
   const toolAfter = msgs.slice(ui + 1).some((m) => m.role === "tool");
+  const modelId = MODEL_ID_RE.exec(userText)?.[0];
+  if (info && modelId && INFO_RE.test(userText) && !toolAfter) {
+    const args = JSON.stringify({ model_id: modelId });
+    return { toolCalls: [{ name: info, arguments: args }], finishReason: "tool_calls", usage: usageOf(prompt, estimateTokens(info + args)) };
+  }
   if (search && SEARCH_RE.test(userText) && !toolAfter) {
     const args = JSON.stringify({ query: extractQuery(userText), limit: 5 });
     return { toolCalls: [{ name: search, arguments: args }], finishReason: "tool_calls", usage: usageOf(prompt, estimateTokens(search + args)) };

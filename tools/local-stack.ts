@@ -4,7 +4,8 @@
  * `inspector: true`) with what is configured, and clearly labelled local defaults for what is not:
  *   - no AZURE_OPENAI_ENDPOINT → the local demo upstream (Azure's wire format, deterministic
  *     answers labelled as demo, never GPT-4.1);
- *   - no MCP_SERVER_URL → the ModelScope mock MCP server;
+ *   - no MCP_SERVER_URL (nor MCP_SERVERS) → the ModelScope mock MCP server (with `mockApproval`,
+ *     as the one server of MCP_SERVERS, those of its tools waiting for approval);
  *   - no API_KEYS (and no ALLOW_ANONYMOUS) → ALLOW_ANONYMOUS=true (local development only).
  * A value that is still a placeholder of .dev.vars.example (`https://YOUR-RESOURCE…`) counts as
  * not configured.
@@ -18,6 +19,8 @@ export interface LocalStackOptions extends Omit<WorkerOptions, "vars"> {
   configured?: Record<string, string>;
   /** ms between the demo upstream's streamed pieces (default 15). */
   delayMs?: number;
+  /** Tools of the mock MCP server (when it runs) that wait for a person's approval. */
+  mockApproval?: string[];
 }
 
 export interface LocalStack {
@@ -45,13 +48,13 @@ export function isConfigured(configured: Record<string, string>, name: string): 
 export function localDefaults(configured: Record<string, string>): { demoUpstream: boolean; mockMcp: boolean; anonymous: boolean } {
   return {
     demoUpstream: !isConfigured(configured, "AZURE_OPENAI_ENDPOINT"),
-    mockMcp: !isConfigured(configured, "MCP_SERVER_URL"),
+    mockMcp: !isConfigured(configured, "MCP_SERVER_URL") && !isConfigured(configured, "MCP_SERVERS"),
     anonymous: !isConfigured(configured, "API_KEYS") && !isConfigured(configured, "ALLOW_ANONYMOUS"),
   };
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
-  const { configured = {}, delayMs, ...workerOptions } = options;
+  const { configured = {}, delayMs, mockApproval, ...workerOptions } = options;
   const defaults = localDefaults(configured);
   const vars: Record<string, string> = { ...configured };
   const notes: string[] = [];
@@ -70,8 +73,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (defaults.mockMcp) {
       const mcp = await startMockMcpServer({ port: 0, host: "127.0.0.1" });
       closers.push(mcp.close);
-      vars.MCP_SERVER_URL = mcp.url;
-      notes.push(`MOCK ModelScope MCP server at ${mcp.url} (fixture data, not the real ModelScope).`);
+      if (mockApproval?.length) {
+        vars.MCP_SERVERS = JSON.stringify([{ label: "modelscope", url: mcp.url, approval: mockApproval }]);
+        notes.push(`MOCK ModelScope MCP server at ${mcp.url} (fixture data, not the real ModelScope); ${mockApproval.join(", ")} wait for approval.`);
+      } else {
+        vars.MCP_SERVER_URL = mcp.url;
+        notes.push(`MOCK ModelScope MCP server at ${mcp.url} (fixture data, not the real ModelScope).`);
+      }
     }
     if (defaults.anonymous) {
       vars.ALLOW_ANONYMOUS = "true";

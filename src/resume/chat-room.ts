@@ -229,7 +229,8 @@ export class ChatRoom extends DurableObject<Env> {
     const streamFormat = isStreamed(format) ? format : "ndjson";
     const ui = streamFormat === "ui";
     const encoder = ui ? uiEncoder({ approvals: live.approvals, seen: log.events.slice(0, after) }) : FORMATS[streamFormat].encoder();
-    const writer = new EventWriter(encoder, { ...config.stream, requestId: log.requestId, onCancel: () => {} });
+    // No disconnect probes: a resumable run goes on without its reader, which keep-alives let go of.
+    const writer = new EventWriter(encoder, { ...config.stream, probeMs: 0, requestId: log.requestId, onCancel: () => {} });
     log.follow(writer, after, ui && live.approvals === "sdk");
     return new Response(writer.stream, { headers: streamHeaders(streamFormat, log.requestId) });
   }

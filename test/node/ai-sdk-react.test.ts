@@ -5,7 +5,8 @@
  * pointed at the Worker's /api/ui/chat, the key in `headers` and `user_id` in `body`. What it
  * renders is checked while the chat streams (steps before the answer is complete) and at its end
  * (the demo's label in the answer, the tool's output); a reload mid-run resumes the running
- * chat (`resume: true`). Screenshots go to test-results/screenshots/ (ai-sdk-*.png).
+ * chat (`resume: true`); a tool call that waits for approval is approved and denied with the
+ * page's buttons (the SDK's approval flow). Screenshots go to test-results/screenshots/ (ai-sdk-*.png).
  */
 
 import type { Browser, Page } from "playwright-core";
@@ -27,7 +28,9 @@ beforeAll(async () => {
   // The page's origin first: the Worker must allow it (CORS_ORIGINS).
   page = await serveAiSdkPage();
   // 20 ms per streamed piece: answers take a few seconds, long enough to watch mid-stream.
-  stack = await startLocalStack({ delayMs: 20, configured: { API_KEYS: API_KEY, CORS_ORIGINS: page.origin } });
+  // The mock MCP server's get_model_info waits for a person's approval (the demo upstream calls it
+  // when asked about a model id); search_models does not.
+  stack = await startLocalStack({ delayMs: 20, mockApproval: ["get_model_info"], configured: { API_KEYS: API_KEY, CORS_ORIGINS: page.origin } });
 }, 120_000);
 
 afterAll(async () => {
@@ -213,5 +216,40 @@ describe("useChat (@ai-sdk/react) against /api/ui/chat in Chromium", () => {
     const after = await viewWhen(first.tab, `v.status === "ready"`);
     expect(after).toMatchObject({ error: null, messages: [] });
     expect(first.errors).toEqual([]);
+  }, 60_000);
+  it("approval: a call that waits shows Approve / Deny; approved it runs and the answer follows in the same message; denied with a reason it ends output-denied and the chat goes on", async () => {
+    const { tab, errors, calls } = await open();
+    await send(tab, "介绍一下 Qwen/Qwen2.5-7B-Instruct 的详情");
+    // The response stops at the approval request: the page is ready, the tool part waits with its buttons.
+    const waiting = await viewWhen(tab, `v.status === "ready" && v.assistant && v.assistant.tools.some((t) => t.state === "approval-requested")`);
+    expect(waiting.assistant!.tools).toHaveLength(1);
+    expect(JSON.parse(waiting.assistant!.tools[0].input)).toEqual({ model_id: "Qwen/Qwen2.5-7B-Instruct" });
+    expect(waiting.assistant!.steps.find((s) => s.tool === "MCP" && s.status === "Start")!.content).toBe("工具 get_model_info 等待审批");
+    await tab.screenshot({ path: `${SHOTS}/ai-sdk-approval-waiting.png`, fullPage: true });
+    await tab.click(".approval .approve");
+    const approved = await viewWhen(tab, `v.status === "ready" && v.assistant.meta !== "" && v.assistant.tools[0].state === "output-available"`);
+    expect(approved.error).toBeNull();
+    expect(approved.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+    expect(approved.assistant!.id).toBe(waiting.assistant!.id);
+    expect(approved.assistant!.tools[0].output).toContain("Qwen/Qwen2.5-7B-Instruct");
+    expect(approved.assistant!.text).toContain(DEMO_LABEL);
+    expect(approved.assistant!.text).toContain("get_model_info");
+    expect(await tab.locator(".approval").count()).toBe(0);
+    // Two POSTs: the question, then the answer to the approval (the assistant message, approval-responded).
+    expect(calls.map((c) => [c.method, c.status])).toEqual([["POST", 200], ["POST", 200]]);
+    const answerBody = JSON.parse(calls[1].body!) as { messages: { role: string; parts: { type: string; state?: string; approval?: unknown }[] }[] };
+    expect(answerBody.messages.at(-1)!.parts.find((p) => p.type === "dynamic-tool")).toMatchObject({ state: "approval-responded", approval: { approved: true } });
+
+    await send(tab, "再介绍一下 deepseek-ai/DeepSeek-R1 的详情");
+    await viewWhen(tab, `v.status === "ready" && v.messages.length === 4 && v.assistant.tools.some((t) => t.state === "approval-requested")`);
+    await tab.fill(".approval .approval-reason", "不需要了");
+    await tab.click(".approval .deny");
+    const denied = await viewWhen(tab, `v.status === "ready" && v.messages.length === 4 && v.assistant.meta !== "" && v.assistant.tools[0].state === "output-denied"`);
+    await tab.screenshot({ path: `${SHOTS}/ai-sdk-approval-denied.png`, fullPage: true });
+    expect(denied.error).toBeNull();
+    const call = denied.assistant!.steps.find((s) => s.tool === "MCP" && s.status === "Error")!;
+    expect(call.content).toContain("不需要了");
+    expect(denied.assistant!.text).toContain(DEMO_LABEL);
+    expect(errors).toEqual([]);
   }, 60_000);
 });

@@ -94,6 +94,8 @@ describe(".dev.vars.example", () => {
     expect(isPlaceholder("https://my-resource.openai.azure.com/")).toBe(false);
     expect(localDefaults({ AZURE_OPENAI_ENDPOINT: "https://YOUR-RESOURCE.openai.azure.com/", API_KEYS: "k1" })).toEqual({ demoUpstream: true, mockMcp: true, anonymous: false });
     expect(localDefaults({ AZURE_OPENAI_ENDPOINT: "https://my-resource.openai.azure.com/", MCP_SERVER_URL: "http://127.0.0.1:3000/mcp", ALLOW_ANONYMOUS: "true" })).toEqual({ demoUpstream: false, mockMcp: false, anonymous: false });
+    // Servers configured with MCP_SERVERS alone: no mock beside them.
+    expect(localDefaults({ MCP_SERVERS: '[{"label":"a","url":"https://mcp.example/mcp"}]' }).mockMcp).toBe(false);
   });
 });
 

@@ -143,6 +143,19 @@ describe("demo tool calling", () => {
     expect(finish).toBe("stop");
   });
 
+  it("calls get_model_info with the model id when asked about one (English or Chinese); without the tool offered, just answers", async () => {
+    const infoTools = [...tools, { type: "function", function: { name: "get_model_info", parameters: { type: "object" } } }];
+    for (const content of ["介绍一下 Qwen/Qwen2.5-7B-Instruct 的详情", "Tell me about deepseek-ai/DeepSeek-R1"]) {
+      const { choices, finish } = await streamed(req([{ role: "user", content }], { tools: infoTools }));
+      const args = choices.flatMap((c) => c.delta.tool_calls ?? []).map((t: any) => t.function.arguments).join("");
+      expect(choices[0].delta.tool_calls[0].function.name).toBe("get_model_info");
+      expect(JSON.parse(args)).toEqual({ model_id: content.includes("Qwen") ? "Qwen/Qwen2.5-7B-Instruct" : "deepseek-ai/DeepSeek-R1" });
+      expect(finish).toBe("tool_calls");
+    }
+    const { finish } = await streamed(req([{ role: "user", content: "Tell me about deepseek-ai/DeepSeek-R1" }], { tools }));
+    expect(finish).toBe("stop");
+  });
+
   it("just answers when no search tool is offered", async () => {
     const { text, finish } = await streamed(req([{ role: "user", content: "find a qwen model" }], { tools: [tools[0]] }));
     expect(text).toContain("received 1 message.");

@@ -5,12 +5,16 @@
  * (dynamic tool parts) as they stream. Bundled for the browser by ./serve.ts (esbuild); driven by
  * test/node/ai-sdk-react.test.ts.
  *
+ * A tool call that waits for approval shows Approve / Deny (with an optional reason): the AI SDK's
+ * own approval flow, `addToolApprovalResponse` with `sendAutomaticallyWhen:
+ * lastAssistantMessageIsCompleteWithApprovalResponses`.
+ *
  * Query parameters: `api` (default: this origin's /api/ui/chat), `key` (sent as
  * `Authorization: Bearer`), `user` (the body's `user_id`), `chat` (the chat id, so a reload can
  * resume it), `resume` (present: `useChat({ resume: true })`).
  */
 import { useChat } from "@ai-sdk/react";
-import { DefaultChatTransport, type UIMessage } from "ai";
+import { DefaultChatTransport, lastAssistantMessageIsCompleteWithApprovalResponses, type UIMessage } from "ai";
 import { useState, type FormEvent } from "react";
 import { createRoot } from "react-dom/client";
 import type { Step, Usage } from "../../client/src";
@@ -40,7 +44,20 @@ function StepItem({ step }: { step: Step }) {
   );
 }
 
-function Message({ message }: { message: ChatMessage }) {
+type Answer = (response: { id: string; approved: boolean; reason?: string }) => void;
+
+function Approval({ id, answer }: { id: string; answer: Answer }) {
+  const [reason, setReason] = useState("");
+  return (
+    <div className="approval" data-approval-id={id}>
+      <input className="approval-reason" value={reason} onChange={(e) => setReason(e.target.value)} placeholder="理由（可选） / reason (optional)" aria-label="reason" />
+      <button type="button" className="approve" onClick={() => answer({ id, approved: true })}>Approve</button>
+      <button type="button" className="deny" onClick={() => answer({ id, approved: false, ...(reason.trim() ? { reason: reason.trim() } : {}) })}>Deny</button>
+    </div>
+  );
+}
+
+function Message({ message, answer }: { message: ChatMessage; answer: Answer }) {
   return (
     <article className={`message ${message.role}`} data-role={message.role} data-id={message.id}>
       {message.parts.map((part, i) => {
@@ -56,6 +73,7 @@ function Message({ message }: { message: ChatMessage }) {
                 <pre className="tool-input">{JSON.stringify(part.input)}</pre>
                 {part.state === "output-available" && <pre className="tool-output">{String(part.output)}</pre>}
                 {part.state === "output-error" && <pre className="tool-error">{part.errorText}</pre>}
+                {part.state === "approval-requested" && <Approval id={part.approval.id} answer={answer} />}
               </div>
             );
           case "step-start":
@@ -79,10 +97,11 @@ async function stopRun(chatId: string, stopReading: () => Promise<void>) {
 }
 
 function App() {
-  const { id, messages, sendMessage, status, error, stop } = useChat<ChatMessage>({
+  const { id, messages, sendMessage, status, error, stop, addToolApprovalResponse } = useChat<ChatMessage>({
     id: params.get("chat") ?? undefined,
     transport,
     resume: params.has("resume"),
+    sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses,
   });
   const [input, setInput] = useState("");
   const submit = (e: FormEvent) => {
@@ -96,7 +115,7 @@ function App() {
     <main>
       <h1>chatapi × useChat</h1>
       <div id="messages">
-        {messages.map((m) => <Message key={m.id} message={m} />)}
+        {messages.map((m) => <Message key={m.id} message={m} answer={(response) => void addToolApprovalResponse(response)} />)}
       </div>
       {error && <div id="error" role="alert">{error.message}</div>}
       <form onSubmit={submit}>
