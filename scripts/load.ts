@@ -13,13 +13,13 @@
  *   npm run load -- [--chats 300] [--concurrency 300] [--words 24] [--delay 5] [--timeout 120]
  *
  * `--soak` runs tools/soak.ts instead: plain and resumable (`chat_id`) chats at once, with slow
- * readers and clients that leave mid-stream or in a quiet phase, with DISCONNECT_PROBE_MS=500 and
+ * readers and clients that leave mid-stream or in a quiet phase, with DISCONNECT_PROBE_MS=250 (the default) and
  * HEARTBEAT_MS=1000; it checks every plain stream ended with its terminal event or had its upstream
  * request cancelled within a second of its client leaving, every resumable chat reads back whole,
  * and samples workerd's RSS (start / after each round / peak / end, after the chats expired with
  * RESUME_TTL_S=10); memory is flat when it grew no more than --flat-mib after the first round:
  *
- *   npm run load -- --soak [--chats 200] [--rounds 2] [--ramp 5] [--settle 15] [--timeout 90] [--flat-mib 32] [--probe-ms 500] [--kinds plain/slow,…] [--direct]
+ *   npm run load -- --soak [--chats 200] [--rounds 2] [--ramp 5] [--settle 15] [--timeout 90] [--flat-mib 32] [--probe-ms 250] [--kinds plain/slow,…] [--direct]
  *
  * `--direct` soaks the deployable bundle in Miniflare (tools/miniflare-worker.ts) instead of wrangler's
  * dev server: no dev proxy between the clients and the Worker (it adds a hop a disconnect must cross).
@@ -64,7 +64,7 @@ for (const kind of KIND_LIST ?? []) if (!KINDS.includes(kind)) throw new Error(`
  * within a second; resumable chats kept 10 s after their end (not 600), so that memory they hold is
  * given back within the soak's settling time.
  */
-const SOAK_VARS = { DISCONNECT_PROBE_MS: String(option("probe-ms", 500, 60_000)), HEARTBEAT_MS: "1000", RESUME_TTL_S: "10" };
+const SOAK_VARS = { DISCONNECT_PROBE_MS: String(option("probe-ms", 250, 60_000)), HEARTBEAT_MS: "1000", RESUME_TTL_S: "10" };
 
 const AZURE_KEY = `load-azure-key-${crypto.randomUUID()}`;
 /** One key per 250 chats (under wrangler.toml's KEY_RATE_LIMITER of 600 a minute; the soak also reads chats back). */
