@@ -250,13 +250,14 @@ describe("answering with the typed client", () => {
 });
 
 describe("answering with the CLI (npm run chat)", () => {
-  it("asks on a terminal; without one prints the curl that answers (left waiting); --approve none denies each", async () => {
+  it("asks on a terminal; without one prints the curl that answers (left waiting); --approve none denies each; a misused --approve is refused", async () => {
     const run = (id: string, ...extra: string[]) => [echoCall, "--chat", id, "--url", downDev.url, "--key", KEY_A, "--lang", "en", ...extra];
     const [askedId, printedId, noneId] = [chatId(), chatId(), chatId()];
     // Three at once: each waits on its own chat.
     const asked = cliProcess(run(askedId), { tty: true });
     const printed = cliProcess(run(printedId));
     const none = cliProcess(run(noneId, "--approve", "none"));
+    const misused = [cliProcess(["hi", "--approve", "all", "--url", downDev.url]), cliProcess(["hi", "--chat", "c1", "--approve", "some", "--url", downDev.url])];
 
     await asked.printed('Approve one/echo {"message":"hello from the model"}? [y/N/reason] ', 60_000);
     asked.write("y\n");
@@ -285,6 +286,13 @@ describe("answering with the CLI (npm run chat)", () => {
     expect(n.stdout).not.toContain("curl");
     expect(n.stdout).toMatch(/^ {4}denied: denied with --approve none$/m);
     expect(n.stdout).toMatch(/^✘ Error {3}MCP {9}Tool one__echo was not approved: denied with --approve none \(\d+ ms\)$/m);
+
+    // Refused before sending (exit 2): --approve without a chat that can wait, or another value.
+    const [withoutChat, otherValue] = await Promise.all(misused.map((m) => m.done));
+    expect(withoutChat.code).toBe(2);
+    expect(withoutChat.stderr).toMatch(/^--approve answers tool calls that wait for approval, which only a streamed chat with --chat ID has\nusage:/);
+    expect(otherValue.code).toBe(2);
+    expect(otherValue.stderr).toMatch(/^--approve must be all or none, not some\nusage:/);
   }, 120_000);
 });
 
