@@ -24,7 +24,7 @@ type StepEvent = Event & { step: { message_id: string; tool_type: string; tool_s
 let dev: RunningWorker;
 /**
  * Server two down; and approvals wait the default 5 minutes here (`dev` times them out after
- * 1.5 s), so the CLI and page tests answer them at a person's pace, never racing the timeout.
+ * 1.5 s), so the typed client, CLI and page tests answer them at their own pace, never racing the timeout.
  */
 let downDev: RunningWorker;
 const KEY_A = "approvals-key-a-0f3c9e";
@@ -230,15 +230,15 @@ describe("answering with the typed client", () => {
     const events: ChatEvent[] = [];
     const answered: string[] = [];
     const request = { user_id: "approver", chat_id: id, query: [{ role: "user" as const, content: echoCall }] };
-    for await (const e of streamChat(request, { baseUrl: dev.url, apiKey: KEY_A, lang: "en" })) {
+    for await (const e of streamChat(request, { baseUrl: downDev.url, apiKey: KEY_A, lang: "en" })) {
       events.push(e);
       if (e.type !== "approval_request") continue;
       expect(e).toMatchObject({ server: "one", tool: "echo", arguments: { message: "hello from the model" } });
-      const otherKey = await answerApproval(id, e.approval_id, { approve: true }, { baseUrl: dev.url, apiKey: KEY_B }).catch((error: unknown) => error);
+      const otherKey = await answerApproval(id, e.approval_id, { approve: true }, { baseUrl: downDev.url, apiKey: KEY_B }).catch((error: unknown) => error);
       expect(otherKey).toBeInstanceOf(ChatApiError);
       expect(otherKey).toMatchObject({ status: 404, code: 404 });
-      answered.push((await answerApproval(id, e.approval_id, { approve: true }, { baseUrl: dev.url, apiKey: KEY_A })).message);
-      const again = await answerApproval(id, e.approval_id, { approve: false, reason: "too late" }, { baseUrl: dev.url, apiKey: KEY_A }).catch((error: unknown) => error);
+      answered.push((await answerApproval(id, e.approval_id, { approve: true }, { baseUrl: downDev.url, apiKey: KEY_A })).message);
+      const again = await answerApproval(id, e.approval_id, { approve: false, reason: "too late" }, { baseUrl: downDev.url, apiKey: KEY_A }).catch((error: unknown) => error);
       expect(again).toBeInstanceOf(ChatApiError);
       expect(again).toMatchObject({ status: 404, message: "No tool call of this chat waits for that approval (unknown, or already answered)" });
     }
