@@ -231,12 +231,12 @@ describe("npm run chat: resumable chats (--chat, --resume, --after, --stop)", ()
       [["--chat", "c1", "--resume", "--format", "json"], /^--resume streams: --format ndjson or sse\n/],
       [["hello", "--chat", "c1", "--resume"], /^--resume sends no message: leave out "hello"\n/],
     ];
-    for (const [args, message] of cases) {
-      const run = await cli(...args, "--url", stack.url);
-      expect(run.code, args.join(" ")).toBe(2);
-      expect(run.stderr).toMatch(message);
-    }
-    const nothing = await cli("--chat", chatId(), "--resume", "--url", stack.url);
+    // All at once: each is a whole tsx start-up, seconds apiece on a busy machine.
+    const [runs, nothing] = await Promise.all([Promise.all(cases.map(([args]) => cli(...args, "--url", stack.url))), cli("--chat", chatId(), "--resume", "--url", stack.url)]);
+    cases.forEach(([args, message], i) => {
+      expect(runs[i].code, args.join(" ")).toBe(2);
+      expect(runs[i].stderr).toMatch(message);
+    });
     expect(nothing.code).toBe(1);
     expect(nothing.stderr).toMatch(/^error 204: Nothing to resume: no chat "cli_[\w-]+" was started with this key, or its events expired \(request req_[0-9a-f]{12}\)\n$/);
   });
