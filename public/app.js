@@ -5,8 +5,10 @@
 // conversation is kept in localStorage, so a reload mid-answer reads that answer again from its
 // start (GET /api/chat/{chat_id}/stream?after=0) and rebuilds it. Stop asks the server to stop
 // the run (POST /api/chat/{chat_id}/stop). Images travel once, with the message they belong to;
-// the history of earlier exchanges is sent as text.
-import { ChatApiError, resumeChat, stopChat, streamChat } from "./client.js";
+// the history of earlier exchanges is sent as text. A tool call that waits for approval shows
+// Approve / Deny in its timeline entry, answered with POST /api/chat/{chat_id}/approvals/{id}; a
+// reload replays the run, so a call still waiting shows its buttons again.
+import { ChatApiError, answerApproval, resumeChat, stopChat, streamChat } from "./client.js";
 import { applyTexts, texts } from "./i18n.js";
 import { createAttachments } from "./attachments.js";
 import { Turn } from "./timeline.js";
@@ -218,7 +220,7 @@ async function send() {
 
   const past = history();
   const droppedImages = turns.filter((turn) => turn.state === "done").reduce((n, turn) => n + turn.message.images.length, 0);
-  const turn = new Turn(ui.log, { text, images: images.map(({ name, dataUrl }) => ({ name, dataUrl })), lang, droppedImages }, t, uiLang);
+  const turn = newTurn((answer) => new Turn(ui.log, { text, images: images.map(({ name, dataUrl }) => ({ name, dataUrl })), lang, droppedImages }, t, uiLang, answer));
   turns.push(turn);
   $("#empty").hidden = true;
   save();
@@ -276,6 +278,17 @@ function defaultUserId() {
   return id;
 }
 
+/** A new Turn (or a saved one, restored) that answers its approval requests through the client and saves after each. */
+function newTurn(create) {
+  const answer = (approvalId, decision) => answerApproval(chatId, approvalId, decision, { baseUrl: "", apiKey: ui.apiKey.value.trim() || undefined });
+  const turn = create(answer);
+  turn.onChange = () => {
+    save();
+    follow.update();
+  };
+  return turn;
+}
+
 /** The conversation kept in this browser, if any; its last exchange resumes if it was running. */
 function restore() {
   let saved;
@@ -286,7 +299,7 @@ function restore() {
   }
   if (!saved || typeof saved.chatId !== "string" || !Array.isArray(saved.turns)) return;
   chatId = saved.chatId;
-  turns = saved.turns.map((s) => Turn.restore(ui.log, s, t, uiLang));
+  turns = saved.turns.map((s) => newTurn((answer) => Turn.restore(ui.log, s, t, uiLang, answer)));
   $("#empty").hidden = turns.length > 0;
   follow.stick();
   const last = turns.at(-1);

@@ -283,6 +283,11 @@ async function stopChat(chatId, options) {
   const res = await send(options, "POST", `/api/chat/${encodeURIComponent(chatId)}/stop`, ACCEPT.json);
   return await res.json();
 }
+async function answerApproval(chatId, approvalId, decision, options) {
+  const path = `/api/chat/${encodeURIComponent(chatId)}/approvals/${encodeURIComponent(approvalId)}`;
+  const res = await send(options, "POST", path, ACCEPT.json, JSON.stringify(decision));
+  return await res.json();
+}
 function reconnectPolicy(options) {
   return options.reconnect === false ? void 0 : options.reconnect ?? {};
 }
@@ -293,11 +298,11 @@ async function openStream(chatId, after, options, format) {
   }
   return res;
 }
-async function send(options, method, path, accept) {
+async function send(options, method, path, accept, body) {
   const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
   const h = headers(options, accept);
-  delete h["Content-Type"];
-  const res = await doFetch(endpoint(options.baseUrl, path), { method, headers: h, signal: options.signal });
+  if (body === void 0) delete h["Content-Type"];
+  const res = await doFetch(endpoint(options.baseUrl, path), { method, headers: h, body, signal: options.signal });
   if (!res.ok) throw await errorFromResponse(res);
   return res;
 }
@@ -318,6 +323,7 @@ export {
   IMAGE_TYPES2 as IMAGE_TYPES,
   MAX_IMAGES,
   MAX_IMAGE_BYTES,
+  answerApproval,
   chat,
   health,
   imageProblem,

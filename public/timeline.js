@@ -1,4 +1,5 @@
-// One exchange on the page: the user's message, the steps as a timeline, the streamed answer.
+// One exchange on the page: the user's message, the steps as a timeline, the streamed answer,
+// and, in the timeline entry of a tool call that waits for a person, Approve / Deny buttons.
 
 const el = (tag, className, text) => {
   const node = document.createElement(tag);
@@ -6,6 +7,14 @@ const el = (tag, className, text) => {
   if (text !== undefined) node.textContent = text;
   return node;
 };
+
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Pretty JSON when it is JSON, the text as it is otherwise. */
 function pretty(text) {
@@ -40,13 +49,25 @@ export class Turn {
    *   what the user sent, in which language, and how many earlier images its history left out
    * @param {() => any} texts the current UI texts
    * @param {() => "zh" | "en"} uiLang the current UI language
+   * @param {(approvalId: string, decision: { approve: boolean, reason?: string }) => Promise<unknown>} [answer]
+   *   sends the answer to a tool call that waits for approval (rejects with the client's ChatApiError)
    */
-  constructor(log, message, texts, uiLang) {
+  constructor(log, message, texts, uiLang, answer) {
     this.texts = texts;
     this.uiLang = uiLang;
+    this.answerApproval = answer;
+    /**
+     * The approvals this page answered, by approval id: a replay (after a reload) shows their
+     * decision instead of the buttons again, even while the approved call still runs.
+     * @type {Map<string, { messageId: string, server: string, tool: string, approve: boolean, reason?: string }>}
+     */
+    this.decisions = new Map();
     this.message = message;
     this.t0 = performance.now();
-    /** @type {Map<string, { node: HTMLElement, step: any, seenAt: number, live: boolean }>} */
+    /**
+     * @type {Map<string, { node: HTMLElement, step: any, seenAt: number, live: boolean,
+     *   approval?: { id: string, server: string, tool: string, state: "pending" | "sending" | "answered" | "gone" | "failed" | "closed", box: HTMLElement, detail?: string } }>}
+     */
     this.steps = new Map();
     this.answer = "";
     /** Events of this page session arrive live; a replay (after a reload) comes in a burst. */
@@ -111,12 +132,17 @@ export class Turn {
   }
 
   /** A turn saved by `snapshot()`, shown as it ended (or, if it was still running, as far as it got). */
-  static restore(log, saved, texts, uiLang) {
-    const turn = new Turn(log, saved.message, texts, uiLang);
+  static restore(log, saved, texts, uiLang, answer) {
+    const turn = new Turn(log, saved.message, texts, uiLang, answer);
     turn.requestId = saved.requestId;
     turn.stopMessage = saved.stopMessage;
     turn.replaying = true;
+    for (const [id, decision] of saved.decisions ?? []) turn.decisions.set(id, decision);
     for (const step of saved.steps ?? []) turn.step(step);
+    for (const [id, decision] of turn.decisions) {
+      const entry = turn.steps.get(decision.messageId);
+      if (entry && !entry.approval) turn.showApproval(entry, { approval_id: id, server: decision.server, tool: decision.tool }, "answered");
+    }
     turn.setAnswer(saved.answer ?? "");
     turn.usage = saved.usage;
     turn.serverElapsed = saved.serverElapsed;
@@ -144,6 +170,7 @@ export class Turn {
       elapsed: this.elapsed,
       serverElapsed: this.serverElapsed,
       stopMessage: this.stopMessage,
+      decisions: [...this.decisions],
     };
   }
 
@@ -186,6 +213,7 @@ export class Turn {
     }
     if (e.requestId) this.requestId = e.requestId;
     if (e.type === "step") this.step(e.step);
+    else if (e.type === "approval_request") this.approvalRequest(e);
     else if (e.type === "delta") {
       this.setAnswer(this.answer + e.text);
       if (this.state === "waiting") this.setState("streaming");
@@ -222,9 +250,125 @@ export class Turn {
     if (step.parameters && step.parameters !== "{}") node.append(details("parameters", step.parameters));
     if (step.observation) node.append(details("observation", step.observation));
     node.querySelector(".step-status").textContent = this.badge(step);
+    // Its call no longer waits (it ran, was denied, timed out, or the run ended): no more buttons.
+    if (entry.approval && step.tool_status !== "Start") this.closeApproval(entry);
     this.relabel(node);
     this.refreshSteps();
     this.draw();
+  }
+
+  /**
+   * An `approval_request`: its call's timeline entry (the MCP step that just started with
+   * `"approval":"pending"`, same server and tool, not yet given a request) gets Approve / Deny
+   * buttons and a reason field, unless this page answered it already (a replay after a reload).
+   */
+  approvalRequest(e) {
+    const entry = [...this.steps.values()].reverse().find(({ step, approval }) => {
+      if (approval || step.tool_type !== "MCP" || step.tool_status !== "Start") return false;
+      const p = parseJson(step.parameters);
+      return p?.approval === "pending" && (p.server ?? "") === e.server && (p.server_tool ?? p.tool) === e.tool;
+    });
+    if (!entry) return;
+    this.showApproval(entry, e, this.decisions.has(e.approval_id) ? "answered" : "pending");
+  }
+
+  /** The approval part of a timeline entry: the question, a reason, the two buttons, a note. */
+  showApproval(entry, e, state) {
+    const box = el("div", "approval");
+    box.setAttribute("role", "group");
+    const question = el("span", "approval-question");
+    const reasonLabel = el("label", "approval-reason");
+    const reasonText = el("span");
+    reasonText.dataset.i18n = "approvalReason";
+    const reason = el("input");
+    reason.type = "text";
+    reason.maxLength = 1000;
+    reason.dataset.i18nPlaceholder = "approvalReasonHint";
+    reasonLabel.append(reasonText, reason);
+    const approve = el("button", "primary approval-approve");
+    approve.type = "button";
+    approve.dataset.i18n = "approve";
+    const deny = el("button", "danger approval-deny");
+    deny.type = "button";
+    deny.dataset.i18n = "deny";
+    const note = el("span", "approval-note");
+    note.setAttribute("role", "status");
+    const controls = el("div", "approval-controls");
+    controls.append(reasonLabel, approve, deny);
+    box.append(question, controls, note);
+    const approval = { id: e.approval_id, server: e.server, tool: e.tool, state, box };
+    entry.approval = approval;
+    approve.addEventListener("click", () => void this.decide(entry, { approve: true }));
+    deny.addEventListener("click", () => {
+      const why = reason.value.trim();
+      void this.decide(entry, why ? { approve: false, reason: why } : { approve: false });
+    });
+    // Before the details (parameters, result), which are re-appended at each update of the step.
+    entry.node.querySelector(".step-track").after(box);
+    this.relabelApproval(entry);
+  }
+
+  /** Sends the answer; the buttons stay disabled while it goes, and go once it is taken. */
+  async decide(entry, decision) {
+    const approval = entry.approval;
+    if (!approval || (approval.state !== "pending" && approval.state !== "failed") || !this.answerApproval) return;
+    approval.state = "sending";
+    this.relabelApproval(entry);
+    try {
+      await this.answerApproval(approval.id, decision);
+      this.decisions.set(approval.id, { messageId: entry.step.message_id, server: approval.server, tool: approval.tool, ...decision });
+      approval.state = "answered";
+    } catch (error) {
+      // 404: answered elsewhere (another tab, the CLI), or timed out just now.
+      if (error?.status === 404) approval.state = "gone";
+      else {
+        approval.state = "failed";
+        approval.detail = error instanceof Error ? error.message : String(error);
+      }
+    }
+    if (entry.approval === approval) {
+      if (entry.step.tool_status !== "Start" && approval.state === "failed") approval.state = "gone";
+      this.relabelApproval(entry);
+      this.onChange?.();
+    }
+  }
+
+  /** The step's call no longer waits: its buttons go; a decision this page sent stays shown. */
+  closeApproval(entry) {
+    const approval = entry.approval;
+    if (!approval) return;
+    if (approval.state === "pending" || approval.state === "failed" || approval.state === "gone") {
+      approval.box.remove();
+      approval.state = "closed";
+      delete entry.node.dataset.approval;
+      return;
+    }
+    this.relabelApproval(entry);
+  }
+
+  relabelApproval(entry) {
+    const approval = entry.approval;
+    if (!approval || approval.state === "closed") return;
+    const t = this.texts();
+    const { box, state } = approval;
+    const decision = this.decisions.get(approval.id);
+    const open = state === "pending" || state === "failed" || state === "sending";
+    entry.node.dataset.approval = state === "answered" ? (decision?.approve ? "approved" : "denied") : state;
+    const name = approval.server ? `${approval.server}/${approval.tool}` : approval.tool;
+    box.querySelector(".approval-question").textContent = open ? t.approvalAsk(name) : "";
+    box.setAttribute("aria-label", t.approvalAsk(name));
+    box.querySelector(".approval-controls").hidden = !open;
+    for (const button of box.querySelectorAll("button")) button.disabled = state === "sending";
+    box.querySelector("input").disabled = state === "sending";
+    const note = box.querySelector(".approval-note");
+    note.textContent =
+      state === "sending" ? t.approvalSending
+      : state === "answered" ? (decision?.approve ? t.approved : t.denied(decision?.reason))
+      : state === "gone" ? t.approvalGone
+      : state === "failed" ? t.approvalFailed(approval.detail ?? "")
+      : "";
+    for (const node of box.querySelectorAll("[data-i18n]")) node.textContent = t[node.dataset.i18n];
+    for (const node of box.querySelectorAll("[data-i18n-placeholder]")) node.placeholder = t[node.dataset.i18nPlaceholder];
   }
 
   /**
@@ -302,6 +446,7 @@ export class Turn {
   }
 
   end(elapsed) {
+    for (const entry of this.steps.values()) if (entry.approval?.state === "pending" || entry.approval?.state === "failed") this.closeApproval(entry);
     this.elapsed = elapsed ?? this.elapsed ?? performance.now() - this.t0;
     this.draw();
     this.relabel();
@@ -356,6 +501,7 @@ export class Turn {
     for (const e of this.steps.values()) {
       e.node.dataset.status = this.shownStatus(e.step);
       e.node.querySelector(".step-status").textContent = this.badge(e.step);
+      this.relabelApproval(e);
     }
     this.relabelStatus();
     if (this.error) {

@@ -4,7 +4,7 @@
  *
  *   npm run chat -- "你好" [--image cat.jpg]… [--url http://127.0.0.1:8000] [--key KEY]
  *                  [--format ndjson|sse|json] [--lang zh|en] [--user ID] [--system TEXT] [--verbose]
- *                  [--chat ID]
+ *                  [--chat ID [--approve all|none]]
  *   npm run chat -- --chat ID --resume [--after N]      follow that chat's latest run
  *   npm run chat -- --chat ID --stop                    stop it
  *   npm run chat -- --selftest [URL]
@@ -12,7 +12,10 @@
  * Prints each step when it starts and ends (status, tool type, duration), the answer as it
  * streams, and the usage at the end. With --chat the chat is resumable: a dropped connection is
  * picked up again by itself (a note on stderr says so), and --resume reads it again, from the
- * start or after event N. Exit code: 0 done (or stopped with --stop), 1 an error from the server
+ * start or after event N. A tool call that waits for approval (an `approval_request`) is asked
+ * about on a terminal (`Approve server/tool {args}? [y/N/reason]`); when stdin is not a terminal,
+ * `--approve all|none` answers every one, and without it the call is left waiting and the curl
+ * that answers it is printed (tools/chat-approve.ts). Exit code: 0 done (or stopped with --stop), 1 an error from the server
  * (or a failed selftest), 2 a usage error, 130 interrupted. CHATAPI_URL and CHATAPI_KEY are the
  * defaults of --url and --key.
  */
@@ -23,11 +26,12 @@ import {
   CHAT_ID_MAX, CHAT_ID_PATTERN, ChatApiError, MAX_IMAGE_BYTES, chat, resumeChat, sniffImageType, stopChat, streamChat, toDataUrl,
   type ChatEvent, type ChatRequest, type ReconnectInfo,
 } from "../client/src";
+import { Approver, type ApproveMode } from "../tools/chat-approve";
 import { ChatPrinter } from "../tools/chat-print";
 import { selftest } from "../tools/chat-selftest";
 
-const USAGE = `usage: npm run chat -- MESSAGE [--image FILE]… [--url URL] [--key KEY] [--format ndjson|sse|json] [--lang zh|en] [--user ID] [--system TEXT] [--verbose] [--chat ID]
-       npm run chat -- --chat ID --resume [--after N] [--url URL] [--key KEY] [--format ndjson|sse] [--verbose]
+const USAGE = `usage: npm run chat -- MESSAGE [--image FILE]… [--url URL] [--key KEY] [--format ndjson|sse|json] [--lang zh|en] [--user ID] [--system TEXT] [--verbose] [--chat ID [--approve all|none]]
+       npm run chat -- --chat ID --resume [--after N] [--approve all|none] [--url URL] [--key KEY] [--format ndjson|sse] [--verbose]
        npm run chat -- --chat ID --stop [--url URL] [--key KEY]
        npm run chat -- --selftest [URL] [--key KEY]`;
 
@@ -50,6 +54,7 @@ function parse(argv: string[]) {
       resume: { type: "boolean" },
       after: { type: "string" },
       stop: { type: "boolean" },
+      approve: { type: "string" },
       selftest: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -66,10 +71,16 @@ function parse(argv: string[]) {
   if ((values.resume || values.stop) && positionals.length) throw new UsageError(`--${values.resume ? "resume" : "stop"} sends no message: leave out ${JSON.stringify(positionals.join(" "))}`);
   if (values.resume && values.format === "json") throw new UsageError("--resume streams: --format ndjson or sse");
   if (values.after !== undefined && !values.resume) throw new UsageError("--after goes with --resume");
+  if (values.approve !== undefined && !["all", "none"].includes(values.approve)) throw new UsageError(`--approve must be all or none, not ${values.approve}`);
+  if (values.approve !== undefined && (values.chat === undefined || values.stop || values.format === "json")) {
+    throw new UsageError("--approve answers tool calls that wait for approval, which only a streamed chat with --chat ID has");
+  }
   if (values.after !== undefined && !/^\d{1,15}$/.test(values.after)) throw new UsageError(`--after must be a whole number (the last event's seq you have), not ${values.after}`);
   return {
     ...values,
     after: values.after === undefined ? undefined : Number(values.after),
+    /** --approve, else ask on a terminal, else print how to answer. */
+    approve: (values.approve ?? (process.stdin.isTTY ? "ask" : "print")) as ApproveMode,
     format: values.format as "ndjson" | "sse" | "json",
     lang: values.lang as "zh" | "en",
     url,
@@ -110,7 +121,7 @@ function reconnecting(info: ReconnectInfo): void {
   console.error(`connection lost after event ${info.after} (${why}); reconnecting in ${info.delayMs} ms (attempt ${info.attempt})…`);
 }
 
-async function run(args: ReturnType<typeof parse>, signal: AbortSignal): Promise<number> {
+async function run(args: ReturnType<typeof parse>, signal: AbortSignal, interrupt: () => void): Promise<number> {
   if (args.selftest) return (await selftest({ baseUrl: args.url, apiKey: args.key, lang: args.lang })) ? 0 : 1;
   const printer = new ChatPrinter({ verbose: args.verbose });
   const options = { baseUrl: args.url, apiKey: args.key, lang: args.lang, signal };
@@ -135,12 +146,18 @@ async function run(args: ReturnType<typeof parse>, signal: AbortSignal): Promise
     }
     events = streamChat(request, { ...options, format: args.format, reconnect: { onReconnect: reconnecting } });
   }
+  const approver = args.chat === undefined ? undefined : new Approver({ mode: args.approve, chatId: args.chat, client: options, say: (line) => printer.note(line), onInterrupt: interrupt });
   let code = 1;
-  for await (const event of events) {
-    if (event.type === "done" || event.type === "error") {
-      printer.end(event, (performance.now() - t0) / 1000);
-      code = event.type === "done" ? 0 : 1;
-    } else printer.event(event);
+  try {
+    for await (const event of events) {
+      if (event.type === "done" || event.type === "error") {
+        printer.end(event, (performance.now() - t0) / 1000);
+        code = event.type === "done" ? 0 : 1;
+      } else printer.event(event);
+      approver?.see(event);
+    }
+  } finally {
+    await approver?.settled();
   }
   return code;
 }
@@ -160,7 +177,7 @@ async function main(): Promise<number> {
   const abort = new AbortController();
   process.once("SIGINT", () => abort.abort());
   try {
-    return await run(args, abort.signal);
+    return await run(args, abort.signal, () => abort.abort());
   } catch (error) {
     if (abort.signal.aborted) {
       console.error("\ninterrupted");

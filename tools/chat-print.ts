@@ -59,6 +59,11 @@ export class ChatPrinter {
     this.line(paint(2, parts.join(" · ")));
   }
 
+  /** A dim line of the CLI's own (how to answer an approval, what was answered). */
+  note(text: string): void {
+    this.line(paint(2, text));
+  }
+
   private line(text: string): void {
     if (this.midLine) this.out("\n");
     this.out(text + "\n");

@@ -10,13 +10,13 @@
  * error; keep-alive pings are skipped); a refusal before the stream (any non-2xx) throws a
  * `ChatApiError`, and so does a stream that breaks off without its terminal event, unless the
  * request has a `chat_id`: then the client reconnects by itself and resumes after the last `seq`.
- * `resumeChat` follows a resumable chat from any `seq`, `stopChat` stops it. `chat` returns the
- * JSON envelope.
+ * `resumeChat` follows a resumable chat from any `seq`, `stopChat` stops it, `answerApproval`
+ * approves or denies a tool call that waits for a person. `chat` returns the JSON envelope.
  */
 import { MEDIA_TYPES } from "../../src/stream/media-types";
 import { ChatApiError, errorFromResponse } from "./errors";
 import { follow } from "./follow";
-import type { ChatEvent, ChatRequest, ClientOptions, Envelope, ReconnectOptions, ResumeOptions, StreamOptions } from "./types";
+import type { ApprovalDecision, ChatEvent, ChatRequest, ClientOptions, Envelope, ReconnectOptions, ResumeOptions, StreamOptions } from "./types";
 
 export { ChatApiError } from "./errors";
 export { readLines, readNdjson, readSse } from "./read";
@@ -92,6 +92,19 @@ export async function stopChat(chatId: string, options: ClientOptions): Promise<
   return (await res.json()) as Envelope;
 }
 
+/**
+ * Answers a tool call that waits for approval (`POST /api/chat/{chat_id}/approvals/{approval_id}`,
+ * the `approval_id` of its `approval_request` event): `{ approve: true }` runs it, `{ approve:
+ * false, reason }` ends its step `Error` with the reason and the chat goes on. Returns the `200`
+ * envelope; throws a `ChatApiError` `404` when no call of this chat waits for that id (unknown,
+ * already answered, timed out, or another key's chat) and `400` for a malformed decision.
+ */
+export async function answerApproval(chatId: string, approvalId: string, decision: ApprovalDecision, options: ClientOptions): Promise<Envelope> {
+  const path = `/api/chat/${encodeURIComponent(chatId)}/approvals/${encodeURIComponent(approvalId)}`;
+  const res = await send(options, "POST", path, ACCEPT.json, JSON.stringify(decision));
+  return (await res.json()) as Envelope;
+}
+
 function reconnectPolicy(options: StreamOptions): ReconnectOptions | undefined {
   return options.reconnect === false ? undefined : (options.reconnect ?? {});
 }
@@ -105,11 +118,11 @@ async function openStream(chatId: string, after: number, options: ClientOptions,
   return res;
 }
 
-async function send(options: ClientOptions, method: "GET" | "POST", path: string, accept: string): Promise<Response> {
+async function send(options: ClientOptions, method: "GET" | "POST", path: string, accept: string, body?: string): Promise<Response> {
   const doFetch = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
   const h = headers(options, accept);
-  delete h["Content-Type"]; // no body
-  const res = await doFetch(endpoint(options.baseUrl, path), { method, headers: h, signal: options.signal });
+  if (body === undefined) delete h["Content-Type"]; // no body
+  const res = await doFetch(endpoint(options.baseUrl, path), { method, headers: h, body, signal: options.signal });
   if (!res.ok) throw await errorFromResponse(res);
   return res;
 }

@@ -2,10 +2,10 @@
  * The client's types, inferred from the zod schemas (src/schema). Imported as types only: the
  * client carries no zod at run time.
  */
-import type { ChatEvent, DeltaEvent, DoneEvent, Envelope, ErrorEvent, PingEvent, Step, StepEvent, ToolStatus, ToolType, Usage } from "../../src/schema/events";
-import type { ChatRequest, InputImagePart, QueryMessage } from "../../src/schema/request";
+import type { ApprovalRequestEvent, ChatEvent, DeltaEvent, DoneEvent, Envelope, ErrorEvent, PingEvent, Step, StepEvent, ToolStatus, ToolType, Usage } from "../../src/schema/events";
+import type { ApprovalDecision, ChatRequest, InputImagePart, QueryMessage } from "../../src/schema/request";
 
-export type { ChatEvent, ChatRequest, DeltaEvent, DoneEvent, Envelope, ErrorEvent, InputImagePart, QueryMessage, Step, StepEvent, ToolStatus, ToolType, Usage };
+export type { ApprovalDecision, ApprovalRequestEvent, ChatEvent, ChatRequest, DeltaEvent, DoneEvent, Envelope, ErrorEvent, InputImagePart, QueryMessage, Step, StepEvent, ToolStatus, ToolType, Usage };
 /**
  * The NDJSON keep-alive line (`{"type":"ping","requestId","seq"}`; SSE sends a `: ping` comment).
  * Not an event of the run: the client's readers skip it, so no `ChatEvent` the client yields is

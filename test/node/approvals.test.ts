@@ -4,9 +4,17 @@
  * Streamable HTTP, one over legacy HTTP+SSE) and the fake Azure: tools from both, named
  * `{label}__{tool}`, the `server` in every MCP step, one server down, approve, deny with a reason,
  * time out, reconnect while waiting, two calls waiting at once, bad approval requests, and tools
- * that need approval kept from a chat that cannot be approved.
+ * that need approval kept from a chat that cannot be approved. Then the ways a person answers:
+ * the typed client's `answerApproval`, the CLI (a terminal's question, the curl it prints, the
+ * `--approve` flag) and the page's Approve / Deny buttons in Chromium, also after a reload.
  */
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { answerApproval, ChatApiError, streamChat, type ChatEvent } from "../../client/src";
+import { launchChromium, SCREENSHOTS } from "../../tools/chromium";
+import { cliProcess } from "../../tools/cli-process";
 import { fakeRequests, newNonce } from "../../tools/fake-azure-client";
 import { startWorker, type RunningWorker } from "../../tools/worker";
 
@@ -14,6 +22,10 @@ type Event = { type: string; seq?: number; [key: string]: unknown };
 type StepEvent = Event & { step: { message_id: string; tool_type: string; tool_status: string; parameters: string; observation?: string; present_content: string } };
 
 let dev: RunningWorker;
+/**
+ * Server two down; and approvals wait the default 5 minutes here (`dev` times them out after
+ * 1.5 s), so the typed client, CLI and page tests answer them at their own pace, never racing the timeout.
+ */
 let downDev: RunningWorker;
 const KEY_A = "approvals-key-a-0f3c9e";
 const KEY_B = "approvals-key-b-7d21aa";
@@ -208,4 +220,205 @@ describe("tool approval", () => {
     });
     expect(checked).toBe(true);
   });
+});
+
+const echoCall = `[[fake:tools name=one__echo args=${echoArgs}]]`;
+
+describe("answering with the typed client", () => {
+  it("answerApproval approves a call while the stream waits; another key's answer and a second one throw ChatApiError 404", async () => {
+    const id = chatId();
+    const events: ChatEvent[] = [];
+    const answered: string[] = [];
+    const request = { user_id: "approver", chat_id: id, query: [{ role: "user" as const, content: echoCall }] };
+    for await (const e of streamChat(request, { baseUrl: downDev.url, apiKey: KEY_A, lang: "en" })) {
+      events.push(e);
+      if (e.type !== "approval_request") continue;
+      expect(e).toMatchObject({ server: "one", tool: "echo", arguments: { message: "hello from the model" } });
+      const otherKey = await answerApproval(id, e.approval_id, { approve: true }, { baseUrl: downDev.url, apiKey: KEY_B }).catch((error: unknown) => error);
+      expect(otherKey).toBeInstanceOf(ChatApiError);
+      expect(otherKey).toMatchObject({ status: 404, code: 404 });
+      answered.push((await answerApproval(id, e.approval_id, { approve: true }, { baseUrl: downDev.url, apiKey: KEY_A })).message);
+      const again = await answerApproval(id, e.approval_id, { approve: false, reason: "too late" }, { baseUrl: downDev.url, apiKey: KEY_A }).catch((error: unknown) => error);
+      expect(again).toBeInstanceOf(ChatApiError);
+      expect(again).toMatchObject({ status: 404, message: "No tool call of this chat waits for that approval (unknown, or already answered)" });
+    }
+    expect(answered).toEqual(["Approved"]);
+    const call = finalSteps(events as Event[]).find((s) => s.tool_type === "MCP" && JSON.parse(s.parameters).tool === "one__echo")!;
+    expect(call).toMatchObject({ tool_status: "Success", observation: "Echo: hello from the model" });
+    expect(events.at(-1)).toMatchObject({ type: "done" });
+  });
+});
+
+describe("answering with the CLI (npm run chat)", () => {
+  it("asks on a terminal; without one prints the curl that answers (left waiting); --approve none denies each; a misused --approve is refused", async () => {
+    const run = (id: string, ...extra: string[]) => [echoCall, "--chat", id, "--url", downDev.url, "--key", KEY_A, "--lang", "en", ...extra];
+    const [askedId, printedId, noneId] = [chatId(), chatId(), chatId()];
+    // Three at once: each waits on its own chat.
+    const asked = cliProcess(run(askedId), { tty: true });
+    const printed = cliProcess(run(printedId));
+    const none = cliProcess(run(noneId, "--approve", "none"));
+    const misused = [cliProcess(["hi", "--approve", "all", "--url", downDev.url]), cliProcess(["hi", "--chat", "c1", "--approve", "some", "--url", downDev.url])];
+
+    await asked.printed('Approve one/echo {"message":"hello from the model"}? [y/N/reason] ', 60_000);
+    asked.write("y\n");
+
+    await printed.printed("    to deny: the same with -d '{\"approve\": false, \"reason\": \"…\"}'", 60_000);
+    const curl = /^ {4}waiting; to approve: (curl -X POST .*)$/m.exec(printed.stdout())![1];
+    expect(curl).toMatch(new RegExp(`^curl -X POST ${downDev.url}/api/chat/${printedId}/approvals/apr_[0-9a-f]{12} -H 'Content-Type: application/json' -H "Authorization: Bearer \\$CHATAPI_KEY" -d '\\{"approve": true\\}'$`));
+    // The printed command, as a person would run it, with the denial's body instead.
+    const denial = curl.replace(`-d '{"approve": true}'`, `-d '{"approve": false, "reason": "from curl"}'`);
+    const { stdout: answer } = await promisify(execFile)("sh", ["-c", denial], { env: { ...process.env, CHATAPI_KEY: KEY_A } });
+    expect(JSON.parse(answer)).toMatchObject({ code: 200, message: "Denied" });
+
+    const [a, p, n] = await Promise.all([asked.done, printed.done, none.done]);
+    expect(a.code, a.stdout).toBe(0);
+    expect(a.stdout).toMatch(/^⏸ one\/echo waits for approval \(apr_[0-9a-f]{12}\)\r?$/m);
+    expect(a.stdout).toMatch(/^ {4}approved\r?$/m);
+    expect(a.stdout).toMatch(/^✔ Success MCP {9}Tool one__echo succeeded/m);
+    expect(a.stdout).toContain("tool result: Echo: hello from the model");
+
+    expect(p.code, p.stdout + p.stderr).toBe(0);
+    expect(p.stderr).toBe("");
+    expect(p.stdout).toMatch(/^✘ Error {3}MCP {9}Tool one__echo was not approved: from curl \(\d+ ms\)$/m);
+    expect(p.stdout).toContain("tool result: Error: The user declined this tool call (from curl)");
+
+    expect(n.code, n.stdout + n.stderr).toBe(0);
+    expect(n.stdout).not.toContain("curl");
+    expect(n.stdout).toMatch(/^ {4}denied: denied with --approve none$/m);
+    expect(n.stdout).toMatch(/^✘ Error {3}MCP {9}Tool one__echo was not approved: denied with --approve none \(\d+ ms\)$/m);
+
+    // Refused before sending (exit 2): --approve without a chat that can wait, or another value.
+    const [withoutChat, otherValue] = await Promise.all(misused.map((m) => m.done));
+    expect(withoutChat.code).toBe(2);
+    expect(withoutChat.stderr).toMatch(/^--approve answers tool calls that wait for approval, which only a streamed chat with --chat ID has\nusage:/);
+    expect(otherValue.code).toBe(2);
+    expect(otherValue.stderr).toMatch(/^--approve must be all or none, not some\nusage:/);
+  }, 120_000);
+});
+
+describe("answering on the page (Chromium)", () => {
+  let browser: Browser;
+  let page: Page;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    browser = await launchChromium();
+    page = await openPage(downDev.url);
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  /** The page at `base` with key A in its settings; every `.approval` it ever adds is counted (window.__approvalsShown). */
+  async function openPage(base: string): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+    await context.addInitScript((key) => {
+      if (!localStorage.getItem("chatapi.apiKey")) localStorage.setItem("chatapi.apiKey", key);
+      const w = window as unknown as { __approvalsShown: number };
+      w.__approvalsShown = 0;
+      new MutationObserver((records) => {
+        for (const r of records) for (const n of r.addedNodes) if ((n as Element).classList?.contains("approval")) w.__approvalsShown++;
+      }).observe(document, { childList: true, subtree: true });
+    }, KEY_A);
+    const opened = await context.newPage();
+    opened.on("pageerror", (e) => errors.push(String(e)));
+    await opened.goto(`${base}/`);
+    await opened.waitForSelector("body[data-ready=true]");
+    return opened;
+  }
+
+  async function send(p: Page, text: string) {
+    await p.fill("#message", text);
+    await p.press("#message", "Enter");
+  }
+
+  /** The timeline entry of the last exchange's one__echo call. */
+  const call = (p: Page) => p.locator(".turn").last().locator(".step", { has: p.locator(".step-content", { hasText: "one__echo" }) });
+
+  /** Waits for the last exchange to end; its state (done, error, stopped). */
+  async function ended(p: Page): Promise<string> {
+    const handle = await p.waitForFunction(() => {
+      const state = document.querySelector("#log > .turn:last-child")?.getAttribute("data-state");
+      return state && !["waiting", "streaming"].includes(state) ? state : null;
+    }, undefined, { timeout: 60_000 });
+    return (await handle.jsonValue()) as string;
+  }
+
+  it("shows Approve / Deny in the waiting call's entry; Approve runs it: the step ends Success with the echo", async () => {
+    await send(page, echoCall);
+    const group = page.getByRole("group", { name: "是否批准调用工具 one/echo？" });
+    await group.waitFor({ timeout: 60_000 });
+    expect(await call(page).getAttribute("data-status")).toBe("Start");
+    expect(await call(page).getAttribute("data-approval")).toBe("pending");
+    expect(await call(page).locator(".step-content").textContent()).toBe("工具 one__echo 等待审批");
+    expect(await group.getByRole("textbox", { name: "理由（可选）" }).count()).toBe(1);
+    expect(await group.getByRole("button", { name: "拒绝" }).count()).toBe(1);
+    await page.screenshot({ path: `${SCREENSHOTS}/approval-waiting.png` });
+
+    await group.getByRole("button", { name: "批准" }).click();
+    expect(await ended(page)).toBe("done");
+    expect(await call(page).getAttribute("data-status")).toBe("Success");
+    expect(await call(page).locator(".step-content").textContent()).toBe("工具 one__echo 调用成功");
+    expect(await call(page).locator(".step-detail pre").last().textContent()).toBe("Echo: hello from the model");
+    expect(await call(page).getByRole("button").count()).toBe(0);
+    expect(await call(page).locator(".approval-note").textContent()).toBe("已批准");
+    expect(await page.locator(".turn .answer").last().textContent()).toContain("tool result: Echo: hello from the model");
+    expect(errors).toEqual([]);
+  }, 90_000);
+
+  it("in a new chat, in English: a reason typed, Deny: the step ends Error with it, and the answer goes on", async () => {
+    await page.click("#new-chat");
+    await page.click("button[data-lang=en]");
+    await send(page, echoCall);
+    const group = page.getByRole("group", { name: "Allow the call to one/echo?" });
+    await group.getByRole("textbox", { name: "Reason (optional)" }).fill("not this one");
+    await group.getByRole("button", { name: "Deny" }).click();
+    expect(await ended(page)).toBe("done");
+    expect(await page.locator(".turn").count()).toBe(1);
+    expect(await call(page).getAttribute("data-status")).toBe("Error");
+    expect(await call(page).getAttribute("data-approval")).toBe("denied");
+    expect(await call(page).locator(".step-content").textContent()).toBe("Tool one__echo was not approved: not this one");
+    expect(await call(page).getByRole("button").count()).toBe(0);
+    expect(await call(page).locator(".approval-note").textContent()).toBe("Denied: not this one");
+    expect(await page.locator(".turn .answer").last().textContent()).toContain("tool result: Error: The user declined this tool call (not this one)");
+    await page.screenshot({ path: `${SCREENSHOTS}/approval-denied.png`, fullPage: true });
+    expect(errors).toEqual([]);
+  }, 90_000);
+
+  it("after a reload, a call still waiting shows its buttons again; once answered, a reload shows the decision, no buttons", async () => {
+    await page.click("#new-chat");
+    await send(page, echoCall);
+    await page.getByRole("group", { name: "Allow the call to one/echo?" }).waitFor({ timeout: 60_000 });
+    await page.reload();
+    await page.waitForSelector("body[data-ready=true]");
+    // The run replayed from its start: the same call, still waiting, its buttons back.
+    const group = page.getByRole("group", { name: "Allow the call to one/echo?" });
+    await group.getByRole("button", { name: "Approve" }).click();
+    expect(await ended(page)).toBe("done");
+    expect(await call(page).getAttribute("data-status")).toBe("Success");
+
+    await page.reload();
+    await page.waitForSelector("body[data-ready=true]");
+    expect(await page.locator(".turn").count()).toBe(1);
+    expect(await call(page).getAttribute("data-status")).toBe("Success");
+    expect(await page.getByRole("button", { name: "Approve" }).count()).toBe(0);
+    expect(await call(page).locator(".approval-note").textContent()).toBe("Approved");
+    expect(errors).toEqual([]);
+  }, 90_000);
+
+  it("takes the buttons away when the call stops waiting unanswered (APPROVAL_TIMEOUT_MS)", async () => {
+    const timed = await openPage(dev.url);
+    try {
+      await send(timed, echoCall);
+      expect(await ended(timed)).toBe("done");
+      expect(await timed.evaluate(() => (window as unknown as { __approvalsShown: number }).__approvalsShown)).toBe(1);
+      expect(await call(timed).getAttribute("data-status")).toBe("Error");
+      expect(await call(timed).locator(".step-content").textContent()).toBe("工具 one__echo 未获批准：审批超时");
+      expect(await call(timed).locator(".approval").count()).toBe(0);
+      expect(await timed.getByRole("button", { name: "批准" }).count()).toBe(0);
+      expect(errors).toEqual([]);
+    } finally {
+      await timed.context().close();
+    }
+  }, 90_000);
 });

@@ -2,20 +2,18 @@
  * The CLI (`npm run chat`, scripts/chat.ts) as a user runs it, a child process under tsx, against
  * the stack `npm start` runs (demo upstream + ModelScope mock MCP server + `wrangler dev`).
  */
-import { spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DEMO_LABEL } from "../../tools/demo-upstream";
 import { startLocalStack, type LocalStack } from "../../tools/local-stack";
 import { tinyPng } from "../../tools/png";
-import { freePort, ROOT, startWorker, type RunningWorker } from "../../tools/worker";
+import { freePort, startWorker, type RunningWorker } from "../../tools/worker";
+import { cliProcess as spawnCli, type CliRun } from "../../tools/cli-process";
 import { newNonce, waitForFake } from "../../tools/fake-azure-client";
 import { startCutProxy } from "../../tools/cut-proxy";
 
-const tsx = fileURLToPath(new URL("../../node_modules/tsx/dist/cli.mjs", import.meta.url));
 const API_KEY = "cli-test-key-8d21";
 const scratch = join(tmpdir(), `chatapi-cli-${process.pid}`);
 let stack: LocalStack;
@@ -30,58 +28,10 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  /** ms after the start at which each piece of stdout arrived */
-  pieces: { at: number; text: string }[];
-  exitAt: number;
-}
+type Run = CliRun;
 
 /** A CLI run that can be watched while it runs: `printed(text)` resolves once stdout holds `text`. */
-function cliProcess(...args: string[]): { done: Promise<Run>; printed(text: string, timeoutMs?: number): Promise<void> } {
-  const t0 = performance.now();
-  const child = spawn(process.execPath, [tsx, "scripts/chat.ts", ...args], {
-    cwd: ROOT,
-    env: { ...process.env, CHATAPI_URL: "", CHATAPI_KEY: "", NO_COLOR: "1" },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const run: Run = { code: null, stdout: "", stderr: "", pieces: [], exitAt: 0 };
-  const watchers = new Set<() => void>();
-  child.stdout.setEncoding("utf8").on("data", (text: string) => {
-    run.stdout += text;
-    run.pieces.push({ at: performance.now() - t0, text });
-    for (const check of watchers) check();
-  });
-  child.stderr.setEncoding("utf8").on("data", (text: string) => (run.stderr += text));
-  const done = new Promise<Run>((resolve, reject) => {
-    child.once("error", reject);
-    child.once("close", (code) => {
-      run.code = code;
-      run.exitAt = performance.now() - t0;
-      for (const check of watchers) check();
-      resolve(run);
-    });
-  });
-  const printed = (text: string, timeoutMs = 20_000) =>
-    new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => finish(new Error(`the CLI did not print ${JSON.stringify(text)} within ${timeoutMs} ms:\n${run.stdout}\n${run.stderr}`)), timeoutMs);
-      const finish = (error?: Error) => {
-        clearTimeout(timer);
-        watchers.delete(check);
-        if (error) reject(error);
-        else resolve();
-      };
-      const check = () => {
-        if (run.stdout.includes(text)) finish();
-        else if (run.code !== null) finish(new Error(`the CLI ended (${run.code}) without printing ${JSON.stringify(text)}:\n${run.stdout}\n${run.stderr}`));
-      };
-      watchers.add(check);
-      check();
-    });
-  return { done, printed };
-}
+const cliProcess = (...args: string[]) => spawnCli(args);
 
 const cli = (...args: string[]): Promise<Run> => cliProcess(...args).done;
 
@@ -281,12 +231,12 @@ describe("npm run chat: resumable chats (--chat, --resume, --after, --stop)", ()
       [["--chat", "c1", "--resume", "--format", "json"], /^--resume streams: --format ndjson or sse\n/],
       [["hello", "--chat", "c1", "--resume"], /^--resume sends no message: leave out "hello"\n/],
     ];
-    for (const [args, message] of cases) {
-      const run = await cli(...args, "--url", stack.url);
-      expect(run.code, args.join(" ")).toBe(2);
-      expect(run.stderr).toMatch(message);
-    }
-    const nothing = await cli("--chat", chatId(), "--resume", "--url", stack.url);
+    // All at once: each is a whole tsx start-up, seconds apiece on a busy machine.
+    const [runs, nothing] = await Promise.all([Promise.all(cases.map(([args]) => cli(...args, "--url", stack.url))), cli("--chat", chatId(), "--resume", "--url", stack.url)]);
+    cases.forEach(([args, message], i) => {
+      expect(runs[i].code, args.join(" ")).toBe(2);
+      expect(runs[i].stderr).toMatch(message);
+    });
     expect(nothing.code).toBe(1);
     expect(nothing.stderr).toMatch(/^error 204: Nothing to resume: no chat "cli_[\w-]+" was started with this key, or its events expired \(request req_[0-9a-f]{12}\)\n$/);
   });

@@ -14,7 +14,7 @@ import { CLIENT_BUNDLE, CLIENT_DIST, CLIENT_TYPES_ENTRY, clientBundleText } from
 import { ROOT } from "../../tools/worker";
 
 const run = promisify(execFile);
-const EXPORTS = ["CHAT_ID_MAX", "CHAT_ID_PATTERN", "ChatApiError", "IMAGE_TYPES", "MAX_IMAGES", "MAX_IMAGE_BYTES", "chat", "health", "imageProblem", "readLines", "readNdjson", "readSse", "resumeChat", "sniffImageType", "stopChat", "streamChat", "toDataUrl"];
+const EXPORTS = ["CHAT_ID_MAX", "CHAT_ID_PATTERN", "ChatApiError", "IMAGE_TYPES", "MAX_IMAGES", "MAX_IMAGE_BYTES", "answerApproval", "chat", "health", "imageProblem", "readLines", "readNdjson", "readSse", "resumeChat", "sniffImageType", "stopChat", "streamChat", "toDataUrl"];
 
 describe("the built client", () => {
   it("public/client.js and client/dist/index.js are a fresh build of client/src (run `npm run build:client`)", async () => {

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import {
-  ChatApiError, chat, imageProblem, readNdjson, readSse, resumeChat, sniffImageType, stopChat, streamChat, toDataUrl,
+  ChatApiError, answerApproval, chat, imageProblem, readNdjson, readSse, resumeChat, sniffImageType, stopChat, streamChat, toDataUrl,
   type ChatEvent, type ChatRequest, type FetchLike, type ReconnectInfo,
 } from "../../client/src";
 import { tinyPng } from "../../tools/png";
@@ -290,6 +290,19 @@ describe("resumeChat and stopChat", () => {
     expect(f.calls[0].init.body).toBeUndefined();
     const g = fakeFetch(() => Response.json({ code: 404, message: "This chat has no run going", timestamp: "t", requestId: "req_s", data: { steps: [] } }, { status: 404 }));
     expect(await stopChat("c", { baseUrl: "", fetch: g.fetch }).catch((e: unknown) => e)).toMatchObject({ name: "ChatApiError", status: 404, message: "This chat has no run going" });
+  });
+});
+
+describe("answerApproval", () => {
+  it("POSTs the decision as JSON to …/approvals/{approval_id} and returns the envelope; a 404 throws", async () => {
+    const envelope = { code: 200, message: "Denied", timestamp: "t", requestId: "req_a", data: { steps: [] } };
+    const f = fakeFetch(() => Response.json(envelope));
+    expect(await answerApproval("conv/42", "apr_0123456789ab", { approve: false, reason: "not now" }, { baseUrl: "http://x/", apiKey: "k", fetch: f.fetch })).toEqual(envelope);
+    expect(f.calls[0].url).toBe("http://x/api/chat/conv%2F42/approvals/apr_0123456789ab");
+    expect(f.calls[0].init).toMatchObject({ method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json", Authorization: "Bearer k" } });
+    expect(f.calls[0].init.body).toBe('{"approve":false,"reason":"not now"}');
+    const g = fakeFetch(() => Response.json({ code: 404, message: "No tool call of this chat waits for that approval (unknown, or already answered)", timestamp: "t", requestId: "req_b", data: { steps: [] } }, { status: 404 }));
+    expect(await answerApproval("c", "apr_0123456789ab", { approve: true }, { baseUrl: "", fetch: g.fetch }).catch((e: unknown) => e)).toMatchObject({ name: "ChatApiError", status: 404, requestId: "req_b" });
   });
 });
 
