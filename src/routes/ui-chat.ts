@@ -14,11 +14,12 @@ import { answerApproval, chatIdOf, room } from "../resume/room";
 import { requireKey } from "../security/auth";
 import { limitBody } from "../security/body-limit";
 import { limitPerKey } from "../security/rate-limit";
-import { fromUiRequest } from "../ui/ui-request";
+import { uiRequest } from "../schema/lazy";
 
 export const uiChat = new Hono<AppEnv>();
 
 uiChat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateUiChatRequest, async (c) => {
+  const { fromUiRequest } = await uiRequest();
   const ui = fromUiRequest(c.req.valid("json"));
   let checked;
   try {
@@ -34,8 +35,8 @@ uiChat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateUiChat
   });
 });
 
-uiChat.get("/:chat_id/stream", requireKey, limitPerKey, (c) => room(c, chatIdOf(c), "/stream?after=0&running=1", "ui", { method: "GET" }));
+uiChat.get("/:chat_id/stream", requireKey, limitPerKey, async (c) => room(c, await chatIdOf(c), "/stream?after=0&running=1", "ui", { method: "GET" }));
 
-uiChat.post("/:chat_id/stop", requireKey, limitPerKey, (c) => room(c, chatIdOf(c), "/stop", "json", { method: "POST" }));
+uiChat.post("/:chat_id/stop", requireKey, limitPerKey, async (c) => room(c, await chatIdOf(c), "/stop", "json", { method: "POST" }));
 
 uiChat.post("/:chat_id/approvals/:approval_id", requireKey, limitPerKey, requireJson, answerApproval);
