@@ -40,7 +40,8 @@ export default defineConfig({
           include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"],
           globalSetup,
           // Records every log line and fails a file whose responses or logs hold a configured secret.
-          setupFiles: ["test/worker/leak-scan.ts"],
+          // lazy-modules.ts: the code the Worker imports on first use, loaded before the tests time it.
+          setupFiles: ["test/worker/leak-scan.ts", "test/worker/lazy-modules.ts"],
         },
       },
       {

@@ -108,7 +108,7 @@ export function readProfile(path: string): CpuProfile {
 }
 
 /** Just enough of a source map (v3) to turn a generated position into the original one. */
-class SourceMap {
+export class SourceMap {
   /** Per generated line: segments [column, source, line, column, name?] sorted by column. */
   private constructor(
     private readonly lines: number[][][],

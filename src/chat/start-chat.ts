@@ -7,7 +7,7 @@ import type { ChatCompletionMessageParam } from "openai/resources/chat/completio
 import type { Config } from "../config";
 import type { ChatRequest } from "../schema/request";
 import type { Lang } from "../steps/i18n";
-import { createMcpToolSource } from "../mcp";
+import { lazyMcpToolSource } from "../mcp/lazy";
 import { combineToolSources } from "../mcp/tool-set";
 import type { ToolSet } from "../mcp/types";
 import type { ApprovalGate } from "./approvals";
@@ -47,7 +47,7 @@ function toolSet(config: Config): ToolSet | undefined {
     mcp.servers.map((server) => ({
       label: server.label,
       approval: server.approval,
-      source: createMcpToolSource({ ...mcp, url: server.url, authToken: server.authToken, allowlist: server.allow }),
+      source: lazyMcpToolSource({ ...mcp, url: server.url, authToken: server.authToken, allowlist: server.allow }),
     })),
   );
 }

@@ -5,7 +5,8 @@
  * and a chat answers `503` with it. Tokens are read from the Worker secrets the list names and
  * never appear in a message.
  */
-import * as z from "zod";
+import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
 
 /** `never`, `always`, `writes` (tools whose annotations do not say `readOnlyHint: true`), or tool names. */
 export type ApprovalPolicy = "never" | "always" | "writes" | string[];
@@ -18,13 +19,24 @@ export interface McpServerConfig {
   approval: ApprovalPolicy;
 }
 
-const Server = z.strictObject({
-  label: z.string().regex(/^[a-z0-9_]{1,32}$/, "must be 1 to 32 of a-z 0-9 _"),
-  url: z.url({ protocol: /^https?$/ }),
-  token_secret: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must name a Worker secret").optional(),
-  allow: z.array(z.string().min(1)).optional(),
-  approval: z.union([z.enum(["never", "always", "writes"]), z.array(z.string().min(1))]).optional(),
-});
+/**
+ * The list's schema, built on first use (only a Worker with `MCP_SERVERS` set needs it), with
+ * zod/mini: zod's core checks and English messages without the classic API's cost at startup.
+ */
+let serverList: ReturnType<typeof buildServerList> | undefined;
+
+function buildServerList() {
+  z.config(en());
+  const name = () => z.string().check(z.minLength(1));
+  const Server = z.strictObject({
+    label: z.string().check(z.regex(/^[a-z0-9_]{1,32}$/, "must be 1 to 32 of a-z 0-9 _")),
+    url: z.url({ protocol: /^https?$/ }),
+    token_secret: z.optional(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must name a Worker secret"))),
+    allow: z.optional(z.array(name())),
+    approval: z.optional(z.union([z.enum(["never", "always", "writes"]), z.array(name())])),
+  });
+  return z.array(Server).check(z.minLength(1));
+}
 
 /** The servers, or `error` saying what is wrong with `MCP_SERVERS` (the chat answers 503 with it). */
 export function readMcpServers(env: Record<string, unknown>, shorthand: { url: string; authToken: string; allowlist?: string[] }):
@@ -41,7 +53,7 @@ export function readMcpServers(env: Record<string, unknown>, shorthand: { url: s
   } catch {
     return { servers: [], error: "MCP_SERVERS is not valid JSON: it must be a JSON list of servers" };
   }
-  const parsed = z.array(Server).min(1).safeParse(value);
+  const parsed = (serverList ??= buildServerList()).safeParse(value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");

@@ -10,8 +10,10 @@ import { validator } from "hono/validator";
 import type { z } from "zod";
 import { readConfig } from "../config";
 import { ApiError } from "../errors";
-import { ChatRequest, MAX_CONTENT_PARTS } from "../schema/request";
-import { UiChatRequest } from "../ui/ui-request";
+import { MAX_CONTENT_PARTS } from "./limits";
+import { requestSchemas, uiRequest } from "../schema/lazy";
+import type { ChatRequest } from "../schema/request";
+import type { UiChatRequest } from "../ui/ui-request";
 
 /** `query[0].content[1].image_url` from zod's path. */
 export function fieldName(path: readonly PropertyKey[]): string {
@@ -67,20 +69,22 @@ export function checkCheapBounds(body: unknown, maxQueryItems: number): void {
   }
 }
 
-export const validateChatRequest = validator("json", (body: unknown, c): ChatRequest => {
+export const validateChatRequest = validator("json", async (body: unknown, c): Promise<ChatRequest> => {
   checkCheapBounds(body, readConfig(c.env).limits.maxQueryItems);
+  const { ChatRequest } = await requestSchemas();
   const result = ChatRequest.safeParse(body);
   if (!result.success) throw new ApiError(400, describeIssue(result.error.issues[0]));
   return result.data;
 });
 
 /** The AI SDK's request (src/ui): the same cheap bound on the message count, then its schema. */
-export const validateUiChatRequest = validator("json", (body: unknown, c): UiChatRequest => {
+export const validateUiChatRequest = validator("json", async (body: unknown, c): Promise<UiChatRequest> => {
   const messages = (body as { messages?: unknown } | null)?.messages;
   const max = readConfig(c.env).limits.maxQueryItems;
   if (Array.isArray(messages) && messages.length > max) {
     throw new ApiError(400, `messages: ${messages.length} messages, more than the ${max} allowed (MAX_QUERY_ITEMS)`);
   }
+  const { UiChatRequest } = await uiRequest();
   const result = UiChatRequest.safeParse(body);
   if (!result.success) throw new ApiError(400, describeIssue(result.error.issues[0]));
   return result.data;

@@ -3,11 +3,12 @@ import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { ApiError } from "../errors";
 import { describeIssue } from "../request/validate";
-import { ApprovalDecision, ChatId } from "../schema/request";
+import { requestSchemas } from "../schema/lazy";
 import type { Format } from "../stream/formats";
 
-export function chatIdOf(c: Context<AppEnv>): string {
+export async function chatIdOf(c: Context<AppEnv>): Promise<string> {
   const id = c.req.param("chat_id") ?? "";
+  const { ChatId } = await requestSchemas();
   const parsed = ChatId.safeParse(id);
   if (!parsed.success) throw new ApiError(400, `chat_id: ${parsed.error.issues[0].message}`);
   return id;
@@ -33,7 +34,7 @@ export async function room(c: Context<AppEnv>, chatId: string, path: string, for
 
 /** `POST …/{chat_id}/approvals/{approval_id}` with `{"approve": true}` or `{"approve": false, "reason": "…"}`. */
 export async function answerApproval(c: Context<AppEnv>): Promise<Response> {
-  const chatId = chatIdOf(c);
+  const chatId = await chatIdOf(c);
   const approvalId = c.req.param("approval_id") ?? "";
   if (!/^apr_[0-9a-f]{12}$/.test(approvalId)) throw new ApiError(404, "No tool call of this chat waits for that approval (unknown, or already answered)");
   let body: unknown;
@@ -42,6 +43,7 @@ export async function answerApproval(c: Context<AppEnv>): Promise<Response> {
   } catch {
     throw new ApiError(400, "body: must be JSON: {\"approve\": true} or {\"approve\": false, \"reason\": \"…\"}");
   }
+  const { ApprovalDecision } = await requestSchemas();
   const parsed = ApprovalDecision.safeParse(body);
   if (!parsed.success) throw new ApiError(400, describeIssue(parsed.error.issues[0]));
   return room(c, chatId, "/approve", "json", { method: "POST", body: JSON.stringify({ approval_id: approvalId, ...parsed.data }) });

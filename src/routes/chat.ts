@@ -12,7 +12,7 @@ import { ApiError } from "../errors";
 import { checkChat } from "../request/check-chat";
 import { pickFormat } from "../request/negotiate";
 import { requireJson, validateChatRequest } from "../request/validate";
-import { SeqCursor } from "../schema/request";
+import { requestSchemas } from "../schema/lazy";
 import { requireKey } from "../security/auth";
 import { limitBody } from "../security/body-limit";
 import { limitPerKey } from "../security/rate-limit";
@@ -44,16 +44,17 @@ chat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateChatRequ
   return isStreamed(checked.format) ? streamResponse(checked.format, checked.config.stream, options) : jsonResponse(options);
 });
 
-chat.get("/:chat_id/stream", requireKey, limitPerKey, (c) => {
+chat.get("/:chat_id/stream", requireKey, limitPerKey, async (c) => {
   const format = pickFormat(c.req.header("accept"));
   if (!format || !isStreamed(format)) throw new ApiError(406, "Accept must allow application/x-ndjson or text/event-stream");
   c.var.log.format = format;
   const raw = c.req.header("last-event-id") ?? c.req.query("after") ?? "0";
+  const { SeqCursor } = await requestSchemas();
   const cursor = SeqCursor.safeParse(raw);
   if (!cursor.success) throw new ApiError(400, `${c.req.header("last-event-id") !== undefined ? "Last-Event-ID" : "after"}: ${cursor.error.issues[0].message}`);
-  return room(c, chatIdOf(c), `/stream?after=${Number(cursor.data)}`, format, { method: "GET" });
+  return room(c, await chatIdOf(c), `/stream?after=${Number(cursor.data)}`, format, { method: "GET" });
 });
 
-chat.post("/:chat_id/stop", requireKey, limitPerKey, (c) => room(c, chatIdOf(c), "/stop", "json", { method: "POST" }));
+chat.post("/:chat_id/stop", requireKey, limitPerKey, async (c) => room(c, await chatIdOf(c), "/stop", "json", { method: "POST" }));
 
 chat.post("/:chat_id/approvals/:approval_id", requireKey, limitPerKey, requireJson, answerApproval);

@@ -15,11 +15,12 @@ import { answerApproval, chatIdOf, room } from "../resume/room";
 import { requireKey } from "../security/auth";
 import { limitBody } from "../security/body-limit";
 import { limitPerKey } from "../security/rate-limit";
-import { approvalAnswers, fromUiRequest } from "../ui/ui-request";
+import { uiRequest } from "../schema/lazy";
 
 export const uiChat = new Hono<AppEnv>();
 
 uiChat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateUiChatRequest, async (c) => {
+  const { approvalAnswers, fromUiRequest } = await uiRequest();
   const body = c.req.valid("json");
   const answers = approvalAnswers(body);
   if (answers.length) return room(c, body.id, "/continue", "ui", { method: "POST", body: JSON.stringify({ decisions: answers }) });
@@ -38,8 +39,8 @@ uiChat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateUiChat
   });
 });
 
-uiChat.get("/:chat_id/stream", requireKey, limitPerKey, (c) => room(c, chatIdOf(c), "/stream?after=0&running=1", "ui", { method: "GET" }));
+uiChat.get("/:chat_id/stream", requireKey, limitPerKey, async (c) => room(c, await chatIdOf(c), "/stream?after=0&running=1", "ui", { method: "GET" }));
 
-uiChat.post("/:chat_id/stop", requireKey, limitPerKey, (c) => room(c, chatIdOf(c), "/stop", "json", { method: "POST" }));
+uiChat.post("/:chat_id/stop", requireKey, limitPerKey, async (c) => room(c, await chatIdOf(c), "/stop", "json", { method: "POST" }));
 
 uiChat.post("/:chat_id/approvals/:approval_id", requireKey, limitPerKey, requireJson, answerApproval);
