@@ -41,10 +41,11 @@ function servers(twoUrl: string) {
 beforeAll(async () => {
   const common = { AZURE_OPENAI_ENDPOINT: inject("fakeAzureUrl"), AZURE_OPENAI_API_KEY: "approvals-azure-key", API_KEYS: `${KEY_A},${KEY_B}`, UPSTREAM_TIMEOUT_MS: "10000" };
   [dev, downDev] = await Promise.all([
-    startWorker({ vars: { ...common, MCP_SERVERS: servers(inject("everythingMcpSseUrl")), APPROVAL_TIMEOUT_MS: "1500", HEARTBEAT_MS: "300" } }),
-    startWorker({ vars: { ...common, MCP_SERVERS: servers("http://127.0.0.1:9/mcp") } }),
+    // Booting takes seconds alone, a minute or more when other suites load the machine.
+    startWorker({ vars: { ...common, MCP_SERVERS: servers(inject("everythingMcpSseUrl")), APPROVAL_TIMEOUT_MS: "1500", HEARTBEAT_MS: "300" }, timeoutMs: 150_000 }),
+    startWorker({ vars: { ...common, MCP_SERVERS: servers("http://127.0.0.1:9/mcp") }, timeoutMs: 150_000 }),
   ]);
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   await Promise.all([dev?.stop(), downDev?.stop()]);
