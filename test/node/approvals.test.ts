@@ -41,10 +41,11 @@ function servers(twoUrl: string) {
 beforeAll(async () => {
   const common = { AZURE_OPENAI_ENDPOINT: inject("fakeAzureUrl"), AZURE_OPENAI_API_KEY: "approvals-azure-key", API_KEYS: `${KEY_A},${KEY_B}`, UPSTREAM_TIMEOUT_MS: "10000" };
   [dev, downDev] = await Promise.all([
-    startWorker({ vars: { ...common, MCP_SERVERS: servers(inject("everythingMcpSseUrl")), APPROVAL_TIMEOUT_MS: "1500", HEARTBEAT_MS: "300" } }),
-    startWorker({ vars: { ...common, MCP_SERVERS: servers("http://127.0.0.1:9/mcp") } }),
+    // Booting takes seconds alone, a minute or more when other suites load the machine.
+    startWorker({ vars: { ...common, MCP_SERVERS: servers(inject("everythingMcpSseUrl")), APPROVAL_TIMEOUT_MS: "1500", HEARTBEAT_MS: "300" }, timeoutMs: 150_000 }),
+    startWorker({ vars: { ...common, MCP_SERVERS: servers("http://127.0.0.1:9/mcp") }, timeoutMs: 150_000 }),
   ]);
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   await Promise.all([dev?.stop(), downDev?.stop()]);
@@ -246,7 +247,7 @@ describe("answering with the typed client", () => {
     const call = finalSteps(events as Event[]).find((s) => s.tool_type === "MCP" && JSON.parse(s.parameters).tool === "one__echo")!;
     expect(call).toMatchObject({ tool_status: "Success", observation: "Echo: hello from the model" });
     expect(events.at(-1)).toMatchObject({ type: "done" });
-  });
+  }, 60_000);
 });
 
 describe("answering with the CLI (npm run chat)", () => {
@@ -259,10 +260,10 @@ describe("answering with the CLI (npm run chat)", () => {
     const none = cliProcess(run(noneId, "--approve", "none"));
     const misused = [cliProcess(["hi", "--approve", "all", "--url", downDev.url]), cliProcess(["hi", "--chat", "c1", "--approve", "some", "--url", downDev.url])];
 
-    await asked.printed('Approve one/echo {"message":"hello from the model"}? [y/N/reason] ', 60_000);
+    await asked.printed('Approve one/echo {"message":"hello from the model"}? [y/N/reason] ', 90_000);
     asked.write("y\n");
 
-    await printed.printed("    to deny: the same with -d '{\"approve\": false, \"reason\": \"…\"}'", 60_000);
+    await printed.printed("    to deny: the same with -d '{\"approve\": false, \"reason\": \"…\"}'", 90_000);
     const curl = /^ {4}waiting; to approve: (curl -X POST .*)$/m.exec(printed.stdout())![1];
     expect(curl).toMatch(new RegExp(`^curl -X POST ${downDev.url}/api/chat/${printedId}/approvals/apr_[0-9a-f]{12} -H 'Content-Type: application/json' -H "Authorization: Bearer \\$CHATAPI_KEY" -d '\\{"approve": true\\}'$`));
     // The printed command, as a person would run it, with the denial's body instead.
@@ -293,7 +294,7 @@ describe("answering with the CLI (npm run chat)", () => {
     expect(withoutChat.stderr).toMatch(/^--approve answers tool calls that wait for approval, which only a streamed chat with --chat ID has\nusage:/);
     expect(otherValue.code).toBe(2);
     expect(otherValue.stderr).toMatch(/^--approve must be all or none, not some\nusage:/);
-  }, 120_000);
+  }, 180_000);
 });
 
 describe("answering on the page (Chromium)", () => {
@@ -304,7 +305,7 @@ describe("answering on the page (Chromium)", () => {
   beforeAll(async () => {
     browser = await launchChromium();
     page = await openPage(downDev.url);
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await browser?.close();
   });
@@ -312,6 +313,9 @@ describe("answering on the page (Chromium)", () => {
   /** The page at `base` with key A in its settings; every `.approval` it ever adds is counted (window.__approvalsShown). */
   async function openPage(base: string): Promise<Page> {
     const context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+    // Generous: other suites share the machine's two cores, and a page load can take tens of seconds then.
+    context.setDefaultTimeout(60_000);
+    context.setDefaultNavigationTimeout(90_000);
     await context.addInitScript((key) => {
       if (!localStorage.getItem("chatapi.apiKey")) localStorage.setItem("chatapi.apiKey", key);
       const w = window as unknown as { __approvalsShown: number };
@@ -364,7 +368,7 @@ describe("answering on the page (Chromium)", () => {
     expect(await call(page).locator(".approval-note").textContent()).toBe("已批准");
     expect(await page.locator(".turn .answer").last().textContent()).toContain("tool result: Echo: hello from the model");
     expect(errors).toEqual([]);
-  }, 90_000);
+  }, 180_000);
 
   it("in a new chat, in English: a reason typed, Deny: the step ends Error with it, and the answer goes on", async () => {
     await page.click("#new-chat");
@@ -383,7 +387,7 @@ describe("answering on the page (Chromium)", () => {
     expect(await page.locator(".turn .answer").last().textContent()).toContain("tool result: Error: The user declined this tool call (not this one)");
     await page.screenshot({ path: `${SCREENSHOTS}/approval-denied.png`, fullPage: true });
     expect(errors).toEqual([]);
-  }, 90_000);
+  }, 180_000);
 
   it("after a reload, a call still waiting shows its buttons again; once answered, a reload shows the decision, no buttons", async () => {
     await page.click("#new-chat");
@@ -404,7 +408,7 @@ describe("answering on the page (Chromium)", () => {
     expect(await page.getByRole("button", { name: "Approve" }).count()).toBe(0);
     expect(await call(page).locator(".approval-note").textContent()).toBe("Approved");
     expect(errors).toEqual([]);
-  }, 90_000);
+  }, 180_000);
 
   it("takes the buttons away when the call stops waiting unanswered (APPROVAL_TIMEOUT_MS)", async () => {
     const timed = await openPage(dev.url);
@@ -420,5 +424,5 @@ describe("answering on the page (Chromium)", () => {
     } finally {
       await timed.context().close();
     }
-  }, 90_000);
+  }, 180_000);
 });
