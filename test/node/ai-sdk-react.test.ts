@@ -23,11 +23,16 @@ let stack: LocalStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  browser = await launchChromium();
-  // The page's origin first: the Worker must allow it (CORS_ORIGINS).
-  page = await serveAiSdkPage();
-  // 20 ms per streamed piece: answers take a few seconds, long enough to watch mid-stream.
-  stack = await startLocalStack({ delayMs: 20, configured: { API_KEYS: API_KEY, CORS_ORIGINS: page.origin } });
+  // Chromium starts while the page and then the Worker do.
+  const launching = launchChromium();
+  try {
+    // The page's origin first: the Worker must allow it (CORS_ORIGINS).
+    page = await serveAiSdkPage();
+    // 20 ms per streamed piece: answers take a few seconds, long enough to watch mid-stream.
+    stack = await startLocalStack({ delayMs: 20, configured: { API_KEYS: API_KEY, CORS_ORIGINS: page.origin } });
+  } finally {
+    browser = await launching;
+  }
 }, 120_000);
 
 afterAll(async () => {

@@ -19,14 +19,25 @@ const tsx = fileURLToPath(new URL("../../node_modules/tsx/dist/cli.mjs", import.
 const API_KEY = "cli-test-key-8d21";
 const scratch = join(tmpdir(), `chatapi-cli-${process.pid}`);
 let stack: LocalStack;
+/** The Worker with the fake Azure as its upstream, for an answer paced on cue (long enough to stop it midway). */
+let paced: RunningWorker;
 
 beforeAll(async () => {
   mkdirSync(scratch, { recursive: true });
-  stack = await startLocalStack({ delayMs: 15, configured: { API_KEYS: API_KEY, ALLOW_ANONYMOUS: "true" } });
-}, 90_000);
+  // Both Workers boot side by side (seconds each; more than wrangler's usual minute for two at
+  // once on a busy 2-core machine).
+  const timeoutMs = 150_000;
+  const [local, worker] = await Promise.allSettled([
+    startLocalStack({ delayMs: 15, configured: { API_KEYS: API_KEY, ALLOW_ANONYMOUS: "true" }, timeoutMs }),
+    startWorker({ vars: { AZURE_OPENAI_ENDPOINT: inject("fakeAzureUrl"), AZURE_OPENAI_API_KEY: "cli-fake-azure-key", ALLOW_ANONYMOUS: "true" }, timeoutMs }),
+  ]);
+  if (local.status === "fulfilled") stack = local.value;
+  if (worker.status === "fulfilled") paced = worker.value;
+  for (const started of [local, worker]) if (started.status === "rejected") throw started.reason; // afterAll stops what did start
+}, 180_000);
 
 afterAll(async () => {
-  await stack?.stop();
+  await Promise.all([stack?.stop(), paced?.stop()]);
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -141,11 +152,11 @@ describe("npm run chat", () => {
   });
 
   it("reports the server's error envelopes and exits 1", async () => {
-    const denied = await cli("你好", "--url", stack.url, "--key", "wrong-key");
+    // Separate processes: run side by side.
+    const [denied, invalid] = await Promise.all([cli("你好", "--url", stack.url, "--key", "wrong-key"), cli("你好", "--url", stack.url, "--user", "u".repeat(200))]);
     expect(denied.code).toBe(1);
     expect(denied.stderr).toMatch(/^error 401: Invalid API key \(request req_\w+\)\n$/);
 
-    const invalid = await cli("你好", "--url", stack.url, "--user", "u".repeat(200));
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toMatch(/^error 400: .*user_id/);
   });
@@ -153,11 +164,10 @@ describe("npm run chat", () => {
   it("refuses bad arguments and files before sending (exit 2)", async () => {
     const text = join(scratch, "notes.png");
     writeFileSync(text, "not an image");
-    const notImage = await cli("看图", "--image", text, "--url", stack.url);
+    const [notImage, badFormat] = await Promise.all([cli("看图", "--image", text, "--url", stack.url), cli("hi", "--format", "xml")]);
     expect(notImage.code).toBe(2);
     expect(notImage.stderr).toMatch(/^notes\.png is not a PNG, JPEG, WebP or GIF image\n/);
 
-    const badFormat = await cli("hi", "--format", "xml");
     expect(badFormat.code).toBe(2);
     expect(badFormat.stderr).toMatch(/^--format must be ndjson, sse or json, not xml\nusage:/);
   });
@@ -191,13 +201,6 @@ describe("npm run chat", () => {
 });
 
 describe("npm run chat: resumable chats (--chat, --resume, --after, --stop)", () => {
-  /** The Worker with the fake Azure as its upstream, for an answer paced on cue (long enough to stop it midway). */
-  let paced: RunningWorker;
-  beforeAll(async () => {
-    paced = await startWorker({ vars: { AZURE_OPENAI_ENDPOINT: inject("fakeAzureUrl"), AZURE_OPENAI_API_KEY: "cli-fake-azure-key", ALLOW_ANONYMOUS: "true" } });
-  }, 90_000);
-  afterAll(() => paced?.stop());
-
   const chatId = () => `cli_${crypto.randomUUID().slice(0, 12)}`;
   /** The demo upstream quotes up to 500 characters back, 1–3 CJK characters a piece, 15 ms apart: a few seconds of answer. */
   const LONG = `请原样复述：${"一二三四五六七八九十".repeat(45)}`;
@@ -281,13 +284,13 @@ describe("npm run chat: resumable chats (--chat, --resume, --after, --stop)", ()
       [["--chat", "c1", "--resume", "--format", "json"], /^--resume streams: --format ndjson or sse\n/],
       [["hello", "--chat", "c1", "--resume"], /^--resume sends no message: leave out "hello"\n/],
     ];
-    for (const [args, message] of cases) {
-      const run = await cli(...args, "--url", stack.url);
-      expect(run.code, args.join(" ")).toBe(2);
-      expect(run.stderr).toMatch(message);
-    }
-    const nothing = await cli("--chat", chatId(), "--resume", "--url", stack.url);
+    // Separate processes: run side by side.
+    const [nothing, ...runs] = await Promise.all([cli("--chat", chatId(), "--resume", "--url", stack.url), ...cases.map(([args]) => cli(...args, "--url", stack.url))]);
+    cases.forEach(([args, message], i) => {
+      expect(runs[i].code, args.join(" ")).toBe(2);
+      expect(runs[i].stderr).toMatch(message);
+    });
     expect(nothing.code).toBe(1);
     expect(nothing.stderr).toMatch(/^error 204: Nothing to resume: no chat "cli_[\w-]+" was started with this key, or its events expired \(request req_[0-9a-f]{12}\)\n$/);
-  });
+  }, 60_000); // eight CLI processes: over 20 s on a busy 2-core machine
 });

@@ -20,8 +20,11 @@ let stack: LocalStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  browser = await launchChromium();
-  stack = await startLocalStack();
+  // Side by side; afterAll closes what did start.
+  const [launched, started] = await Promise.allSettled([launchChromium(), startLocalStack()]);
+  if (launched.status === "fulfilled") browser = launched.value;
+  if (started.status === "fulfilled") stack = started.value;
+  for (const s of [launched, started]) if (s.status === "rejected") throw s.reason;
 }, 90_000);
 
 afterAll(async () => {
