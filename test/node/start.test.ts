@@ -40,7 +40,7 @@ function spawnStart(dir: string, port: number, flags: string[] = []): { child: C
 /** Resolves once npm start says it is ready. */
 function ready(child: ChildProcess, output: () => string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start did not get ready:\n${output()}`)), 100_000);
+    const timer = setTimeout(() => reject(new Error(`npm start did not get ready:\n${output()}`)), 60_000);
     child.stdout!.on("data", () => {
       if (output().includes("[chatapi] Ready")) {
         clearTimeout(timer);
@@ -58,59 +58,6 @@ async function stopStart(child: ChildProcess | undefined): Promise<void> {
     await exited;
   }
 }
-
-/** An `npm start` in a folder of its own, once it said it is ready. */
-interface Started {
-  dir: string;
-  child: ChildProcess;
-  output: () => string;
-  /** Where it was told to listen (APP_PORT, or --port when given). */
-  url: string;
-}
-
-/** Every npm start this file spawned, stopped (and its folder removed) after all its tests. */
-const spawned: { dir: string; child?: ChildProcess }[] = [];
-
-/** npm start in a fresh folder whose .dev.vars `setup` writes; resolves once it is ready. */
-async function startIn(prefix: string, setup: (dir: string) => void, port: number, flags: string[] = []): Promise<Started> {
-  const entry: { dir: string; child?: ChildProcess } = { dir: mkdtempSync(join(tmpdir(), prefix)) };
-  spawned.push(entry);
-  setup(entry.dir);
-  const { child, output } = spawnStart(entry.dir, port, flags);
-  entry.child = child;
-  await ready(child, output);
-  const listen = flags.includes("--port") ? flags[flags.indexOf("--port") + 1] : String(port);
-  return { dir: entry.dir, child, output, url: `http://127.0.0.1:${listen}` };
-}
-
-/**
- * Each npm start takes seconds to boot (tsx, wrangler, esbuild, workerd): the ones the describes
- * below test are all started here, side by side, before any test runs; each describe's beforeAll
- * takes its own (and fails with its error). Tests still run one at a time.
- */
-const booting: Partial<Record<"example" | "big" | "inspect", Promise<Started>>> = {};
-beforeAll(async () => {
-  const copyExample = (dir: string) => copyFileSync(EXAMPLE, join(dir, ".dev.vars"));
-  booting.example = freePort().then((port) => startIn("chatapi-start-", copyExample, port));
-  if (hasProc()) {
-    // The fake Azure as the upstream, and room for the big answer.
-    const bigVars = (dir: string) =>
-      writeFileSync(
-        join(dir, ".dev.vars"),
-        [`AZURE_OPENAI_ENDPOINT=${inject("fakeAzureUrl")}`, "AZURE_OPENAI_API_KEY=start-test-azure-key", "MAX_ANSWER_CHARS=20000000", "UPSTREAM_TIMEOUT_MS=30000"].join("\n") + "\n",
-      );
-    // --port on the command line wins over APP_PORT.
-    booting.big = Promise.all([freePort(), freePort()]).then(([appPort, port]) => startIn("chatapi-start-big-", bigVars, appPort, ["--port", String(port)]));
-    booting.inspect = freePort().then((port) => startIn("chatapi-start-inspect-", copyExample, port, ["--inspect"]));
-  }
-  // Failures are each describe's to report.
-  await Promise.allSettled(Object.values(booting));
-}, 120_000);
-
-afterAll(async () => {
-  await Promise.all(spawned.map(({ child }) => stopStart(child)));
-  for (const { dir } of spawned) rmSync(dir, { recursive: true, force: true });
-});
 
 /** The ports of npm start's processes that answer as a DevTools inspector (GET /json/version). */
 async function devToolsPorts(root: number): Promise<number[]> {
@@ -151,14 +98,25 @@ describe(".dev.vars.example", () => {
 });
 
 describe("npm start with .dev.vars.example copied as .dev.vars", () => {
+  let dir: string;
   let child: ChildProcess;
   let output = "";
   let url: string;
 
   beforeAll(async () => {
-    const started = await booting.example!;
-    ({ child, url } = started);
+    dir = mkdtempSync(join(tmpdir(), "chatapi-start-"));
+    copyFileSync(EXAMPLE, join(dir, ".dev.vars"));
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    const started = spawnStart(dir, port);
+    child = started.child;
+    await ready(child, started.output);
     output = started.output();
+  }, 90_000);
+
+  afterAll(async () => {
+    await stopStart(child);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("says what runs on local defaults, and that the DevTools inspector is off", () => {
@@ -199,12 +157,30 @@ describe("npm start with .dev.vars.example copied as .dev.vars", () => {
 describe.runIf(hasProc())("npm start without the DevTools inspector, through a 10 MB answer", () => {
   const ANSWER_CHARS = 10_000_000;
   const PIECE = 500; // 20,000 chunks
+  let dir: string;
   let child: ChildProcess;
   let output: () => string;
   let url: string;
 
   beforeAll(async () => {
-    ({ child, output, url } = await booting.big!);
+    dir = mkdtempSync(join(tmpdir(), "chatapi-start-big-"));
+    // The fake Azure as the upstream, and room for the big answer.
+    writeFileSync(
+      join(dir, ".dev.vars"),
+      [`AZURE_OPENAI_ENDPOINT=${inject("fakeAzureUrl")}`, "AZURE_OPENAI_API_KEY=start-test-azure-key", "MAX_ANSWER_CHARS=20000000", "UPSTREAM_TIMEOUT_MS=30000"].join("\n") + "\n",
+    );
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    // --port on the command line wins over APP_PORT.
+    const started = spawnStart(dir, await freePort(), ["--port", String(port)]);
+    child = started.child;
+    output = started.output;
+    await ready(child, output);
+  }, 90_000);
+
+  afterAll(async () => {
+    await stopStart(child);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("listens on --port, and no port of its processes answers as a DevTools inspector", async () => {
@@ -252,11 +228,22 @@ describe.runIf(hasProc())("npm start without the DevTools inspector, through a 1
 });
 
 describe.runIf(hasProc())("npm start -- --inspect", () => {
+  let dir: string;
   let child: ChildProcess;
   let output: () => string;
 
   beforeAll(async () => {
-    ({ child, output } = await booting.inspect!);
+    dir = mkdtempSync(join(tmpdir(), "chatapi-start-inspect-"));
+    copyFileSync(EXAMPLE, join(dir, ".dev.vars"));
+    const started = spawnStart(dir, await freePort(), ["--inspect"]);
+    child = started.child;
+    output = started.output;
+    await ready(child, output);
+  }, 90_000);
+
+  afterAll(async () => {
+    await stopStart(child);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("runs the wrangler dev CLI with its DevTools inspector (so the check above can see one)", async () => {
