@@ -29,11 +29,12 @@ beforeAll(async () => {
     // The page's origin first: the Worker must allow it (CORS_ORIGINS).
     page = await serveAiSdkPage();
     // 20 ms per streamed piece: answers take a few seconds, long enough to watch mid-stream.
-    stack = await startLocalStack({ delayMs: 20, configured: { API_KEYS: API_KEY, CORS_ORIGINS: page.origin } });
+    // Booting beside Chromium on a busy 2-core machine can take wrangler past its usual minute.
+    stack = await startLocalStack({ delayMs: 20, configured: { API_KEYS: API_KEY, CORS_ORIGINS: page.origin }, timeoutMs: 150_000 });
   } finally {
     browser = await launching;
   }
-}, 120_000);
+}, 180_000);
 
 afterAll(async () => {
   await browser?.close();

@@ -254,7 +254,7 @@ describe("npm run chat: resumable chats (--chat, --resume, --after, --stop)", ()
     const [record] = await waitForFake(inject("fakeAzureUrl"), nonce, (r) => r[0]?.closedByClientAt !== null, 5000);
     expect(record.finished).toBe(false);
     expect((await cli("--chat", id, "--stop", "--url", paced.url)).stderr).toMatch(/^error 404: This chat has no run going/);
-  });
+  }, 60_000); // four CLI processes and a 15 s paced answer: over 30 s on a busy 2-core machine
 
   it("--chat survives a severed connection: a note on stderr, and every piece of the answer printed once", async () => {
     const proxy = await startCutProxy(stack.url);
