@@ -1,13 +1,14 @@
 import { defineConfig } from "vitest/config";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 
-const globalSetup = ["test/support/global-setup.ts"];
-
 export default defineConfig({
   test: {
     // vitest's default on a 2-core machine is one worker: every file in turn. Most files wait on
     // I/O (wrangler dev, Chromium, the fakes' timers), so two at once cuts the wall time by about a third.
     maxWorkers: 2,
+    // The fakes every project uses (fake Azure, MCP servers), started once for the whole run; the
+    // projects inherit what it provides.
+    globalSetup: ["test/support/global-setup.ts"],
     projects: [
       {
         // Unit tests of pure modules and integration tests of the whole app, inside workerd.
@@ -38,16 +39,24 @@ export default defineConfig({
         test: {
           name: "worker",
           include: ["test/unit/**/*.test.ts", "test/worker/**/*.test.ts"],
-          globalSetup,
+          // One workerd (Miniflare) per vitest worker, reused from file to file, instead of one per
+          // file: starting it took 2-5 s, longer than most files run. Files share the runtime's
+          // module state as one Worker isolate's requests do; tests that use Durable Objects or the
+          // rate limiters use names and keys of their own (random chat_ids, fresh keys), and the
+          // leak scan's setup file still runs, and checks, once per file.
+          isolate: false,
           // Records every log line and fails a file whose responses or logs hold a configured secret.
           // lazy-modules.ts: the code the Worker imports on first use, loaded before the tests time it.
           setupFiles: ["test/worker/leak-scan.ts", "test/worker/lazy-modules.ts"],
+          // As the other projects: the tests that move tens of MiB (body and image limits, a
+          // 2,000-chunk resumable answer) take more than vitest's 5 s default on a busy machine.
+          testTimeout: 30_000,
         },
       },
       {
         // Node-side tests of the service: the typed client, the CLI, the page in Chromium, the MCP
         // tool source against real servers, and end-to-end runs against `wrangler dev`.
-        test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"], globalSetup, testTimeout: 30_000, hookTimeout: 60_000 },
+        test: { name: "node", environment: "node", include: ["test/node/**/*.test.ts"], testTimeout: 30_000, hookTimeout: 60_000 },
       },
       {
         // Self-tests of the development tools (tools/): the fake Azure and the demo upstream against

@@ -24,14 +24,20 @@ let stack: LocalStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  browser = await launchChromium();
-  // The page's origin first: the Worker must allow it (CORS_ORIGINS).
-  page = await serveAiSdkPage();
-  // 20 ms per streamed piece: answers take a few seconds, long enough to watch mid-stream.
-  // The mock MCP server's get_model_info waits for a person's approval (the demo upstream calls it
-  // when asked about a model id); search_models does not.
-  stack = await startLocalStack({ delayMs: 20, mockApproval: ["get_model_info"], configured: { API_KEYS: API_KEY, CORS_ORIGINS: page.origin } });
-}, 120_000);
+  // Chromium starts while the page and then the Worker do.
+  const launching = launchChromium();
+  try {
+    // The page's origin first: the Worker must allow it (CORS_ORIGINS).
+    page = await serveAiSdkPage();
+    // 20 ms per streamed piece: answers take a few seconds, long enough to watch mid-stream.
+    // Booting beside Chromium on a busy 2-core machine can take wrangler past its usual minute.
+    // The mock MCP server's get_model_info waits for a person's approval (the demo upstream calls it
+    // when asked about a model id); search_models does not.
+    stack = await startLocalStack({ delayMs: 20, mockApproval: ["get_model_info"], configured: { API_KEYS: API_KEY, CORS_ORIGINS: page.origin }, timeoutMs: 150_000 });
+  } finally {
+    browser = await launching;
+  }
+}, 180_000);
 
 afterAll(async () => {
   await browser?.close();

@@ -8,6 +8,9 @@
  * and chats (against a third Worker that lists that origin in CORS_ORIGINS: with CORS_ORIGINS set,
  * the resumable-chat endpoints the page uses answer 500 to same-origin requests, a server bug told
  * in the report of the branch that found it). Screenshots go to test-results/screenshots/.
+ * The tests run side by side (describe.concurrent, vitest's maxConcurrency at a time): each has its
+ * own browser context (storage included) and its own chats, and most of their time is waiting on
+ * paced streams.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -39,14 +42,25 @@ const scratch = join(tmpdir(), `chatapi-browser-${process.pid}`);
 
 beforeAll(async () => {
   mkdirSync(scratch, { recursive: true });
-  browser = await launchChromium();
   otherOrigin = await serveOtherOrigin(() => corsStack!.url);
-  [stack, paced] = await Promise.all([
+  // The three Workers and the browser start side by side (each Worker takes seconds to boot; all
+  // three at once on a busy 2-core machine, more than wrangler's usual minute).
+  const timeoutMs = 150_000;
+  const started = await Promise.allSettled([
+    launchChromium(),
     // 20 ms per streamed piece: answers take a few seconds, long enough to watch mid-stream.
-    startLocalStack({ delayMs: 20, configured: { API_KEYS: API_KEY, ALLOW_ANONYMOUS: "true" } }),
-    startWorker({ vars: { AZURE_OPENAI_ENDPOINT: inject("fakeAzureUrl"), AZURE_OPENAI_API_KEY: "browser-fake-azure-key", ALLOW_ANONYMOUS: "true", UPSTREAM_TIMEOUT_MS: "120000" } }),
-  ]);
-}, 90_000);
+    startLocalStack({ delayMs: 20, configured: { API_KEYS: API_KEY, ALLOW_ANONYMOUS: "true" }, timeoutMs }),
+    startWorker({ vars: { AZURE_OPENAI_ENDPOINT: inject("fakeAzureUrl"), AZURE_OPENAI_API_KEY: "browser-fake-azure-key", ALLOW_ANONYMOUS: "true", UPSTREAM_TIMEOUT_MS: "120000" }, timeoutMs }),
+    startLocalStack({ delayMs: 20, configured: { API_KEYS: API_KEY, ALLOW_ANONYMOUS: "true", CORS_ORIGINS: otherOrigin.url }, timeoutMs }),
+  ] as const);
+  const [launched, local, worker, cors] = started;
+  if (launched.status === "fulfilled") browser = launched.value;
+  if (local.status === "fulfilled") stack = local.value;
+  if (worker.status === "fulfilled") paced = worker.value;
+  if (cors.status === "fulfilled") corsStack = cors.value;
+  const failed = started.find((s) => s.status === "rejected");
+  if (failed) throw failed.reason; // afterAll stops what did start
+}, 180_000);
 
 afterAll(async () => {
   await browser?.close();
@@ -632,10 +646,6 @@ describe("the page: what a newcomer met", () => {
 });
 
 describe("/client.js from another origin", () => {
-  beforeAll(async () => {
-    corsStack = await startLocalStack({ delayMs: 20, configured: { API_KEYS: API_KEY, ALLOW_ANONYMOUS: "true", CORS_ORIGINS: otherOrigin.url } });
-  }, 90_000);
-
   it("imports the typed client from a page on an origin listed in CORS_ORIGINS, and chats", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();

@@ -17,14 +17,25 @@ import { startCutProxy } from "../../tools/cut-proxy";
 const API_KEY = "cli-test-key-8d21";
 const scratch = join(tmpdir(), `chatapi-cli-${process.pid}`);
 let stack: LocalStack;
+/** The Worker with the fake Azure as its upstream, for an answer paced on cue (long enough to stop it midway). */
+let paced: RunningWorker;
 
 beforeAll(async () => {
   mkdirSync(scratch, { recursive: true });
-  stack = await startLocalStack({ delayMs: 15, configured: { API_KEYS: API_KEY, ALLOW_ANONYMOUS: "true" } });
-}, 90_000);
+  // Both Workers boot side by side (seconds each; more than wrangler's usual minute for two at
+  // once on a busy 2-core machine).
+  const timeoutMs = 150_000;
+  const [local, worker] = await Promise.allSettled([
+    startLocalStack({ delayMs: 15, configured: { API_KEYS: API_KEY, ALLOW_ANONYMOUS: "true" }, timeoutMs }),
+    startWorker({ vars: { AZURE_OPENAI_ENDPOINT: inject("fakeAzureUrl"), AZURE_OPENAI_API_KEY: "cli-fake-azure-key", ALLOW_ANONYMOUS: "true" }, timeoutMs }),
+  ]);
+  if (local.status === "fulfilled") stack = local.value;
+  if (worker.status === "fulfilled") paced = worker.value;
+  for (const started of [local, worker]) if (started.status === "rejected") throw started.reason; // afterAll stops what did start
+}, 180_000);
 
 afterAll(async () => {
-  await stack?.stop();
+  await Promise.all([stack?.stop(), paced?.stop()]);
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -91,11 +102,11 @@ describe("npm run chat", () => {
   });
 
   it("reports the server's error envelopes and exits 1", async () => {
-    const denied = await cli("你好", "--url", stack.url, "--key", "wrong-key");
+    // Separate processes: run side by side.
+    const [denied, invalid] = await Promise.all([cli("你好", "--url", stack.url, "--key", "wrong-key"), cli("你好", "--url", stack.url, "--user", "u".repeat(200))]);
     expect(denied.code).toBe(1);
     expect(denied.stderr).toMatch(/^error 401: Invalid API key \(request req_\w+\)\n$/);
 
-    const invalid = await cli("你好", "--url", stack.url, "--user", "u".repeat(200));
     expect(invalid.code).toBe(1);
     expect(invalid.stderr).toMatch(/^error 400: .*user_id/);
   });
@@ -103,11 +114,10 @@ describe("npm run chat", () => {
   it("refuses bad arguments and files before sending (exit 2)", async () => {
     const text = join(scratch, "notes.png");
     writeFileSync(text, "not an image");
-    const notImage = await cli("看图", "--image", text, "--url", stack.url);
+    const [notImage, badFormat] = await Promise.all([cli("看图", "--image", text, "--url", stack.url), cli("hi", "--format", "xml")]);
     expect(notImage.code).toBe(2);
     expect(notImage.stderr).toMatch(/^notes\.png is not a PNG, JPEG, WebP or GIF image\n/);
 
-    const badFormat = await cli("hi", "--format", "xml");
     expect(badFormat.code).toBe(2);
     expect(badFormat.stderr).toMatch(/^--format must be ndjson, sse or json, not xml\nusage:/);
   });
@@ -141,13 +151,6 @@ describe("npm run chat", () => {
 });
 
 describe("npm run chat: resumable chats (--chat, --resume, --after, --stop)", () => {
-  /** The Worker with the fake Azure as its upstream, for an answer paced on cue (long enough to stop it midway). */
-  let paced: RunningWorker;
-  beforeAll(async () => {
-    paced = await startWorker({ vars: { AZURE_OPENAI_ENDPOINT: inject("fakeAzureUrl"), AZURE_OPENAI_API_KEY: "cli-fake-azure-key", ALLOW_ANONYMOUS: "true" } });
-  }, 90_000);
-  afterAll(() => paced?.stop());
-
   const chatId = () => `cli_${crypto.randomUUID().slice(0, 12)}`;
   /** The demo upstream quotes up to 500 characters back, 1–3 CJK characters a piece, 15 ms apart: a few seconds of answer. */
   const LONG = `请原样复述：${"一二三四五六七八九十".repeat(45)}`;
@@ -201,7 +204,7 @@ describe("npm run chat: resumable chats (--chat, --resume, --after, --stop)", ()
     const [record] = await waitForFake(inject("fakeAzureUrl"), nonce, (r) => r[0]?.closedByClientAt !== null, 5000);
     expect(record.finished).toBe(false);
     expect((await cli("--chat", id, "--stop", "--url", paced.url)).stderr).toMatch(/^error 404: This chat has no run going/);
-  });
+  }, 60_000); // four CLI processes and a 15 s paced answer: over 30 s on a busy 2-core machine
 
   it("--chat survives a severed connection: a note on stderr, and every piece of the answer printed once", async () => {
     const proxy = await startCutProxy(stack.url);
@@ -239,5 +242,5 @@ describe("npm run chat: resumable chats (--chat, --resume, --after, --stop)", ()
     });
     expect(nothing.code).toBe(1);
     expect(nothing.stderr).toMatch(/^error 204: Nothing to resume: no chat "cli_[\w-]+" was started with this key, or its events expired \(request req_[0-9a-f]{12}\)\n$/);
-  });
+  }, 60_000); // eight CLI processes: over 20 s on a busy 2-core machine
 });

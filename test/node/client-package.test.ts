@@ -40,7 +40,8 @@ describe("the built client", () => {
   });
 });
 
-describe("its types", () => {
+// The type-check and the pack are separate processes (CPU and disk): they run side by side.
+describe.concurrent("its types", () => {
   it("type-check an application that imports `chatapi/client` with Node's resolution (nodenext)", async () => {
     const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
     const consumer = join(ROOT, "test/node/fixtures/client-consumer.ts");
@@ -53,7 +54,7 @@ describe("its types", () => {
   }, 60_000);
 });
 
-describe("the package", () => {
+describe.concurrent("the package", () => {
   it("would ship the built client, its types, the browser module and the JSON Schema, not the Worker's source", async () => {
     const { stdout } = await run("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: ROOT });
     const files: string[] = JSON.parse(stdout)[0].files.map((f: { path: string }) => f.path).sort();

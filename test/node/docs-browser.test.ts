@@ -20,9 +20,13 @@ let stack: LocalStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  browser = await launchChromium();
-  stack = await startLocalStack();
-}, 90_000);
+  // Side by side; afterAll closes what did start. Booting beside Chromium on a busy 2-core machine
+  // can take wrangler past its usual minute.
+  const [launched, started] = await Promise.allSettled([launchChromium(), startLocalStack({ timeoutMs: 150_000 })]);
+  if (launched.status === "fulfilled") browser = launched.value;
+  if (started.status === "fulfilled") stack = started.value;
+  for (const s of [launched, started]) if (s.status === "rejected") throw s.reason;
+}, 180_000);
 
 afterAll(async () => {
   await browser?.close();

@@ -1,6 +1,9 @@
 /**
  * Starts the network-boundary fakes once for the whole run (in Node) and hands their URLs to the
- * tests, Node and workerd alike, through vitest's provide/inject.
+ * tests, Node and workerd alike, through vitest's provide/inject. It is the root config's
+ * globalSetup (vitest.config.ts), so it runs once for all projects (a project's own globalSetup
+ * would run once per project, each starting its own copies); what the root provides every project
+ * inherits. The servers start side by side.
  */
 import type { TestProject } from "vitest/node";
 import { startFakeAzure } from "../../tools/fake-azure";
@@ -8,18 +11,21 @@ import { startHostileMcp } from "../../tools/hostile-mcp";
 import { startMcpServers } from "../../tools/mcp-servers";
 
 export default async function setup(project: TestProject) {
-  const azure = await startFakeAzure();
-  project.provide("fakeAzureUrl", azure.url);
-  const mcp = await startMcpServers();
-  project.provide("mockMcpUrl", mcp.mockUrl);
-  project.provide("mockMcpSseUrl", mcp.mockSseUrl);
-  project.provide("everythingMcpUrl", mcp.everythingUrl);
-  project.provide("everythingMcpSseUrl", mcp.everythingSseUrl);
-  const hostile = await startHostileMcp();
-  project.provide("hostileMcpUrl", hostile.url);
+  const started = await Promise.allSettled([startFakeAzure(), startMcpServers(), startHostileMcp()] as const);
+  const [azure, mcp, hostile] = started;
+  if (azure.status === "rejected" || mcp.status === "rejected" || hostile.status === "rejected") {
+    await Promise.all(started.map((s) => (s.status === "fulfilled" ? s.value.close() : undefined)));
+    throw started.map((s) => (s.status === "rejected" ? s.reason : undefined)).find(Boolean);
+  }
+  project.provide("fakeAzureUrl", azure.value.url);
+  project.provide("mockMcpUrl", mcp.value.mockUrl);
+  project.provide("mockMcpSseUrl", mcp.value.mockSseUrl);
+  project.provide("everythingMcpUrl", mcp.value.everythingUrl);
+  project.provide("everythingMcpSseUrl", mcp.value.everythingSseUrl);
+  project.provide("hostileMcpUrl", hostile.value.url);
   return async () => {
-    await hostile.close();
-    await mcp.close();
-    await azure.close();
+    await hostile.value.close();
+    await mcp.value.close();
+    await azure.value.close();
   };
 }

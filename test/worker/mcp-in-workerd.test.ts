@@ -74,11 +74,13 @@ describe("tool source in workerd", () => {
   });
 
   it("times out a slow tool and reports a dead server", async () => {
-    const slow = createMcpToolSource({ url: inject("mockMcpUrl"), callTimeoutMs: 500 });
+    // The bound covers the listing too: 1.5 s leaves a loaded machine room to list, while the tool
+    // (4 steps 1 s apart) cannot finish within it on any machine.
+    const slow = createMcpToolSource({ url: inject("mockMcpUrl"), callTimeoutMs: 1_500 });
     try {
       await slow.listTools();
-      const result = await slow.callTool("test_streaming", '{"steps":3,"interval_ms":1000}');
-      expect(result).toEqual({ ok: false, text: 'Tool "test_streaming" timed out after 500 ms.' });
+      const result = await slow.callTool("test_streaming", '{"steps":4,"interval_ms":1000}');
+      expect(result).toEqual({ ok: false, text: 'Tool "test_streaming" timed out after 1500 ms.' });
     } finally {
       await slow.close?.();
     }
