@@ -109,7 +109,25 @@ function writeEnvFile(vars: Record<string, string>): { path: string; remove(): v
   return { path, remove };
 }
 
+/**
+ * A free port is only free until someone binds it: with several Workers (and other suites) booting
+ * at once, another process can take it in the seconds before wrangler does. When wrangler then
+ * exits with "Address already in use" on a port we picked (not one the caller asked for), it is
+ * started again on fresh ports.
+ */
 export async function startWorker(options: WorkerOptions = {}): Promise<RunningWorker> {
+  const picked = options.port === undefined && flagValue(options.args ?? [], "--inspector-port") === undefined;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startWorkerOnce(options);
+    } catch (error) {
+      const taken = /exited \(\d+\) before it answered:[^]*Address already in use/.test((error as Error).message);
+      if (!picked || !taken || attempt >= 3) throw error;
+    }
+  }
+}
+
+async function startWorkerOnce(options: WorkerOptions): Promise<RunningWorker> {
   const host = options.host ?? "127.0.0.1";
   const port = options.port ?? (await freePort(host));
   const envFile = writeEnvFile(options.vars ?? {});
