@@ -5,8 +5,7 @@
  * and a chat answers `503` with it. Tokens are read from the Worker secrets the list names and
  * never appear in a message.
  */
-import * as z from "zod/mini";
-import en from "zod/v4/locales/en.js";
+import * as z from "zod";
 
 /** `never`, `always`, `writes` (tools whose annotations do not say `readOnlyHint: true`), or tool names. */
 export type ApprovalPolicy = "never" | "always" | "writes" | string[];
@@ -20,22 +19,22 @@ export interface McpServerConfig {
 }
 
 /**
- * The list's schema, built on first use (only a Worker with `MCP_SERVERS` set needs it), with
- * zod/mini: zod's core checks and English messages without the classic API's cost at startup.
+ * The list's schema, built on first use (only a Worker with `MCP_SERVERS` set needs it). zod/mini
+ * was tried here and broke in wrangler's bundle (`t is not a constructor` on first use, while the
+ * test pool's module loading hid it): the classic API, as everywhere else.
  */
 let serverList: ReturnType<typeof buildServerList> | undefined;
 
 function buildServerList() {
-  z.config(en());
-  const name = () => z.string().check(z.minLength(1));
+  const name = () => z.string().min(1);
   const Server = z.strictObject({
-    label: z.string().check(z.regex(/^[a-z0-9_]{1,32}$/, "must be 1 to 32 of a-z 0-9 _")),
+    label: z.string().regex(/^[a-z0-9_]{1,32}$/, "must be 1 to 32 of a-z 0-9 _"),
     url: z.url({ protocol: /^https?$/ }),
-    token_secret: z.optional(z.string().check(z.regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must name a Worker secret"))),
-    allow: z.optional(z.array(name())),
-    approval: z.optional(z.union([z.enum(["never", "always", "writes"]), z.array(name())])),
+    token_secret: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must name a Worker secret").optional(),
+    allow: z.array(name()).optional(),
+    approval: z.union([z.enum(["never", "always", "writes"]), z.array(name())]).optional(),
   });
-  return z.array(Server).check(z.minLength(1));
+  return z.array(Server).min(1);
 }
 
 /** The servers, or `error` saying what is wrong with `MCP_SERVERS` (the chat answers 503 with it). */
