@@ -34,6 +34,9 @@ for (const name of FROM_ENVIRONMENT) if (!configured[name] && process.env[name])
 console.log(`[chatapi] Starting the Worker on http://${host}:${port} (${inspect ? "wrangler dev" : "wrangler's dev server"})${varsFile ? ` with ${varsFile}` : ""}…`);
 const stack = await startLocalStack({
   configured,
+  // The mock's get_model_info waits for approval: ask the page about a model id
+  // ("介绍一下 Qwen/Qwen2.5-7B-Instruct 的详情") to see Approve / Deny.
+  mockApproval: ["get_model_info"],
   host,
   port,
   stdio: "inherit",
