@@ -75,7 +75,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       closers.push(mcp.close);
       if (mockApproval?.length) {
         vars.MCP_SERVERS = JSON.stringify([{ label: "modelscope", url: mcp.url, approval: mockApproval }]);
-        notes.push(`MOCK ModelScope MCP server at ${mcp.url} (fixture data, not the real ModelScope); ${mockApproval.join(", ")} wait for approval.`);
+        notes.push(`MOCK ModelScope MCP server at ${mcp.url} (fixture data, not the real ModelScope); calls of ${mockApproval.join(", ")} wait for approval.`);
       } else {
         vars.MCP_SERVER_URL = mcp.url;
         notes.push(`MOCK ModelScope MCP server at ${mcp.url} (fixture data, not the real ModelScope).`);
