@@ -297,7 +297,9 @@ describe("the page at /", () => {
     await page.locator(".step-detail").nth(0).evaluate((d) => ((d as HTMLDetailsElement).open = true));
     await page.screenshot({ path: `${SHOTS}/tool-done.png`, fullPage: true });
     expect(errors).toEqual([]);
-  });
+    // Room for both waits' own 15 s bounds: if one runs out, its error says what the page showed
+    // and what wrangler logged (a run of the whole suite once hit vitest's 30 s with neither).
+  }, 60_000);
 
   it("stops mid-answer: the answer stays partial, the page says it stopped, and the upstream is cancelled", async () => {
     // The fake Azure streams 80 pieces ("w0 ", "w1 ", …) 250 ms apart: the page is mid-answer for
