@@ -200,10 +200,16 @@ export class ChatRoom extends DurableObject<Env> {
 
   async #approve(request: Request, scope: string, requestId: string): Promise<Response> {
     const { approval_id: approvalId, ...decision } = await request.json<ApprovalDecision & { approval_id: string }>();
-    const waiting = this.#waiting.get(approvalId);
-    if (!waiting || waiting.scope !== scope) return notFound(requestId, "No tool call of this chat waits for that approval (unknown, or already answered)");
-    waiting.answer(decision);
+    if (!this.#answer(scope, approvalId, decision)) return notFound(requestId, "No tool call of this chat waits for that approval (unknown, or already answered)");
     return Response.json(envelope(200, decision.approve ? "Approved" : "Denied", requestId, { steps: [] }), { headers: { "Cache-Control": "no-store" } });
+  }
+
+  /** Answers the call waiting for `approvalId` in this scope; false when none does. */
+  #answer(scope: string, approvalId: string, decision: ApprovalDecision): boolean {
+    const waiting = this.#waiting.get(approvalId);
+    if (waiting?.scope !== scope) return false;
+    waiting.answer(decision);
+    return true;
   }
 
   /**
@@ -217,10 +223,7 @@ export class ChatRoom extends DurableObject<Env> {
     const live = this.#open(scope);
     const pauses = live ? decisions.map((d) => live.pauseOf.get(d.approval_id)).filter((seq) => seq !== undefined) : [];
     if (!live || !pauses.length) return notFound(requestId, "No tool call of this chat waits for those approvals (unknown, or from an earlier run)");
-    for (const { approval_id: approvalId, approve, reason } of decisions) {
-      const waiting = this.#waiting.get(approvalId);
-      if (waiting?.scope === scope) waiting.answer({ approve, ...(reason ? { reason } : {}) });
-    }
+    for (const { approval_id: approvalId, approve, reason } of decisions) this.#answer(scope, approvalId, { approve, ...(reason ? { reason } : {}) });
     return this.#reader(live, "ui", Math.min(...pauses), readConfig(this.env));
   }
 
@@ -231,7 +234,7 @@ export class ChatRoom extends DurableObject<Env> {
     const encoder = ui ? uiEncoder({ approvals: live.approvals, seen: log.events.slice(0, after) }) : FORMATS[streamFormat].encoder();
     // No disconnect probes: a resumable run goes on without its reader, which keep-alives let go of.
     const writer = new EventWriter(encoder, { ...config.stream, probeMs: 0, requestId: log.requestId, onCancel: () => {} });
-    log.follow(writer, after, ui && live.approvals === "sdk");
+    log.follow(writer, after);
     return new Response(writer.stream, { headers: streamHeaders(streamFormat, log.requestId) });
   }
 

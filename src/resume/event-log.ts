@@ -5,8 +5,8 @@
  * its body ends after the terminal event.
  *
  * A run that waits for people (tool calls to approve) is paused at the last event it wrote:
- * readers that stop at pauses (the AI SDK dialect's, whose approval flow ends each response
- * there) end their body when they reach it, with their encoder's `pause` text.
+ * a reader whose encoder has a `pause` ending (the AI SDK dialect's, whose approval flow ends each
+ * response there) ends its body with it when it reaches the pause.
  */
 import type { RunEvent } from "../schema/events";
 import type { EventWriter } from "../stream/event-writer";
@@ -62,10 +62,10 @@ export class EventLog {
 
   /**
    * Follows the log from after `after` (0: from the start) into `writer`, until the terminal
-   * event, or until a pause when `stopAtPause`.
+   * event, or until a pause when the writer's encoder has a `pause` ending.
    */
-  follow(writer: EventWriter, after: number, stopAtPause = false): void {
-    const reader = new LogReader(this, writer, Math.min(after, this.events.length), stopAtPause, () => this.#readers.delete(reader));
+  follow(writer: EventWriter, after: number): void {
+    const reader = new LogReader(this, writer, Math.min(after, this.events.length), () => this.#readers.delete(reader));
     this.#readers.add(reader);
     reader.pump();
   }
@@ -82,7 +82,6 @@ class LogReader {
     private readonly log: EventLog,
     private readonly writer: EventWriter,
     private cursor: number,
-    private readonly stopAtPause: boolean,
     private readonly done: () => void,
   ) {}
 
@@ -103,7 +102,7 @@ class LogReader {
       this.writer.push(events[seq - 1], seq);
     }
     if (this.#atPause()) {
-      this.writer.close(this.writer.encoder.pause?.());
+      this.writer.close(this.writer.encoder.pause!());
       this.done();
     } else if (this.writer.closed || (this.log.terminated && this.cursor >= events.length)) {
       this.writer.close();
@@ -112,6 +111,6 @@ class LogReader {
   }
 
   #atPause(): boolean {
-    return this.stopAtPause && this.log.pausedAt === this.cursor;
+    return this.writer.encoder.pause !== undefined && this.log.pausedAt === this.cursor;
   }
 }

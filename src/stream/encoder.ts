@@ -12,8 +12,9 @@ export interface Encoder {
    */
   readonly probe: string;
   /**
-   * The end of a response that stops where the run waits for people (see EventLog): only the
-   * AI SDK dialect's, whose approval flow ends each response there.
+   * The end of a response that stops where the run waits for people (see EventLog); an encoder
+   * without it goes on to the end of the run. Only the AI SDK dialect's with its approval flow
+   * has one: that flow ends each response there.
    */
   pause?(): string;
 }

@@ -33,7 +33,7 @@ export interface UiEncoderOptions {
   seen?: readonly RunEvent[];
 }
 
-export function uiEncoder({ approvals = "sdk", seen = [] }: UiEncoderOptions = {}): Encoder & Required<Pick<Encoder, "pause">> {
+export function uiEncoder({ approvals = "sdk", seen = [] }: UiEncoderOptions = {}): Encoder {
   let started = false;
   let openText: string | undefined;
   const tools = new Set<string>();
@@ -93,7 +93,7 @@ export function uiEncoder({ approvals = "sdk", seen = [] }: UiEncoderOptions = {
     ping: () => ": ping\n\n",
     probe: ":\n",
     /** The run waits for people: this response ends; the next request's answers go on from here. */
-    pause: () => closeText() + chunk({ type: "finish" }) + "data: [DONE]\n\n",
+    ...(approvals === "sdk" ? { pause: () => closeText() + chunk({ type: "finish" }) + "data: [DONE]\n\n" } : {}),
   };
 
   /** Model rounds as steps, tool calls as dynamic tool parts. */

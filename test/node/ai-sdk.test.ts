@@ -447,6 +447,9 @@ class Chat6 extends aiV6.AbstractChat<Msg6> {
   }
 }
 
+/** A JSON POST with the key, past the SDK: requests it would not send. */
+const postJson = (url: string, body: unknown) => fetch(url, { method: "POST", headers: { ...headersOf(undefined), "content-type": "application/json" }, body: JSON.stringify(body) });
+
 describe("ai 6: tool approval through the SDK's own approval flow (AbstractChat, addToolApprovalResponse)", () => {
   const infoArgs = (id: string) => encodeURIComponent(JSON.stringify({ model_id: id }));
   const waitingParts = (chat: Chat6, n: number) => {
@@ -467,7 +470,7 @@ describe("ai 6: tool approval through the SDK's own approval flow (AbstractChat,
     expect(stepOfCall.step.tool_status).toBe("Start");
     expect(JSON.parse(stepOfCall.step.parameters)).toMatchObject({ tool: "get_model_info", server: "modelscope", approval: "pending" });
     // The run is still going on the server, waiting: a plain second request is a 409.
-    const conflict = await fetch(api(), { method: "POST", headers: { ...headersOf(undefined), "content-type": "application/json" }, body: JSON.stringify({ id: chat.id, messages: [user("hello")] }) });
+    const conflict = await postJson(api(), { id: chat.id, messages: [user("hello")] });
     expect(conflict.status).toBe(409);
     posts.push("approve");
 
@@ -521,7 +524,7 @@ describe("ai 6: tool approval through the SDK's own approval flow (AbstractChat,
 
   it("answers for approvals the chat does not have are a 404 naming them; a malformed approval is a 400 naming the field", async () => {
     const id = chatId(v6);
-    const post = (messages: unknown[]) => fetch(api(), { method: "POST", headers: { ...headersOf(undefined), "content-type": "application/json" }, body: JSON.stringify({ id, messages }) });
+    const post = (messages: unknown[]) => postJson(api(), { id, messages });
     const answered = (approval: object) => ({ id: "a1", role: "assistant", parts: [{ type: "dynamic-tool", toolName: "x", toolCallId: "c1", state: "approval-responded", input: {}, approval }] });
     const unknown = await post([user("hi"), answered({ id: "apr_000000000000", approved: true })]);
     expect(unknown.status).toBe(404);
@@ -541,7 +544,7 @@ describe("ai 6: tool approval through the SDK's own approval flow (AbstractChat,
       const request = message.parts.find((p) => (p.type as string) === "data-approval") as unknown as { data: { approval_id: string } } | undefined;
       if (request && !answered) {
         answered = true;
-        const res = await fetch(`${api()}/${id}/approvals/${request.data.approval_id}`, { method: "POST", headers: { ...headersOf(undefined), "content-type": "application/json" }, body: JSON.stringify({ approve: true }) });
+        const res = await postJson(`${api()}/${id}/approvals/${request.data.approval_id}`, { approve: true });
         expect(res.status).toBe(200);
       }
     }

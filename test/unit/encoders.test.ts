@@ -82,7 +82,7 @@ describe("ui (the AI SDK's UI message stream): tool approval", () => {
   it("ends a paused response with finish and [DONE], closing open text first", () => {
     const enc = uiEncoder();
     enc.event({ type: "delta", requestId: "req_1", message_id: "m1", text: "hi" }, 1);
-    expect(enc.pause()).toBe('data: {"type":"text-end","id":"m1"}\n\ndata: {"type":"finish"}\n\ndata: [DONE]\n\n');
+    expect(enc.pause!()).toBe('data: {"type":"text-end","id":"m1"}\n\ndata: {"type":"finish"}\n\ndata: [DONE]\n\n');
   });
 
   it("a response that goes on after a pause knows the calls sent before it: a denied or timed-out one ends as tool-output-denied, an approved one with its output", () => {
@@ -110,6 +110,8 @@ describe("ui (the AI SDK's UI message stream): tool approval", () => {
 
   it("with approvals: data (ai 5, which has no approval flow), a waiting call is a data-approval part and a denial a tool error", () => {
     const enc = uiEncoder({ approvals: "data" });
+    // No pause ending: its responses go on to the end of the run.
+    expect(enc.pause).toBeUndefined();
     const text = [step("msg_a", "Start", waiting("echo")), request("apr_1", "echo"), step("msg_a", "Error", { ...waiting("echo"), approval: "denied" }, "Not approved: no")]
       .map((e, i) => enc.event(e, i + 1))
       .join("");
