@@ -1,7 +1,8 @@
 /**
- * A Worker in its own workerd process through Miniflare, for `npm run bench` and `npm run load --
- * --soak --direct` only. Everything else boots the Worker with wrangler's dev server
- * (tools/worker.ts); these need what that cannot give: the deployable bundle (`wrangler deploy
+ * A Worker in its own workerd process through Miniflare, for `npm run bench`, `npm run load --
+ * --soak --direct` and, through tools/worker.ts's `startWorker({ bundle })`, the end-to-end tests
+ * that need a running Worker but not wrangler's dev server. The bench and the soak need what
+ * `wrangler dev` cannot give: the deployable bundle (`wrangler deploy
  * --dry-run`, minified) and raw baseline scripts in identical isolates, with no dev proxy in front of
  * them adding its own latency, the pid of each workerd process (CPU and memory from /proc), the
  * Durable Objects' SQLite files in a directory of our choosing, and the DevTools protocol on a port
@@ -28,8 +29,8 @@ function workerdChildren(): Set<number> {
 
 export async function startMiniflareWorker(options: ConstructorParameters<typeof Miniflare>[0]): Promise<{ mf: Miniflare; url: string; pid: number }> {
   const before = workerdChildren();
-  // Drain the workers' own output (chatapi logs one line per request) so it doesn't swamp the report.
-  const mf = new Miniflare({ ...options, handleRuntimeStdio: (out: Readable, err: Readable) => (out.resume(), err.resume()) } as typeof options);
+  // By default the workers' own output (chatapi logs one line per request) is drained so it doesn't swamp the report.
+  const mf = new Miniflare({ handleRuntimeStdio: (out: Readable, err: Readable) => (out.resume(), err.resume()), ...options } as typeof options);
   const url = (await mf.ready).toString();
   const pid = [...workerdChildren()].find((p) => !before.has(p));
   if (!pid) throw new Error("could not find the workerd process");

@@ -1,7 +1,9 @@
 /**
  * The one way the repository boots the Worker outside workerd's test pool, for `npm start`, the
- * end-to-end, CLI and browser tests, and `npm run load`: `wrangler dev` in a child process.
- * Resolves once GET /health answers; `stop()` ends it.
+ * end-to-end, CLI and browser tests, and `npm run load`: `wrangler dev` in a child process, or,
+ * with `bundle`, the deployable bundle built once by tools/worker-bundle.ts in a workerd of its own
+ * (Miniflare; the end-to-end tests whose subject is not wrangler's dev server: a boot costs under
+ * 1 s of CPU instead of about 6). Resolves once GET /health answers; `stop()` ends it.
  *
  * By default it is the `wrangler dev` CLI, as a user runs it (flags can be added), with its DevTools
  * inspector. With `inspector: false` (`npm start` unless `--inspect`, the local stack, the load
@@ -10,23 +12,31 @@
  * chunk: it makes responses several times slower under load, and after one 10 MB answer it was
  * left holding thousands of half-closed sockets (the issue behind `npm start`'s default).
  *
- * Vars and secrets never go on the command line (where `ps` shows them): they are written to a
- * private env file (a fresh 0700 directory, the file 0600) that wrangler reads with `--env-file`,
+ * Vars and secrets never go on the command line (where `ps` shows them). A bundle's go to workerd
+ * in Miniflare's configuration, over a pipe. `wrangler dev`'s are written to a private env file (a fresh 0700 directory, the file 0600) that wrangler reads with `--env-file`,
  * deleted when the Worker stops. Passing `--env-file` also means wrangler does not read the
  * developer's own `.dev.vars` behind the caller's back: `npm start` reads it itself and passes its
  * values in `vars` (tools/local-stack.ts).
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { Readable } from "node:stream";
+import type { startMiniflareWorker as StartMiniflareWorker } from "./miniflare-worker";
 import { hasProc, processName, processTree } from "./proc";
+import { readWorkerBundle } from "./worker-bundle";
 
 export interface WorkerOptions {
   /** The Worker's vars and secrets (they override wrangler.toml's [vars]). */
   vars?: Record<string, string>;
+  /**
+   * A directory built by tools/worker-bundle.ts: boot that bundle under Miniflare instead of
+   * `wrangler dev` (then only vars, host, port, onLine and timeoutMs apply).
+   */
+  bundle?: string;
   /** Default 127.0.0.1. */
   host?: string;
   /** Default: a free port. */
@@ -56,9 +66,9 @@ export interface RunningWorker {
   output(): string;
   /** The command line the child was started with (it holds no var's value). */
   readonly args: readonly string[];
-  /** The private env file, while the Worker runs. */
+  /** The private env file, while the Worker runs ("" for a bundle: it has none). */
   readonly envFile: string;
-  /** The child process (wrangler), whose children are the workerd processes. */
+  /** The child process (wrangler), whose children are the workerd processes; for a bundle, its workerd. */
   readonly pid: number;
   /** The DevTools inspector's port (CLI), or undefined when it is off. */
   readonly inspectorPort: number | undefined;
@@ -116,6 +126,7 @@ function writeEnvFile(vars: Record<string, string>): { path: string; remove(): v
  * started again on fresh ports.
  */
 export async function startWorker(options: WorkerOptions = {}): Promise<RunningWorker> {
+  if (options.bundle !== undefined) return startBundle(options.bundle, options);
   const picked = options.port === undefined && flagValue(options.args ?? [], "--inspector-port") === undefined;
   for (let attempt = 1; ; attempt++) {
     try {
@@ -213,6 +224,54 @@ async function startWorkerOnce(options: WorkerOptions): Promise<RunningWorker> {
   }
 
   return { url, output: () => output, args, envFile: envFile.path, pid: child.pid!, inspectorPort, exited, stop };
+}
+
+/** The bundle in `dir` in a workerd of its own, with wrangler.toml's settings and `options.vars` over its [vars]. */
+async function startBundle(dir: string, options: WorkerOptions): Promise<RunningWorker> {
+  const bundle = readWorkerBundle(dir);
+  // Loaded here: npm start and the scripts that only use wrangler dev never load Miniflare.
+  const { startMiniflareWorker } = await import("./miniflare-worker");
+  let output = "";
+  let partial = "";
+  const collect = (stream: Readable) =>
+    stream.setEncoding("utf8").on("data", (text: string) => {
+      output += text;
+      if (!options.onLine) return;
+      const lines = (partial + text).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) options.onLine(line);
+    });
+  const started = startMiniflareWorker({
+    name: "chatapi",
+    ...bundle.options,
+    // Listed, not discovered: Miniflare's import scanner cannot parse the minified bundle.
+    modules: [{ type: "ESModule", path: bundle.path, contents: readFileSync(bundle.path, "utf8") }],
+    modulesRoot: bundle.dir,
+    bindings: { ...bundle.options.bindings, ...options.vars },
+    host: options.host ?? "127.0.0.1",
+    port: options.port ?? 0,
+    handleRuntimeStdio: (out: Readable, err: Readable) => (collect(out), collect(err)),
+  } as Parameters<typeof StartMiniflareWorker>[0]);
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const { mf, url: ready, pid } = await Promise.race([
+    started,
+    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the bundle's workerd did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs))),
+  ]).finally(() => clearTimeout(timer));
+  let stopped: Promise<void> | undefined;
+  let exit: (code: number | null) => void = () => {};
+  const exited = new Promise<number | null>((resolve) => (exit = resolve));
+  const stop = () => (stopped ??= mf.dispose().then(() => exit(0)));
+  const url = ready.replace(/\/$/, "");
+  try {
+    const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(timeoutMs) });
+    await res.body?.cancel();
+    if (!res.ok) throw new Error(`GET /health answered ${res.status}`);
+  } catch (error) {
+    await stop();
+    throw new Error(`the bundle's Worker did not answer /health: ${(error as Error).message}\n${output}`);
+  }
+  return { url, output: () => output, args: [], envFile: "", pid, inspectorPort: undefined, exited, stop };
 }
 
 /** Waits (at most 5 s) for these processes to end, then kills what is left. */

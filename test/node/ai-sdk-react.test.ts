@@ -11,7 +11,7 @@
 
 import type { Browser, Page } from "playwright-core";
 import { launchChromium, SCREENSHOTS } from "../../tools/chromium";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DEMO_LABEL } from "../../tools/demo-upstream";
 import { serveAiSdkPage, type AiSdkPage } from "../../tools/ai-sdk-page/serve";
 import { startLocalStack, type LocalStack } from "../../tools/local-stack";
@@ -33,7 +33,7 @@ beforeAll(async () => {
     // Booting beside Chromium on a busy 2-core machine can take wrangler past its usual minute.
     // The mock MCP server's get_model_info waits for a person's approval (the demo upstream calls it
     // when asked about a model id); search_models does not.
-    stack = await startLocalStack({ delayMs: 20, mockApproval: ["get_model_info"], configured: { API_KEYS: API_KEY, CORS_ORIGINS: page.origin }, timeoutMs: 150_000 });
+    stack = await startLocalStack({ bundle: inject("workerBundle"), delayMs: 20, mockApproval: ["get_model_info"], configured: { API_KEYS: API_KEY, CORS_ORIGINS: page.origin }, timeoutMs: 150_000 });
   } finally {
     browser = await launching;
   }

@@ -3,16 +3,13 @@
  * aliases `ai-v5`, `ai-v6`): `DefaultChatTransport` (`sendMessages`, `reconnectToStream`) sends
  * the request and parses the SSE, `readUIMessageStream` builds the UIMessage as it grows, and
  * `createUIMessageStream`'s `onFinish` says how the SDK saw the stream end (`isAborted`). Against
- * the Worker under `wrangler dev` with the fake Azure (scripted by `[[fake:…]]` markers) and the
+ * the Worker's deployable bundle in workerd (tools/worker-bundle.ts) with the fake Azure (scripted by `[[fake:…]]` markers) and the
  * ModelScope mock MCP server. The wire format itself is tested in test/worker/ui-chat.test.ts;
  * `useChat` in Chromium in test/node/ai-sdk-react.test.ts.
  */
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import * as aiV5 from "ai-v5";
 import * as aiV6 from "ai-v6";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -20,6 +17,7 @@ import type { Step, Usage } from "../../client/src";
 import { fakeRequests, newNonce } from "../../tools/fake-azure-client";
 import { base64, tinyPng } from "../../tools/png";
 import { ROOT, startWorker, type RunningWorker } from "../../tools/worker";
+import { readWorkerBundle } from "../../tools/worker-bundle";
 
 const API_KEY = "ai-sdk-test-key-5e21";
 let dev: RunningWorker;
@@ -27,6 +25,7 @@ const fake = () => inject("fakeAzureUrl");
 
 beforeAll(async () => {
   dev = await startWorker({
+    bundle: inject("workerBundle"), 
     vars: {
       AZURE_OPENAI_ENDPOINT: fake(),
       AZURE_OPENAI_API_KEY: "ai-sdk-azure-key",
@@ -565,19 +564,12 @@ describe("the AI SDK stays out of the Worker", () => {
     expect(pkg.devDependencies).toMatchObject({ "ai-v5": "npm:ai@5.0.277", "ai-v6": "npm:ai@6.0.325", ai: expect.stringMatching(/^7\.\d+\.\d+$/), "@ai-sdk/react": expect.stringMatching(/^4\.\d+\.\d+$/) });
   });
 
-  it("is not in the bundle wrangler deploys (esbuild's metafile of `wrangler deploy --dry-run`)", async () => {
-    const out = mkdtempSync(join(tmpdir(), "chatapi-bundle-"));
-    try {
-      await promisify(execFile)(process.execPath, [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", out, "--metafile", join(out, "meta.json")], {
-        cwd: ROOT,
-        env: { ...process.env, WRANGLER_SEND_METRICS: "false", CI: "true", NO_COLOR: "1" },
-      });
-      const inputs = Object.keys((JSON.parse(readFileSync(join(out, "meta.json"), "utf8")) as { inputs: Record<string, unknown> }).inputs);
-      const packages = new Set(inputs.flatMap((path) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? []));
-      expect(packages.has("hono")).toBe(true); // the metafile lists the Worker's packages
-      expect([...packages].filter((name) => SDK_PACKAGES.test(name))).toEqual([]);
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-    }
-  }, 120_000);
+  it("is not in the bundle wrangler deploys (esbuild's metafile of `wrangler deploy --dry-run`)", () => {
+    // The run's bundle (tools/worker-bundle.ts), which the end-to-end tests boot.
+    const { metafile } = readWorkerBundle(inject("workerBundle"));
+    const inputs = Object.keys((JSON.parse(readFileSync(metafile, "utf8")) as { inputs: Record<string, unknown> }).inputs);
+    const packages = new Set(inputs.flatMap((path) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? []));
+    expect(packages.has("hono")).toBe(true); // the metafile lists the Worker's packages
+    expect([...packages].filter((name) => SDK_PACKAGES.test(name))).toEqual([]);
+  });
 });

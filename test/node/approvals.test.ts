@@ -42,8 +42,8 @@ beforeAll(async () => {
   const common = { AZURE_OPENAI_ENDPOINT: inject("fakeAzureUrl"), AZURE_OPENAI_API_KEY: "approvals-azure-key", API_KEYS: `${KEY_A},${KEY_B}`, UPSTREAM_TIMEOUT_MS: "10000" };
   [dev, downDev] = await Promise.all([
     // Booting takes seconds alone, a minute or more when other suites load the machine.
-    startWorker({ vars: { ...common, MCP_SERVERS: servers(inject("everythingMcpSseUrl")), APPROVAL_TIMEOUT_MS: "1500", HEARTBEAT_MS: "300" }, timeoutMs: 150_000 }),
-    startWorker({ vars: { ...common, MCP_SERVERS: servers("http://127.0.0.1:9/mcp") }, timeoutMs: 150_000 }),
+    startWorker({ bundle: inject("workerBundle"), vars: { ...common, MCP_SERVERS: servers(inject("everythingMcpSseUrl")), APPROVAL_TIMEOUT_MS: "1500", HEARTBEAT_MS: "300" }, timeoutMs: 150_000 }),
+    startWorker({ bundle: inject("workerBundle"), vars: { ...common, MCP_SERVERS: servers("http://127.0.0.1:9/mcp") }, timeoutMs: 150_000 }),
   ]);
 }, 180_000);
 
@@ -122,7 +122,7 @@ describe("several MCP servers", () => {
   });
 
   it("answers 503 naming the problem when MCP_SERVERS is malformed, never a crash", async () => {
-    const bad = await startWorker({ vars: { AZURE_OPENAI_ENDPOINT: inject("fakeAzureUrl"), AZURE_OPENAI_API_KEY: "k-approvals-1", ALLOW_ANONYMOUS: "true", MCP_SERVERS: '[{"label":"Bad Label","url":"http://x"}]' } });
+    const bad = await startWorker({ bundle: inject("workerBundle"), vars: { AZURE_OPENAI_ENDPOINT: inject("fakeAzureUrl"), AZURE_OPENAI_API_KEY: "k-approvals-1", ALLOW_ANONYMOUS: "true", MCP_SERVERS: '[{"label":"Bad Label","url":"http://x"}]' } });
     try {
       const res = await chat(bad.url, "hi", {}, "");
       expect(res.status).toBe(503);
@@ -339,13 +339,19 @@ describe("answering on the page (Chromium)", () => {
   /** The timeline entry of the last exchange's one__echo call. */
   const call = (p: Page) => p.locator(".turn").last().locator(".step", { has: p.locator(".step-content", { hasText: "one__echo" }) });
 
-  /** Waits for the last exchange to end; its state (done, error, stopped). */
+  /**
+   * Waits for the last exchange to end; its state (done, error, stopped). Any state but done comes
+   * with what the exchange showed and the Workers' last log lines, so a failure says why.
+   */
   async function ended(p: Page): Promise<string> {
     const handle = await p.waitForFunction(() => {
       const state = document.querySelector("#log > .turn:last-child")?.getAttribute("data-state");
       return state && !["waiting", "streaming"].includes(state) ? state : null;
     }, undefined, { timeout: 60_000 });
-    return (await handle.jsonValue()) as string;
+    const state = (await handle.jsonValue()) as string;
+    if (state === "done") return state;
+    const shown = await p.locator("#log > .turn:last-child").innerText();
+    return `${state}\nthe exchange showed:\n${shown}\nthe Workers said:\n${dev.output().slice(-2000)}\n${downDev.output().slice(-1000)}`;
   }
 
   it("shows Approve / Deny in the waiting call's entry; Approve runs it: the step ends Success with the echo", async () => {

@@ -49,9 +49,9 @@ beforeAll(async () => {
   const started = await Promise.allSettled([
     launchChromium(),
     // 20 ms per streamed piece: answers take a few seconds, long enough to watch mid-stream.
-    startLocalStack({ delayMs: 20, configured: { API_KEYS: API_KEY, ALLOW_ANONYMOUS: "true" }, timeoutMs }),
-    startWorker({ vars: { AZURE_OPENAI_ENDPOINT: inject("fakeAzureUrl"), AZURE_OPENAI_API_KEY: "browser-fake-azure-key", ALLOW_ANONYMOUS: "true", UPSTREAM_TIMEOUT_MS: "120000" }, timeoutMs }),
-    startLocalStack({ delayMs: 20, configured: { API_KEYS: API_KEY, ALLOW_ANONYMOUS: "true", CORS_ORIGINS: otherOrigin.url }, timeoutMs }),
+    startLocalStack({ bundle: inject("workerBundle"), delayMs: 20, configured: { API_KEYS: API_KEY, ALLOW_ANONYMOUS: "true" }, timeoutMs }),
+    startWorker({ bundle: inject("workerBundle"), vars: { AZURE_OPENAI_ENDPOINT: inject("fakeAzureUrl"), AZURE_OPENAI_API_KEY: "browser-fake-azure-key", ALLOW_ANONYMOUS: "true", UPSTREAM_TIMEOUT_MS: "120000" }, timeoutMs }),
+    startLocalStack({ bundle: inject("workerBundle"), delayMs: 20, configured: { API_KEYS: API_KEY, ALLOW_ANONYMOUS: "true", CORS_ORIGINS: otherOrigin.url }, timeoutMs }),
   ] as const);
   const [launched, local, worker, cors] = started;
   if (launched.status === "fulfilled") browser = launched.value;

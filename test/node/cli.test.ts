@@ -26,8 +26,8 @@ beforeAll(async () => {
   // once on a busy 2-core machine).
   const timeoutMs = 150_000;
   const [local, worker] = await Promise.allSettled([
-    startLocalStack({ delayMs: 15, configured: { API_KEYS: API_KEY, ALLOW_ANONYMOUS: "true" }, timeoutMs }),
-    startWorker({ vars: { AZURE_OPENAI_ENDPOINT: inject("fakeAzureUrl"), AZURE_OPENAI_API_KEY: "cli-fake-azure-key", ALLOW_ANONYMOUS: "true" }, timeoutMs }),
+    startLocalStack({ bundle: inject("workerBundle"), delayMs: 15, configured: { API_KEYS: API_KEY, ALLOW_ANONYMOUS: "true" }, timeoutMs }),
+    startWorker({ bundle: inject("workerBundle"), vars: { AZURE_OPENAI_ENDPOINT: inject("fakeAzureUrl"), AZURE_OPENAI_API_KEY: "cli-fake-azure-key", ALLOW_ANONYMOUS: "true" }, timeoutMs }),
   ]);
   if (local.status === "fulfilled") stack = local.value;
   if (worker.status === "fulfilled") paced = worker.value;

@@ -26,6 +26,7 @@ const fake = () => inject("fakeAzureUrl");
 beforeAll(async () => {
   mcp = await startMockMcpServer({ port: 0 });
   dev = await startWorker({
+    bundle: inject("workerBundle"), 
     vars: {
       AZURE_OPENAI_ENDPOINT: fake(),
       AZURE_OPENAI_API_KEY: "client-azure-key",

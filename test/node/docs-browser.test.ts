@@ -9,7 +9,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium, SCREENSHOTS } from "../../tools/chromium";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startLocalStack, type LocalStack } from "../../tools/local-stack";
 import { DOCS_VENDOR, swaggerUiDist, VENDOR_FILES } from "../../tools/docs-build";
 
@@ -22,7 +22,7 @@ let browser: Browser;
 beforeAll(async () => {
   // Side by side; afterAll closes what did start. Booting beside Chromium on a busy 2-core machine
   // can take wrangler past its usual minute.
-  const [launched, started] = await Promise.allSettled([launchChromium(), startLocalStack({ timeoutMs: 150_000 })]);
+  const [launched, started] = await Promise.allSettled([launchChromium(), startLocalStack({ bundle: inject("workerBundle"), timeoutMs: 150_000 })]);
   if (launched.status === "fulfilled") browser = launched.value;
   if (started.status === "fulfilled") stack = started.value;
   for (const s of [launched, started]) if (s.status === "rejected") throw s.reason;

@@ -3,17 +3,24 @@
  * tests, Node and workerd alike, through vitest's provide/inject. It is the root config's
  * globalSetup (vitest.config.ts), so it runs once for all projects (a project's own globalSetup
  * would run once per project, each starting its own copies); what the root provides every project
- * inherits. The servers start side by side.
+ * inherits. The servers start side by side, and beside them the Worker's deployable bundle is built
+ * once (tools/worker-bundle.ts) for the end-to-end tests that boot it (`startWorker({ bundle })`).
  */
 import type { TestProject } from "vitest/node";
 import { startFakeAzure } from "../../tools/fake-azure";
 import { startHostileMcp } from "../../tools/hostile-mcp";
 import { startMcpServers } from "../../tools/mcp-servers";
+import { buildWorkerBundle, removeWorkerBundle } from "../../tools/worker-bundle";
 
 export default async function setup(project: TestProject) {
-  const started = await Promise.allSettled([startFakeAzure(), startMcpServers(), startHostileMcp()] as const);
-  const [azure, mcp, hostile] = started;
-  if (azure.status === "rejected" || mcp.status === "rejected" || hostile.status === "rejected") {
+  const started = await Promise.allSettled([
+    startFakeAzure(),
+    startMcpServers(),
+    startHostileMcp(),
+    buildWorkerBundle().then((dir) => ({ dir, close: async () => removeWorkerBundle(dir) })),
+  ] as const);
+  const [azure, mcp, hostile, bundle] = started;
+  if (azure.status === "rejected" || mcp.status === "rejected" || hostile.status === "rejected" || bundle.status === "rejected") {
     await Promise.all(started.map((s) => (s.status === "fulfilled" ? s.value.close() : undefined)));
     throw started.map((s) => (s.status === "rejected" ? s.reason : undefined)).find(Boolean);
   }
@@ -23,9 +30,11 @@ export default async function setup(project: TestProject) {
   project.provide("everythingMcpUrl", mcp.value.everythingUrl);
   project.provide("everythingMcpSseUrl", mcp.value.everythingSseUrl);
   project.provide("hostileMcpUrl", hostile.value.url);
+  project.provide("workerBundle", bundle.value.dir);
   return async () => {
     await hostile.value.close();
     await mcp.value.close();
     await azure.value.close();
+    await bundle.value.close();
   };
 }

@@ -12,5 +12,7 @@ declare module "vitest" {
     everythingMcpSseUrl: string;
     /** A misbehaving MCP server (test/support/hostile-mcp.ts): huge lines, redirects, token echoes. */
     hostileMcpUrl: string;
+    /** The Worker's deployable bundle, built once for the run (tools/worker-bundle.ts): `startWorker({ bundle })`. */
+    workerBundle: string;
   }
 }
