@@ -1,14 +1,13 @@
 /**
- * The CLI (`npm run chat`, scripts/chat.ts) as a child process under tsx, watched while it runs:
+ * The CLI (`npm run chat`, scripts/chat.ts) as a child process under tsx's loader (`node --import
+ * tsx`: what `tsx scripts/chat.ts` runs, without the tsx command's own parent process, which cost
+ * a third of each run's CPU), watched while it runs:
  * for test/node/cli.test.ts and the CLI's approval prompts in test/node/approvals.test.ts. With
  * `tty`, it runs on a pseudo-terminal (util-linux `script`), so its stdin is a terminal and
  * `write` types into it; stdout and stderr then arrive together, as a terminal shows them.
  */
 import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { ROOT } from "./worker";
-
-const tsx = fileURLToPath(new URL("../node_modules/tsx/dist/cli.mjs", import.meta.url));
 
 export interface CliRun {
   code: number | null;
@@ -33,7 +32,7 @@ const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
 
 export function cliProcess(args: string[], options: { tty?: boolean } = {}): CliProcess {
   const t0 = performance.now();
-  const command = [process.execPath, tsx, "scripts/chat.ts", ...args];
+  const command = [process.execPath, "--import", "tsx", "scripts/chat.ts", ...args];
   const env = { ...process.env, CHATAPI_URL: "", CHATAPI_KEY: "", NO_COLOR: "1" };
   // Without `tty` stdin is nothing at all (not a terminal); with it, `script` passes what is written on.
   const child = options.tty
