@@ -40,7 +40,8 @@ function spawnStart(dir: string, port: number, flags: string[] = []): { child: C
 /** Resolves once npm start says it is ready. */
 function ready(child: ChildProcess, output: () => string): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start did not get ready:\n${output()}`)), 60_000);
+    // Generous: three boot at once, beside other test files on two cores.
+    const timer = setTimeout(() => reject(new Error(`npm start did not get ready:\n${output()}`)), 120_000);
     child.stdout!.on("data", () => {
       if (output().includes("[chatapi] Ready")) {
         clearTimeout(timer);
@@ -58,6 +59,74 @@ async function stopStart(child: ChildProcess | undefined): Promise<void> {
     await exited;
   }
 }
+
+interface Started {
+  dir: string;
+  child: ChildProcess;
+  output: () => string;
+  url: string;
+}
+
+/**
+ * `npm start` in a fresh folder holding `.dev.vars` (copied from .dev.vars.example, or these
+ * lines), ready. APP_PORT is the port unless `flags` picks another (`--port`).
+ */
+async function npmStartIn(devVars: { example: true } | { lines: string[] }, options: { port?: number; flags?: string[] } = {}): Promise<Started> {
+  const dir = mkdtempSync(join(tmpdir(), "chatapi-start-"));
+  if ("example" in devVars) copyFileSync(EXAMPLE, join(dir, ".dev.vars"));
+  else writeFileSync(join(dir, ".dev.vars"), devVars.lines.join("\n") + "\n");
+  const port = options.port ?? (await freePort());
+  const started = spawnStart(dir, port, options.flags);
+  try {
+    await ready(started.child, started.output);
+  } catch (error) {
+    await stopStart(started.child);
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
+  return { dir, ...started, url: `http://127.0.0.1:${port}` };
+}
+
+/**
+ * The three `npm start`s below boot side by side as the file starts (each takes seconds, mostly
+ * waiting); each describe awaits its own. All are stopped, and their folders removed, at the end.
+ */
+const booting: Promise<Started>[] = [];
+function bootEarly(boot: () => Promise<Started>): () => Promise<Started> {
+  let started: Promise<Started> | undefined;
+  beforeAll(() => {
+    started = boot();
+    started.catch(() => {}); // reported by the describe that awaits it
+    booting.push(started);
+  });
+  return () => started!;
+}
+afterAll(async () => {
+  await Promise.all(
+    booting.map((started) =>
+      started.then(
+        async ({ child, dir }) => {
+          await stopStart(child);
+          rmSync(dir, { recursive: true, force: true });
+        },
+        () => {},
+      ),
+    ),
+  );
+}, 60_000);
+
+const exampleStart = bootEarly(() => npmStartIn({ example: true }));
+// --port on the command line wins over APP_PORT. The fake Azure as the upstream, and room for the big answer.
+const bigStart = hasProc()
+  ? bootEarly(async () => {
+      const port = await freePort();
+      return npmStartIn(
+        { lines: [`AZURE_OPENAI_ENDPOINT=${inject("fakeAzureUrl")}`, "AZURE_OPENAI_API_KEY=start-test-azure-key", "MAX_ANSWER_CHARS=20000000", "UPSTREAM_TIMEOUT_MS=30000"] },
+        { flags: ["--port", String(port)] },
+      ).then((started) => ({ ...started, url: `http://127.0.0.1:${port}` }));
+    })
+  : undefined;
+const inspectStart = hasProc() ? bootEarly(() => npmStartIn({ example: true }, { flags: ["--inspect"] })) : undefined;
 
 /** The ports of npm start's processes that answer as a DevTools inspector (GET /json/version). */
 async function devToolsPorts(root: number): Promise<number[]> {
@@ -100,26 +169,16 @@ describe(".dev.vars.example", () => {
 });
 
 describe("npm start with .dev.vars.example copied as .dev.vars", () => {
-  let dir: string;
   let child: ChildProcess;
   let output = "";
   let url: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "chatapi-start-"));
-    copyFileSync(EXAMPLE, join(dir, ".dev.vars"));
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    const started = spawnStart(dir, port);
+    const started = await exampleStart();
     child = started.child;
-    await ready(child, started.output);
     output = started.output();
-  }, 90_000);
-
-  afterAll(async () => {
-    await stopStart(child);
-    rmSync(dir, { recursive: true, force: true });
-  });
+    url = started.url;
+  }, 150_000);
 
   it("says what runs on local defaults, and that the DevTools inspector is off", () => {
     expect(output).toContain("with .dev.vars");
@@ -159,31 +218,13 @@ describe("npm start with .dev.vars.example copied as .dev.vars", () => {
 describe.runIf(hasProc())("npm start without the DevTools inspector, through a 10 MB answer", () => {
   const ANSWER_CHARS = 10_000_000;
   const PIECE = 500; // 20,000 chunks
-  let dir: string;
   let child: ChildProcess;
   let output: () => string;
   let url: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "chatapi-start-big-"));
-    // The fake Azure as the upstream, and room for the big answer.
-    writeFileSync(
-      join(dir, ".dev.vars"),
-      [`AZURE_OPENAI_ENDPOINT=${inject("fakeAzureUrl")}`, "AZURE_OPENAI_API_KEY=start-test-azure-key", "MAX_ANSWER_CHARS=20000000", "UPSTREAM_TIMEOUT_MS=30000"].join("\n") + "\n",
-    );
-    const port = await freePort();
-    url = `http://127.0.0.1:${port}`;
-    // --port on the command line wins over APP_PORT.
-    const started = spawnStart(dir, await freePort(), ["--port", String(port)]);
-    child = started.child;
-    output = started.output;
-    await ready(child, output);
-  }, 90_000);
-
-  afterAll(async () => {
-    await stopStart(child);
-    rmSync(dir, { recursive: true, force: true });
-  });
+    ({ child, output, url } = await bigStart!());
+  }, 150_000);
 
   it("listens on --port, and no port of its processes answers as a DevTools inspector", async () => {
     expect(output()).toContain(`Ready: open ${url}/`);
@@ -230,23 +271,12 @@ describe.runIf(hasProc())("npm start without the DevTools inspector, through a 1
 });
 
 describe.runIf(hasProc())("npm start -- --inspect", () => {
-  let dir: string;
   let child: ChildProcess;
   let output: () => string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), "chatapi-start-inspect-"));
-    copyFileSync(EXAMPLE, join(dir, ".dev.vars"));
-    const started = spawnStart(dir, await freePort(), ["--inspect"]);
-    child = started.child;
-    output = started.output;
-    await ready(child, output);
-  }, 90_000);
-
-  afterAll(async () => {
-    await stopStart(child);
-    rmSync(dir, { recursive: true, force: true });
-  });
+    ({ child, output } = await inspectStart!());
+  }, 150_000);
 
   it("runs the wrangler dev CLI with its DevTools inspector (so the check above can see one)", async () => {
     const port = Number(/DevTools inspector on, port (\d+)/.exec(output())?.[1]);
