@@ -1,6 +1,6 @@
 /**
  * `useChat` from @ai-sdk/react (the newest: 4.x, on ai 7) in real Chromium against the stack
- * `npm start` runs (demo upstream + ModelScope mock MCP server + `wrangler dev`): a React page on
+ * `npm start` runs (demo upstream + ModelScope mock MCP server + the Worker's bundle): a React page on
  * its own origin (tools/ai-sdk-page, bundled by esbuild at test time) with `DefaultChatTransport`
  * pointed at the Worker's /api/ui/chat, the key in `headers` and `user_id` in `body`. What it
  * renders is checked while the chat streams (steps before the answer is complete) and at its end
@@ -113,7 +113,7 @@ async function viewWhen(tab: Page, predicate: string, timeout = 20_000): Promise
     )
     .catch(async (error) => {
       const seen = await tab.evaluate(() => (window as unknown as { __view: () => View }).__view());
-      throw new Error(`${(error as Error).message}\nwaiting for: ${predicate}\nthe page showed: ${JSON.stringify(seen, null, 1)}\nwrangler dev said: ${stack.output().slice(-1500)}`);
+      throw new Error(`${(error as Error).message}\nwaiting for: ${predicate}\nthe page showed: ${JSON.stringify(seen, null, 1)}\nthe Worker said: ${stack.output().slice(-1500)}`);
     });
   return (await handle.jsonValue()) as View;
 }

@@ -1,5 +1,5 @@
 /**
- * Several MCP servers and tool approval, end to end through `wrangler dev` (booted by
+ * Several MCP servers and tool approval, end to end through the Worker's deployable bundle (booted by
  * tools/worker.ts) with two real `@modelcontextprotocol/server-everything` processes (one over
  * Streamable HTTP, one over legacy HTTP+SSE) and the fake Azure: tools from both, named
  * `{label}__{tool}`, the `server` in every MCP step, one server down, approve, deny with a reason,

@@ -1,16 +1,16 @@
 /**
  * The page at `/` in real Chromium (playwright-core driving the browser at $CHROMIUM_PATH, default
  * Debian's /usr/bin/chromium) against the stack `npm start` runs: demo upstream + ModelScope mock
- * MCP server + `wrangler dev`. Each chat is watched while it streams (the timeline and a partial
+ * MCP server + the Worker (its deployable bundle in workerd, tools/worker-bundle.ts). Each chat is watched while it streams (the timeline and a partial
  * answer before `done`), not only at its end. Stopping is tested against a second Worker whose
  * upstream (the fake Azure) streams a long answer slowly, so "mid-answer" is a state the page is in
  * for seconds, not a moment a fast stream can skip. A page on another origin imports /client.js
  * and chats (against a third Worker that lists that origin in CORS_ORIGINS: with CORS_ORIGINS set,
  * the resumable-chat endpoints the page uses answer 500 to same-origin requests, a server bug told
  * in the report of the branch that found it). Screenshots go to test-results/screenshots/.
- * The tests run side by side (describe.concurrent, vitest's maxConcurrency at a time): each has its
- * own browser context (storage included) and its own chats, and most of their time is waiting on
- * paced streams.
+ * Each test has its own browser context (storage included) and its own chats. They run one after
+ * another: run three at a time, each took about three times as long (Chromium's rendering of the
+ * streaming pages is most of their CPU), so the file took no less.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -202,7 +202,7 @@ async function turnWhen(page: Page, predicate: string, timeout = 15_000): Promis
     { polling: "raf", timeout },
   ).catch(async (error) => {
     const seen = await page.evaluate(() => (window as unknown as { __turn: () => TurnView | null }).__turn());
-    throw new Error(`${(error as Error).message}\nwaiting for: ${predicate}\nthe page showed: ${JSON.stringify(seen, null, 1)}\nwrangler dev said: ${stack.output().slice(-1500)}`);
+    throw new Error(`${(error as Error).message}\nwaiting for: ${predicate}\nthe page showed: ${JSON.stringify(seen, null, 1)}\nthe Worker said: ${stack.output().slice(-1500)}`);
   });
   return (await handle.jsonValue()) as TurnView;
 }

@@ -1,6 +1,6 @@
 /**
  * The CLI (`npm run chat`, scripts/chat.ts) as a user runs it, a child process under tsx, against
- * the stack `npm start` runs (demo upstream + ModelScope mock MCP server + `wrangler dev`).
+ * the stack `npm start` runs (demo upstream + ModelScope mock MCP server + the Worker's deployable bundle).
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

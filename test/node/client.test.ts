@@ -1,5 +1,5 @@
 /**
- * The typed client against the real service (`wrangler dev`, the fake Azure, the ModelScope mock
+ * The typed client against the real service (the Worker's deployable bundle in workerd, the fake Azure, the ModelScope mock
  * MCP server): every event and envelope it hands out is checked against the published schema.
  */
 import { execFile } from "node:child_process";
