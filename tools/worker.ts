@@ -256,7 +256,12 @@ async function startBundle(dir: string, options: WorkerOptions): Promise<Running
   let timer: ReturnType<typeof setTimeout> | undefined;
   const { mf, url: ready, pid } = await Promise.race([
     started,
-    new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`the bundle's workerd did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs))),
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new Error(`the bundle's workerd did not start within ${timeoutMs} ms:\n${output}`));
+        void started.then(({ mf }) => mf.dispose(), () => {}); // should it start after all
+      }, timeoutMs);
+    }),
   ]).finally(() => clearTimeout(timer));
   let stopped: Promise<void> | undefined;
   let exit: (code: number | null) => void = () => {};
