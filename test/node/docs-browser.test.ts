@@ -20,9 +20,9 @@ let stack: LocalStack;
 let browser: Browser;
 
 beforeAll(async () => {
-  // Side by side; afterAll closes what did start. Booting beside Chromium on a busy 2-core machine
-  // can take wrangler past its usual minute.
-  const [launched, started] = await Promise.allSettled([launchChromium(), startLocalStack({ bundle: inject("workerBundle"), timeoutMs: 150_000 })]);
+  // Side by side; afterAll closes what did start. The demo upstream unpaced (delayMs 0): Swagger UI
+  // shows a response once it is complete, so pacing would only make the test wait.
+  const [launched, started] = await Promise.allSettled([launchChromium(), startLocalStack({ bundle: inject("workerBundle"), delayMs: 0, timeoutMs: 150_000 })]);
   if (launched.status === "fulfilled") browser = launched.value;
   if (started.status === "fulfilled") stack = started.value;
   for (const s of [launched, started]) if (s.status === "rejected") throw s.reason;
