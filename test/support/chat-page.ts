@@ -1,0 +1,137 @@
+/**
+ * The chat page (public/) as the Chromium tests see it: a probe installed in the page that reads
+ * what the last exchange shows (state, status, answer, each step as drawn), a fresh context per
+ * page with what it sends recorded, and waits on what the page shows, checked every frame. Used by
+ * test/node/browser.test.ts and test/node/browser-newcomer.test.ts.
+ */
+import type { Browser, BrowserContextOptions, Page } from "playwright-core";
+
+export interface StepView {
+  tool: string; status: string; badge: string; content: string; duration: string; bar: number; details: string;
+  /** The bar's left edge from its track's, and the track's width (px). */
+  barLeft: number; track: number;
+  /** The server's execution_duration the page drew (data-duration), or null while none. */
+  durationMs: number | null;
+  /** Laid out (not folded away). */
+  visible: boolean;
+}
+export interface TurnView {
+  state: string; statusText: string; answer: string; error: string | null; meta: string; steps: StepView[]; userImages: number;
+  userText: string;
+  /** The one-line summary of the finished steps, when shown (narrow screens). */
+  summary: string | null;
+  /** The notes shown under the user's message (images not sent again, steps in another language). */
+  notes: string[];
+}
+
+/** In the page: what the last exchange shows. */
+export function installProbe() {
+  (window as unknown as { __turn: () => TurnView | null }).__turn = () => {
+    const turns = document.querySelectorAll<HTMLElement>(".turn");
+    const turn = turns[turns.length - 1];
+    if (!turn) return null;
+    const text = (sel: string, root: ParentNode = turn) => root.querySelector(sel)?.textContent ?? "";
+    const errorNode = turn.querySelector<HTMLElement>(".turn-error")!;
+    const shown = (node: Element | null) => !!node && node.getBoundingClientRect().height > 0;
+    const summary = turn.querySelector(".steps-summary");
+    return {
+      state: turn.dataset.state ?? "",
+      statusText: text(".turn-status"),
+      answer: text(".answer"),
+      error: errorNode.hidden ? null : errorNode.textContent,
+      meta: text(".turn-meta"),
+      userImages: turn.querySelectorAll(".user-images img").length,
+      userText: text(".user-text"),
+      summary: shown(summary) ? summary!.textContent : null,
+      notes: [...turn.querySelectorAll(".turn-note")].filter(shown).map((n) => n.textContent ?? ""),
+      steps: [...turn.querySelectorAll<HTMLElement>(".step")].map((s) => {
+        const bar = s.querySelector<HTMLElement>(".step-bar")!.getBoundingClientRect();
+        const track = s.querySelector<HTMLElement>(".step-track")!.getBoundingClientRect();
+        return {
+          tool: s.dataset.tool ?? "",
+          status: s.dataset.status ?? "",
+          badge: text(".step-status", s),
+          content: text(".step-content", s),
+          duration: text(".step-duration", s),
+          bar: bar.width,
+          barLeft: bar.left - track.left,
+          track: track.width,
+          durationMs: s.dataset.duration ? Number(s.dataset.duration) : null,
+          visible: shown(s),
+          details: [...s.querySelectorAll("pre")].map((p) => p.textContent).join("\n"),
+        };
+      }),
+    };
+  };
+}
+
+export interface OpenedPage {
+  page: Page;
+  errors: string[];
+  chatRequests: Record<string, string>[];
+  /** Every request to /api/…: method, path and query, and the body of each POST. */
+  apiRequests: { method: string; path: string; body: string | null }[];
+  /** /api/chat requests whose response was read to its end, and those that failed (aborted). */
+  chatsFinished: () => number;
+  chatsFailed: string[];
+}
+
+/** A fresh browser context (its own storage) on the page at `base`, once it is ready; what it sends is recorded. */
+export async function openChatPage(browser: Browser, base: string, options: BrowserContextOptions = {}): Promise<OpenedPage> {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 850 }, ...options });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  const chatRequests: Record<string, string>[] = [];
+  const chatsFailed: string[] = [];
+  const apiRequests: OpenedPage["apiRequests"] = [];
+  let finished = 0;
+  page.on("pageerror", (e) => errors.push(String(e)));
+  page.on("request", (r) => {
+    if (r.url().endsWith("/api/chat")) chatRequests.push(r.headers());
+    const url = new URL(r.url());
+    if (url.pathname.startsWith("/api/")) apiRequests.push({ method: r.method(), path: url.pathname + url.search, body: r.postData() });
+  });
+  page.on("requestfinished", (r) => {
+    if (r.url().endsWith("/api/chat")) finished++;
+  });
+  page.on("requestfailed", (r) => {
+    if (r.url().endsWith("/api/chat")) chatsFailed.push(r.failure()?.errorText ?? "failed");
+  });
+  await page.addInitScript(installProbe);
+  await page.goto(`${base}/`);
+  await page.waitForSelector("body[data-ready=true]");
+  return { page, errors, chatRequests, apiRequests, chatsFinished: () => finished, chatsFailed };
+}
+
+/**
+ * Waits (checking every frame) until the last exchange satisfies `predicate`; returns what it showed
+ * then. On timeout the error says what the page showed and the end of `logs()` (the Worker's output).
+ */
+export async function waitForTurn(page: Page, predicate: string, timeout: number, logs: () => string): Promise<TurnView> {
+  const handle = await page.waitForFunction(
+    (body) => {
+      const turn = (window as unknown as { __turn: () => TurnView | null }).__turn();
+      return turn && new Function("t", `return (${body});`)(turn) ? turn : null;
+    },
+    predicate,
+    { polling: "raf", timeout },
+  ).catch(async (error) => {
+    const seen = await page.evaluate(() => (window as unknown as { __turn: () => TurnView | null }).__turn());
+    throw new Error(`${(error as Error).message}\nwaiting for: ${predicate}\nthe page showed: ${JSON.stringify(seen, null, 1)}\nthe Worker said: ${logs().slice(-1500)}`);
+  });
+  return (await handle.jsonValue()) as TurnView;
+}
+
+/** The predicate of an exchange that ended. */
+export const ENDED = `t.state === "done" || t.state === "error" || t.state === "stopped"`;
+
+export async function send(page: Page, text: string) {
+  await page.fill("#message", text);
+  await page.press("#message", "Enter");
+}
+
+export const step = (view: TurnView, tool: string, i = 0) => view.steps.filter((s) => s.tool === tool)[i];
+
+/** The fake Azure's paced answer `[[fake:chunks …]]` from piece `from` to `to` (exclusive). */
+export const words = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `w${from + i} `).join("");
+
