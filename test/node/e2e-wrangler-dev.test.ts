@@ -16,7 +16,12 @@ const AZURE_KEY = "e2e-azure-key-51c2";
 /** Client keys with what a shell, dotenv or dotenv-expand would otherwise read as syntax. */
 const TRICKY_KEYS = ["e2e-key-$HOME-${PATH}-\\$x", "e2e-key-it's-#not-a-comment", 'e2e-key-"quoted"'];
 
+/** The second Worker (without the inspector), booted beside the first; its test checks it. */
+let other: Promise<RunningWorker>;
+
 beforeAll(async () => {
+  other = startWorker({ inspector: false, vars: { AZURE_OPENAI_ENDPOINT: fake(), AZURE_OPENAI_API_KEY: AZURE_KEY, API_KEYS: TRICKY_KEYS[0] } });
+  other.catch(() => {}); // reported by its test
   dev = await startWorker({
     vars: {
       AZURE_OPENAI_ENDPOINT: fake(),
@@ -25,11 +30,12 @@ beforeAll(async () => {
       API_KEYS: TRICKY_KEYS.join(","),
       UPSTREAM_TIMEOUT_MS: "5000",
     },
+    timeoutMs: 150_000,
   });
-}, 90_000);
+}, 180_000);
 
 afterAll(async () => {
-  await dev?.stop();
+  await Promise.all([dev?.stop(), other?.then((w) => w.stop(), () => {})]);
 });
 
 function chat(text: string, init: RequestInit = {}) {
@@ -124,11 +130,11 @@ describe("the boot helper (tools/worker.ts)", () => {
   });
 
   it("boots without the inspector too (as for load), with the same env file, removed when it stops", async () => {
-    const other = await startWorker({ inspector: false, vars: { AZURE_OPENAI_ENDPOINT: fake(), AZURE_OPENAI_API_KEY: AZURE_KEY, API_KEYS: TRICKY_KEYS[0] } });
+    const started = await other;
     try {
-      expect(other.args.join(" ")).not.toContain(AZURE_KEY);
-      expect(statSync(other.envFile).mode & 0o777).toBe(0o600);
-      const res = await fetch(`${other.url}/api/chat`, {
+      expect(started.args.join(" ")).not.toContain(AZURE_KEY);
+      expect(statSync(started.envFile).mode & 0o777).toBe(0o600);
+      const res = await fetch(`${started.url}/api/chat`, {
         method: "POST",
         headers: { "content-type": "application/json", authorization: `Bearer ${TRICKY_KEYS[0]}` },
         body: JSON.stringify({ user_id: "e2e", query: [{ role: "user", content: "no inspector" }] }),
@@ -136,9 +142,9 @@ describe("the boot helper (tools/worker.ts)", () => {
       expect(res.status).toBe(200);
       expect(await res.text()).toContain('"answer":"echo: no inspector"');
     } finally {
-      await other.stop();
+      await started.stop();
     }
-    expect(existsSync(other.envFile)).toBe(false);
+    expect(existsSync(started.envFile)).toBe(false);
   }, 90_000);
 });
 
