@@ -20,7 +20,7 @@ const TRICKY_KEYS = ["e2e-key-$HOME-${PATH}-\\$x", "e2e-key-it's-#not-a-comment"
 let other: Promise<RunningWorker>;
 
 beforeAll(async () => {
-  other = startWorker({ inspector: false, vars: { AZURE_OPENAI_ENDPOINT: fake(), AZURE_OPENAI_API_KEY: AZURE_KEY, API_KEYS: TRICKY_KEYS[0] } });
+  other = startWorker({ inspector: false, vars: { AZURE_OPENAI_ENDPOINT: fake(), AZURE_OPENAI_API_KEY: AZURE_KEY, API_KEYS: TRICKY_KEYS[0] }, timeoutMs: 150_000 });
   other.catch(() => {}); // reported by its test
   dev = await startWorker({
     vars: {
