@@ -35,7 +35,12 @@ export interface ReadOptions {
   round?: RoundDeadline;
   /** Backpressure: a promise while the client is behind; nothing more is read upstream until it settles. */
   ready?: () => Promise<void> | undefined;
+  /** The sink's batching (RunSink's hold / release): called around the chunks of each read. */
+  hold?: () => void;
+  release?: () => void;
 }
+
+const STREAM = { stream: true };
 
 const roundDeadlines = new WeakMap<ReadableStream<Uint8Array>, RoundDeadline>();
 
@@ -51,7 +56,7 @@ export function roundTimeoutMessage(timeoutMs: number): string {
 export async function pumpChunks(
   body: ReadableStream<Uint8Array>,
   onChunk: (chunk: ChatCompletionChunk) => void,
-  { idleTimeoutMs, signal, round = roundDeadlines.get(body), ready }: ReadOptions,
+  { idleTimeoutMs, signal, round = roundDeadlines.get(body), ready, hold, release }: ReadOptions,
 ): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
@@ -128,7 +133,13 @@ export async function pumpChunks(
         ended = true;
         break;
       }
-      lines.push(decoder.decode(result.value, { stream: true }));
+      // The events of one read leave in one write, when it has been parsed (also when it throws).
+      hold?.();
+      try {
+        lines.push(decoder.decode(result.value, STREAM));
+      } finally {
+        release?.();
+      }
       if (badData !== undefined) throw new ApiError(502, badData);
     }
   } finally {
