@@ -31,7 +31,9 @@
  * Loopback only; bounded in count; stops by itself. Options: --runs N (latency samples, default
  * 200), --answers N (2,000-chunk answers per side and pacing, default 20), --chunks N (default 2000),
  * --first-runs N (slow-upstream first events per path, default 30), --profile-answers N (answers per
- * profiled workload, default 10), --no-profile (skip 5 and 6).
+ * profiled workload, default 10), --profile-rounds N (figure 5 N times over, the sides taken in
+ * turn, chatapi next to the js-floor; medians shown, and each round's ratios: default 1),
+ * --no-profile (skip 5 and 6).
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -54,6 +56,8 @@ const ANSWERS = arg("answers", 20);
 const CHUNKS = arg("chunks", 2000);
 const FIRST_RUNS = arg("first-runs", 30);
 const PROFILE_ANSWERS = arg("profile-answers", 10);
+/** Figure 5 repeated, sides in turn, so that a machine whose load changes skews every side alike. */
+const PROFILE_ROUNDS = Math.max(1, arg("profile-rounds", 1));
 /** Fresh isolates in which chatapi's startup is measured (tools/startup-cost.ts); the median is shown. */
 const STARTUP_RUNS = arg("startup-runs", 7);
 const PROFILE = !process.argv.includes("--no-profile");
@@ -361,7 +365,12 @@ interface ProfileFigures {
   top: TopFunction[];
   /** Top functions of the windows before the first event only. */
   topBefore: TopFunction[];
+  /** With --profile-rounds: each round's figures (the figures above are their medians, the tops the first round's). */
+  rounds?: ProfileFigures[];
 }
+
+/** The order sides are profiled in within a round: each chatapi path right next to the js-floor. */
+const PROFILE_ORDER = ["chatapi", "js-floor", "chatapi resumable", "pass-through"];
 
 /** Each path and baseline in a Miniflare with the inspector, its isolate profiled through three workloads. */
 async function profileSides(bundle: ReturnType<typeof buildBundle>, bindings: Record<string, string>, upstream: string): Promise<ProfileFigures[]> {
@@ -377,14 +386,34 @@ async function profileSides(bundle: ReturnType<typeof buildBundle>, bindings: Re
     try {
       const targets = sides(ours, pass, floor);
       const ports: Record<string, [number, string]> = { chatapi: [port, "chatapi"], "chatapi resumable": [port, "chatapi"], "pass-through": [passPort, "pass"], "js-floor": [floorPort, "floor"] };
-      for (const side of targets) {
-        for (let i = 0; i < 10; i++) await timeFirstText(side, "[[fake:chunks n=20]] warm");
-        const cdp = await Cdp.connect(...ports[side.name]);
-        try {
-          out.push(await profileSide(cdp, side, bundle.path + ".map"));
-        } finally {
-          cdp.close();
+      const ordered = [...targets].sort((a, b) => PROFILE_ORDER.indexOf(a.name) - PROFILE_ORDER.indexOf(b.name));
+      const rounds = new Map<string, ProfileFigures[]>(targets.map((side) => [side.name, []]));
+      for (let round = 1; round <= PROFILE_ROUNDS; round++) {
+        for (const side of ordered) {
+          for (let i = 0; i < 10; i++) await timeFirstText(side, "[[fake:chunks n=20]] warm");
+          const cdp = await Cdp.connect(...ports[side.name]);
+          try {
+            rounds.get(side.name)!.push(await profileSide(cdp, side, bundle.path + ".map", round));
+          } finally {
+            cdp.close();
+          }
         }
+      }
+      for (const side of targets) {
+        const each = rounds.get(side.name)!;
+        const mid = (pick: (f: ProfileFigures) => number) => median(each.map(pick));
+        out.push(
+          each.length === 1
+            ? each[0]
+            : {
+                ...each[0],
+                beforeFirstMs: mid((f) => f.beforeFirstMs),
+                perChunkUs: mid((f) => f.perChunkUs),
+                answer500Ms: mid((f) => f.answer500Ms),
+                answer500ProcMs: mid((f) => f.answer500ProcMs),
+                rounds: each,
+              },
+        );
       }
     } finally {
       await pass.mf.dispose();
@@ -397,7 +426,7 @@ async function profileSides(bundle: ReturnType<typeof buildBundle>, bindings: Re
   return out;
 }
 
-async function profileSide(cdp: Cdp, side: Side, sourceMap: string): Promise<ProfileFigures> {
+async function profileSide(cdp: Cdp, side: Side, sourceMap: string, round = 1): Promise<ProfileFigures> {
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: SAMPLING_US });
   let dumped = 0;
@@ -406,7 +435,7 @@ async function profileSide(cdp: Cdp, side: Side, sourceMap: string): Promise<Pro
     await work();
     await sleep(100); // trailing work (a resumable run's last batch and alarm)
     const { profile } = await cdp.send<{ profile: CpuProfile }>("Profiler.stop");
-    if (process.env.BENCH_DUMP) writeFileSync(join(process.env.BENCH_DUMP, `${side.name.replaceAll(" ", "-")}-${++dumped}.cpuprofile`), JSON.stringify(profile));
+    if (process.env.BENCH_DUMP) writeFileSync(join(process.env.BENCH_DUMP, `${side.name.replaceAll(" ", "-")}-${round > 1 ? `r${round}-` : ""}${++dumped}.cpuprofile`), JSON.stringify(profile));
     return busySamples(profile, SAMPLING_US);
   };
   const answers = async (text: string, count: number) => {
@@ -564,6 +593,15 @@ function report({ first, slow, cpu, rows, profiles, startup, startupFine, bundle
     const plain = profiles.find((p) => p.name === "chatapi");
     const floor = profiles.find((p) => p.name === "js-floor");
     if (plain && floor) {
+      const floorRounds = floor.rounds;
+      if (floorRounds) {
+        console.log(`\n${floorRounds.length} rounds (medians above); each round's ratios to the js-floor of the same round:`);
+        for (const p of profiles.filter((p) => p.name.startsWith("chatapi") && p.rounds)) {
+          const ratios = p.rounds!.map((r, i) => `${(r.perChunkUs / floorRounds[i].perChunkUs).toFixed(2)}×`);
+          const before = p.rounds!.map((r) => r.beforeFirstMs.toFixed(2));
+          console.log(`- ${p.name}: per chunk ${ratios.join(", ")}; ms before the first event ${before.join(", ")} (js-floor ${floorRounds.map((r) => r.beforeFirstMs.toFixed(2)).join(", ")})`);
+        }
+      }
       console.log(`\nbudgets: startup ${startupFine ? startupFine.chatapi.medianMs.toFixed(2) : "?"} ms (≤ 10) ${startupFine && startupFine.chatapi.medianMs <= 10 ? "OK" : "OVER"}; before the first event ${plain.beforeFirstMs.toFixed(2)} ms (≤ 1) ${plain.beforeFirstMs <= 1 ? "OK" : "OVER"}; per chunk ${profiles.filter((p) => p.name.startsWith("chatapi")).map((p) => `${p.name} ${(p.perChunkUs / floor.perChunkUs).toFixed(2)}×`).join(", ")} the js-floor (≤ 1.1×)`);
     }
     for (const p of profiles) {
