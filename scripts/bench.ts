@@ -22,7 +22,8 @@
  *   5. V8 CPU profiles of the Worker's isolate over the DevTools protocol (Miniflare's inspector
  *      port): isolate-busy ms per request before the first event, µs per streamed chunk, ms per
  *      500-chunk answer, for each path and both baselines, and the top functions by self time
- *      (named through the bundle's source map);
+ *      (named through the bundle's source map); with BENCH_DUMP=DIR, each raw .cpuprofile and the
+ *      before-the-first-event windows (`*-1.windows.json`, [from, to] µs on the profile's clock);
  *   6. startup CPU (`wrangler check startup`'s profile) and its top functions;
  *   7. the bundle's size.
  * Budgets: ≤ 5 ms added median latency, ≤ 2× the pass-through's CPU, resumable ≤ 1.5× plain CPU,
@@ -457,6 +458,7 @@ async function profileSide(cdp: Cdp, side: Side, sourceMap: string, round = 1): 
       await sleep(isChatapi ? 50 : 1100);
     }
   });
+  if (process.env.BENCH_DUMP) writeFileSync(join(process.env.BENCH_DUMP, `${side.name.replaceAll(" ", "-")}-${round > 1 ? `r${round}-` : ""}1.windows.json`), JSON.stringify(windows));
   if (isChatapi) await sleep(1200); // resumable runs end without their clients
   const small = await profiled(() => answers(pacing("burst", 20), PROFILE_ANSWERS));
   const large = await profiled(() => answers(pacing("burst", CHUNKS), PROFILE_ANSWERS));
