@@ -22,6 +22,16 @@ describe("ndjson", () => {
     expect(lines.map((l) => JSON.parse(l))).toEqual(numbered);
   });
 
+  it("writes each event but a delta byte for byte as JSON.stringify({ ...event, seq }), seq last", () => {
+    const enc = ndjsonEncoder();
+    const more: RunEvent[] = [
+      ...events,
+      { type: "error", code: 502, message: "x", timestamp: "t", requestId: "req_1", data: { steps: [], answer: undefined } },
+    ];
+    const whole = more.filter((e) => e.type !== "delta"); // deltas: a prefix of their own (seq before text)
+    whole.forEach((e, i) => expect(enc.event(e, i + 1)).toBe(JSON.stringify({ ...e, seq: i + 1 }) + "\n"));
+  });
+
   it("pings with the last seq, and its probe is white space a JSON parser skips", () => {
     const enc = ndjsonEncoder();
     expect(JSON.parse(enc.ping("req_1", 7))).toEqual({ type: "ping", requestId: "req_1", seq: 7 });
