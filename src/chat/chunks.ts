@@ -63,9 +63,11 @@ export async function pumpChunks(
   let sawDone = false;
   let badData: string | undefined;
   let lastDataAt = Date.now();
+  // A data event came in the read being parsed: lastDataAt becomes the read's time (one clock read per read).
+  let sawData = false;
   const parser = createParser({
     onEvent(event) {
-      lastDataAt = Date.now();
+      sawData = true;
       if (sawDone || badData !== undefined) return;
       if (event.data === "[DONE]") {
         sawDone = true;
@@ -107,9 +109,9 @@ export async function pumpChunks(
   let timer = setTimeout(check, Math.min(idleTimeoutMs, deadline - Date.now()));
   const onAbort = () => reader.cancel().catch(() => {});
   signal.addEventListener("abort", onAbort, { once: true });
-  const stopped = () => {
+  const stopped = (now = Date.now()) => {
     if (signal.aborted) throw signal.reason;
-    if (over || Date.now() >= deadline) throw new ApiError(504, roundTimeoutMessage(round!.timeoutMs));
+    if (over || now >= deadline) throw new ApiError(504, roundTimeoutMessage(round!.timeoutMs));
     if (idle) throw new ApiError(504, `Azure OpenAI sent no data for ${idleTimeoutMs} ms (UPSTREAM_TIMEOUT_MS)`);
   };
 
@@ -128,7 +130,8 @@ export async function pumpChunks(
         stopped();
         throw new ApiError(502, "The Azure OpenAI stream broke off: " + (err instanceof Error ? err.message : "read failed"));
       }
-      stopped();
+      const now = Date.now();
+      stopped(now);
       if (result.done) {
         ended = true;
         break;
@@ -139,6 +142,10 @@ export async function pumpChunks(
         lines.push(decoder.decode(result.value, STREAM));
       } finally {
         release?.();
+      }
+      if (sawData) {
+        lastDataAt = now;
+        sawData = false;
       }
       if (badData !== undefined) throw new ApiError(502, badData);
     }
