@@ -32,7 +32,8 @@
  * Loopback only; bounded in count; stops by itself. Options: --runs N (latency samples, default
  * 200), --answers N (2,000-chunk answers per side and pacing, default 20), --chunks N (default 2000),
  * --first-runs N (slow-upstream first events per path, default 30), --profile-answers N (answers per
- * profiled workload, default 10), --profile-rounds N (figure 5 N times over, the sides taken in
+ * profiled workload, default 10), --before-runs N (chatapi requests profiled before their first
+ * event, default 30), --profile-rounds N (figure 5 N times over, the sides taken in
  * turn, chatapi next to the js-floor; medians shown, and each round's ratios: default 1),
  * --no-profile (skip 5 and 6).
  */
@@ -57,6 +58,8 @@ const ANSWERS = arg("answers", 20);
 const CHUNKS = arg("chunks", 2000);
 const FIRST_RUNS = arg("first-runs", 30);
 const PROFILE_ANSWERS = arg("profile-answers", 10);
+/** Requests per chatapi path whose time before the first event is profiled (figure 5; 3 for the baselines, whose requests wait a second). */
+const BEFORE_RUNS = arg("before-runs", 30);
 /** Figure 5 repeated, sides in turn, so that a machine whose load changes skews every side alike. */
 const PROFILE_ROUNDS = Math.max(1, arg("profile-rounds", 1));
 /** Fresh isolates in which chatapi's startup is measured (tools/startup-cost.ts); the median is shown. */
@@ -455,7 +458,7 @@ async function profileSide(cdp: Cdp, side: Side, sourceMap: string, round = 1): 
 
   // Before the first event: windows from sending to the first bytes, the upstream a second slow.
   const windows: [number, number][] = [];
-  const beforeRuns = isChatapi ? PROFILE_ANSWERS : 3;
+  const beforeRuns = isChatapi ? BEFORE_RUNS : 3;
   const before = await profiled(async () => {
     for (let i = 0; i < beforeRuns; i++) {
       const from = nowUs();
