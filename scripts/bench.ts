@@ -379,7 +379,22 @@ interface ProfileFigures {
 }
 
 /** The order sides are profiled in within a round: each chatapi path right next to the js-floor. */
-const PROFILE_ORDER = ["chatapi", "js-floor", "chatapi resumable", "pass-through"];
+const PROFILE_ORDER = ["chatapi", "js-floor", "chatapi resumable", "chatapi ui", "pass-through"];
+
+/** The AI SDK dialect (`POST /api/ui/chat`, always resumable: a new chat each time), profiled in figure 5 only. */
+function uiSide(ours: { url: string; pid: number }): Side {
+  return {
+    name: "chatapi ui",
+    ...ours,
+    request: (text) =>
+      new Request(new URL("api/ui/chat", ours.url), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ id: `bench_ui_${process.pid}_${++chatCounter}`, user_id: "bench", messages: [{ id: "m1", role: "user", parts: [{ type: "text", text }] }] }),
+      }),
+    hasText: (s) => s.includes('"type":"text-delta"'),
+  };
+}
 
 /** Each path and baseline in a Miniflare with the inspector, its isolate profiled through three workloads. */
 async function profileSides(bundle: ReturnType<typeof buildBundle>, bindings: Record<string, string>, upstream: string): Promise<ProfileFigures[]> {
@@ -393,8 +408,8 @@ async function profileSides(bundle: ReturnType<typeof buildBundle>, bindings: Re
     const floorPort = await freePort();
     const floor = await startMiniflareWorker({ name: "floor", modules: true, script: JS_FLOOR, ...compatibility(), bindings: { UPSTREAM: upstream }, inspectorPort: floorPort });
     try {
-      const targets = sides(ours, pass, floor);
-      const ports: Record<string, [number, string]> = { chatapi: [port, "chatapi"], "chatapi resumable": [port, "chatapi"], "pass-through": [passPort, "pass"], "js-floor": [floorPort, "floor"] };
+      const targets = [...sides(ours, pass, floor), uiSide(ours)];
+      const ports: Record<string, [number, string]> = { chatapi: [port, "chatapi"], "chatapi resumable": [port, "chatapi"], "chatapi ui": [port, "chatapi"], "pass-through": [passPort, "pass"], "js-floor": [floorPort, "floor"] };
       const ordered = [...targets].sort((a, b) => PROFILE_ORDER.indexOf(a.name) - PROFILE_ORDER.indexOf(b.name));
       const rounds = new Map<string, ProfileFigures[]>(targets.map((side) => [side.name, []]));
       for (let round = 1; round <= PROFILE_ROUNDS; round++) {
@@ -537,6 +552,7 @@ async function startupCosts(bundle: ReturnType<typeof buildBundle>): Promise<Rec
     return {
       chatapi,
       "chatapi resumable": chatapi,
+      "chatapi ui": chatapi,
       "pass-through": await startupCost(script("pass", PASS_THROUGH), 3),
       "js-floor": await startupCost(script("floor", JS_FLOOR), 3),
     };
