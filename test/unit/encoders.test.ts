@@ -62,6 +62,26 @@ describe("sse", () => {
   });
 });
 
+describe("ui (the AI SDK's UI message stream): text", () => {
+  it("writes text-start once per text part, then each delta byte for byte as JSON.stringify would", () => {
+    const enc = uiEncoder();
+    const text = events.map((e, i) => enc.event(e, i + 1)).join("");
+    const expected = [
+      { type: "start", messageId: "req_1", messageMetadata: { requestId: "req_1" } },
+      { type: "data-step", id: "m1", data: (events[0] as { step: object }).step },
+      { type: "text-start", id: "m2" },
+      { type: "text-delta", id: "m2", delta: 'say "hi"\n\u2028😀' },
+      { type: "text-delta", id: "m2", delta: "second" },
+      { type: "text-end", id: "m2" },
+      { type: "text-start", id: "m3" },
+      { type: "text-delta", id: "m3", delta: "x" },
+      { type: "text-end", id: "m3" },
+      { type: "finish", messageMetadata: { requestId: "req_1" } },
+    ];
+    expect(text).toBe(expected.map((c) => `data: ${JSON.stringify(c)}\n\n`).join("") + "data: [DONE]\n\n");
+  });
+});
+
 describe("ui (the AI SDK's UI message stream): tool approval", () => {
   const step = (id: string, status: "Start" | "Success" | "Error", parameters: object, observation?: string): RunEvent => ({
     type: "step",
