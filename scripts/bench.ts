@@ -21,7 +21,8 @@
  *      bench-only wrapper of the ChatRoom class that sums its cursors (the bundle itself unchanged);
  *   5. V8 CPU profiles of the Worker's isolate over the DevTools protocol (Miniflare's inspector
  *      port): isolate-busy ms per request before the first event, µs per streamed chunk, ms per
- *      500-chunk answer, for each path and both baselines, and the top functions by self time
+ *      500-chunk answer, for each path (plain, resumable, and in this figure the AI SDK dialect)
+ *      and both baselines, and the top functions by self time
  *      (named through the bundle's source map); with BENCH_DUMP=DIR, each raw .cpuprofile and the
  *      before-the-first-event windows (`*-1.windows.json`, [from, to] µs on the profile's clock);
  *   6. startup CPU (`wrangler check startup`'s profile) and its top functions;
