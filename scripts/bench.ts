@@ -21,8 +21,10 @@
  *      bench-only wrapper of the ChatRoom class that sums its cursors (the bundle itself unchanged);
  *   5. V8 CPU profiles of the Worker's isolate over the DevTools protocol (Miniflare's inspector
  *      port): isolate-busy ms per request before the first event, µs per streamed chunk, ms per
- *      500-chunk answer, for each path and both baselines, and the top functions by self time
- *      (named through the bundle's source map);
+ *      500-chunk answer, for each path (plain, resumable, and in this figure the AI SDK dialect)
+ *      and both baselines, and the top functions by self time
+ *      (named through the bundle's source map); with BENCH_DUMP=DIR, each raw .cpuprofile and the
+ *      before-the-first-event windows (`*-1.windows.json`, [from, to] µs on the profile's clock);
  *   6. startup CPU (`wrangler check startup`'s profile) and its top functions;
  *   7. the bundle's size.
  * Budgets: ≤ 5 ms added median latency, ≤ 2× the pass-through's CPU, resumable ≤ 1.5× plain CPU,
@@ -31,7 +33,10 @@
  * Loopback only; bounded in count; stops by itself. Options: --runs N (latency samples, default
  * 200), --answers N (2,000-chunk answers per side and pacing, default 20), --chunks N (default 2000),
  * --first-runs N (slow-upstream first events per path, default 30), --profile-answers N (answers per
- * profiled workload, default 10), --no-profile (skip 5 and 6).
+ * profiled workload, default 10), --before-runs N (chatapi requests profiled before their first
+ * event, default 30), --profile-rounds N (figure 5 N times over, the sides taken in
+ * turn, chatapi next to the js-floor; medians shown, and each round's ratios: default 1),
+ * --no-profile (skip 5 and 6).
  */
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -54,6 +59,10 @@ const ANSWERS = arg("answers", 20);
 const CHUNKS = arg("chunks", 2000);
 const FIRST_RUNS = arg("first-runs", 30);
 const PROFILE_ANSWERS = arg("profile-answers", 10);
+/** Requests per chatapi path whose time before the first event is profiled (figure 5; 3 for the baselines, whose requests wait a second). */
+const BEFORE_RUNS = arg("before-runs", 30);
+/** Figure 5 repeated, sides in turn, so that a machine whose load changes skews every side alike. */
+const PROFILE_ROUNDS = Math.max(1, arg("profile-rounds", 1));
 /** Fresh isolates in which chatapi's startup is measured (tools/startup-cost.ts); the median is shown. */
 const STARTUP_RUNS = arg("startup-runs", 7);
 const PROFILE = !process.argv.includes("--no-profile");
@@ -358,9 +367,34 @@ interface ProfileFigures {
   answer500Ms: number;
   /** workerd CPU (/proc) per 500-chunk answer, profiler running. */
   answer500ProcMs: number;
+  /**
+   * workerd CPU (/proc, all its threads, profiler running) per streamed chunk, as perChunkUs:
+   * CPU actually used, so unlike the samples not inflated while a loaded machine keeps the thread waiting.
+   */
+  perChunkProcUs: number;
   top: TopFunction[];
   /** Top functions of the windows before the first event only. */
   topBefore: TopFunction[];
+  /** With --profile-rounds: each round's figures (the figures above are their medians, the tops the first round's). */
+  rounds?: ProfileFigures[];
+}
+
+/** The order sides are profiled in within a round: each chatapi path right next to the js-floor. */
+const PROFILE_ORDER = ["chatapi", "js-floor", "chatapi resumable", "chatapi ui", "pass-through"];
+
+/** The AI SDK dialect (`POST /api/ui/chat`, always resumable: a new chat each time), profiled in figure 5 only. */
+function uiSide(ours: { url: string; pid: number }): Side {
+  return {
+    name: "chatapi ui",
+    ...ours,
+    request: (text) =>
+      new Request(new URL("api/ui/chat", ours.url), {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ id: `bench_ui_${process.pid}_${++chatCounter}`, user_id: "bench", messages: [{ id: "m1", role: "user", parts: [{ type: "text", text }] }] }),
+      }),
+    hasText: (s) => s.includes('"type":"text-delta"'),
+  };
 }
 
 /** Each path and baseline in a Miniflare with the inspector, its isolate profiled through three workloads. */
@@ -375,16 +409,37 @@ async function profileSides(bundle: ReturnType<typeof buildBundle>, bindings: Re
     const floorPort = await freePort();
     const floor = await startMiniflareWorker({ name: "floor", modules: true, script: JS_FLOOR, ...compatibility(), bindings: { UPSTREAM: upstream }, inspectorPort: floorPort });
     try {
-      const targets = sides(ours, pass, floor);
-      const ports: Record<string, [number, string]> = { chatapi: [port, "chatapi"], "chatapi resumable": [port, "chatapi"], "pass-through": [passPort, "pass"], "js-floor": [floorPort, "floor"] };
-      for (const side of targets) {
-        for (let i = 0; i < 10; i++) await timeFirstText(side, "[[fake:chunks n=20]] warm");
-        const cdp = await Cdp.connect(...ports[side.name]);
-        try {
-          out.push(await profileSide(cdp, side, bundle.path + ".map"));
-        } finally {
-          cdp.close();
+      const targets = [...sides(ours, pass, floor), uiSide(ours)];
+      const ports: Record<string, [number, string]> = { chatapi: [port, "chatapi"], "chatapi resumable": [port, "chatapi"], "chatapi ui": [port, "chatapi"], "pass-through": [passPort, "pass"], "js-floor": [floorPort, "floor"] };
+      const ordered = [...targets].sort((a, b) => PROFILE_ORDER.indexOf(a.name) - PROFILE_ORDER.indexOf(b.name));
+      const rounds = new Map<string, ProfileFigures[]>(targets.map((side) => [side.name, []]));
+      for (let round = 1; round <= PROFILE_ROUNDS; round++) {
+        for (const side of ordered) {
+          for (let i = 0; i < 10; i++) await timeFirstText(side, "[[fake:chunks n=20]] warm");
+          const cdp = await Cdp.connect(...ports[side.name]);
+          try {
+            rounds.get(side.name)!.push(await profileSide(cdp, side, bundle.path + ".map", round));
+          } finally {
+            cdp.close();
+          }
         }
+      }
+      for (const side of targets) {
+        const each = rounds.get(side.name)!;
+        const mid = (pick: (f: ProfileFigures) => number) => median(each.map(pick));
+        out.push(
+          each.length === 1
+            ? each[0]
+            : {
+                ...each[0],
+                beforeFirstMs: mid((f) => f.beforeFirstMs),
+                perChunkUs: mid((f) => f.perChunkUs),
+                answer500Ms: mid((f) => f.answer500Ms),
+                answer500ProcMs: mid((f) => f.answer500ProcMs),
+                perChunkProcUs: mid((f) => f.perChunkProcUs),
+                rounds: each,
+              },
+        );
       }
     } finally {
       await pass.mf.dispose();
@@ -397,7 +452,7 @@ async function profileSides(bundle: ReturnType<typeof buildBundle>, bindings: Re
   return out;
 }
 
-async function profileSide(cdp: Cdp, side: Side, sourceMap: string): Promise<ProfileFigures> {
+async function profileSide(cdp: Cdp, side: Side, sourceMap: string, round = 1): Promise<ProfileFigures> {
   await cdp.send("Profiler.enable");
   await cdp.send("Profiler.setSamplingInterval", { interval: SAMPLING_US });
   let dumped = 0;
@@ -406,7 +461,7 @@ async function profileSide(cdp: Cdp, side: Side, sourceMap: string): Promise<Pro
     await work();
     await sleep(100); // trailing work (a resumable run's last batch and alarm)
     const { profile } = await cdp.send<{ profile: CpuProfile }>("Profiler.stop");
-    if (process.env.BENCH_DUMP) writeFileSync(join(process.env.BENCH_DUMP, `${side.name.replaceAll(" ", "-")}-${++dumped}.cpuprofile`), JSON.stringify(profile));
+    if (process.env.BENCH_DUMP) writeFileSync(join(process.env.BENCH_DUMP, `${side.name.replaceAll(" ", "-")}-${round > 1 ? `r${round}-` : ""}${++dumped}.cpuprofile`), JSON.stringify(profile));
     return busySamples(profile, SAMPLING_US);
   };
   const answers = async (text: string, count: number) => {
@@ -419,7 +474,7 @@ async function profileSide(cdp: Cdp, side: Side, sourceMap: string): Promise<Pro
 
   // Before the first event: windows from sending to the first bytes, the upstream a second slow.
   const windows: [number, number][] = [];
-  const beforeRuns = isChatapi ? PROFILE_ANSWERS : 3;
+  const beforeRuns = isChatapi ? BEFORE_RUNS : 3;
   const before = await profiled(async () => {
     for (let i = 0; i < beforeRuns; i++) {
       const from = nowUs();
@@ -428,9 +483,17 @@ async function profileSide(cdp: Cdp, side: Side, sourceMap: string): Promise<Pro
       await sleep(isChatapi ? 50 : 1100);
     }
   });
+  if (process.env.BENCH_DUMP) writeFileSync(join(process.env.BENCH_DUMP, `${side.name.replaceAll(" ", "-")}-${round > 1 ? `r${round}-` : ""}1.windows.json`), JSON.stringify(windows));
   if (isChatapi) await sleep(1200); // resumable runs end without their clients
-  const small = await profiled(() => answers(pacing("burst", 20), PROFILE_ANSWERS));
-  const large = await profiled(() => answers(pacing("burst", CHUNKS), PROFILE_ANSWERS));
+  // workerd's CPU over the answers themselves (not the profile's serialisation at Profiler.stop).
+  const procOver = async (text: string, into: number[]) => {
+    const from = cpuMs(side.pid);
+    await answers(text, PROFILE_ANSWERS);
+    into.push(cpuMs(side.pid) - from);
+  };
+  const proc: number[] = [];
+  const small = await profiled(() => procOver(pacing("burst", 20), proc));
+  const large = await profiled(() => procOver(pacing("burst", CHUNKS), proc));
   const procBefore = cpuMs(side.pid);
   const mid = await profiled(() => answers(pacing("burst", 500), PROFILE_ANSWERS));
   const answer500ProcMs = (cpuMs(side.pid) - procBefore) / PROFILE_ANSWERS;
@@ -442,6 +505,7 @@ async function profileSide(cdp: Cdp, side: Side, sourceMap: string): Promise<Pro
     perChunkUs: (per(large) - per(small)) / (CHUNKS - 20),
     answer500Ms: per(mid) / 1000,
     answer500ProcMs,
+    perChunkProcUs: ((proc[1] - proc[0]) / PROFILE_ANSWERS / (CHUNKS - 20)) * 1000,
     top: topFunctions([...before, ...small, ...large, ...mid], 12, isChatapi ? sourceMap : undefined),
     topBefore: topFunctions(before.filter((s) => windows.some(([from, to]) => s.at >= from && s.at <= to)), 15, isChatapi ? sourceMap : undefined),
   };
@@ -489,6 +553,7 @@ async function startupCosts(bundle: ReturnType<typeof buildBundle>): Promise<Rec
     return {
       chatapi,
       "chatapi resumable": chatapi,
+      "chatapi ui": chatapi,
       "pass-through": await startupCost(script("pass", PASS_THROUGH), 3),
       "js-floor": await startupCost(script("floor", JS_FLOOR), 3),
     };
@@ -555,16 +620,25 @@ function report({ first, slow, cpu, rows, profiles, startup, startupFine, bundle
   }
   if (profiles) {
     console.log(`5. V8 CPU profiles of each Worker's isolate (sampling every ${SAMPLING_US} µs; isolate-busy time only: native stream work outside JS is not in them):\n`);
-    console.log(`| side | startup ms (median) | ms per request before the first event | µs per streamed chunk | ms per 500-chunk answer | workerd CPU per 500-chunk answer (/proc, profiling) |`);
-    console.log("| --- | --- | --- | --- | --- | --- |");
+    console.log(`| side | startup ms (median) | ms per request before the first event | µs per streamed chunk | µs per streamed chunk, workerd CPU (/proc, profiling) | ms per 500-chunk answer | workerd CPU per 500-chunk answer (/proc, profiling) |`);
+    console.log("| --- | --- | --- | --- | --- | --- | --- |");
     for (const p of profiles) {
       const s = startupFine?.[p.name];
-      console.log(`| ${p.name} | ${s ? s.medianMs.toFixed(2) : "–"} | ${p.beforeFirstMs.toFixed(2)} | ${p.perChunkUs.toFixed(1)} | ${p.answer500Ms.toFixed(2)} | ${p.answer500ProcMs.toFixed(1)} |`);
+      console.log(`| ${p.name} | ${s ? s.medianMs.toFixed(2) : "–"} | ${p.beforeFirstMs.toFixed(2)} | ${p.perChunkUs.toFixed(1)} | ${p.perChunkProcUs.toFixed(1)} | ${p.answer500Ms.toFixed(2)} | ${p.answer500ProcMs.toFixed(1)} |`);
     }
     const plain = profiles.find((p) => p.name === "chatapi");
     const floor = profiles.find((p) => p.name === "js-floor");
     if (plain && floor) {
-      console.log(`\nbudgets: startup ${startupFine ? startupFine.chatapi.medianMs.toFixed(2) : "?"} ms (≤ 10) ${startupFine && startupFine.chatapi.medianMs <= 10 ? "OK" : "OVER"}; before the first event ${plain.beforeFirstMs.toFixed(2)} ms (≤ 1) ${plain.beforeFirstMs <= 1 ? "OK" : "OVER"}; per chunk ${profiles.filter((p) => p.name.startsWith("chatapi")).map((p) => `${p.name} ${(p.perChunkUs / floor.perChunkUs).toFixed(2)}×`).join(", ")} the js-floor (≤ 1.1×)`);
+      const floorRounds = floor.rounds;
+      if (floorRounds) {
+        console.log(`\n${floorRounds.length} rounds (medians above); each round's ratios to the js-floor of the same round:`);
+        for (const p of profiles.filter((p) => p.name.startsWith("chatapi") && p.rounds)) {
+          const ratios = p.rounds!.map((r, i) => `${(r.perChunkUs / floorRounds[i].perChunkUs).toFixed(2)}× (/proc ${(r.perChunkProcUs / floorRounds[i].perChunkProcUs).toFixed(2)}×)`);
+          const before = p.rounds!.map((r) => r.beforeFirstMs.toFixed(2));
+          console.log(`- ${p.name}: per chunk ${ratios.join(", ")}; ms before the first event ${before.join(", ")} (js-floor ${floorRounds.map((r) => r.beforeFirstMs.toFixed(2)).join(", ")})`);
+        }
+      }
+      console.log(`\nbudgets: startup ${startupFine ? startupFine.chatapi.medianMs.toFixed(2) : "?"} ms (≤ 10) ${startupFine && startupFine.chatapi.medianMs <= 10 ? "OK" : "OVER"}; before the first event ${plain.beforeFirstMs.toFixed(2)} ms (≤ 1) ${plain.beforeFirstMs <= 1 ? "OK" : "OVER"}; per chunk ${profiles.filter((p) => p.name.startsWith("chatapi")).map((p) => `${p.name} ${(p.perChunkUs / floor.perChunkUs).toFixed(2)}× (/proc ${(p.perChunkProcUs / floor.perChunkProcUs).toFixed(2)}×)`).join(", ")} the js-floor (≤ 1.1×)`);
     }
     for (const p of profiles) {
       console.log(`\nTop functions by self time, ${p.name} (all its profiled workloads):\n`);

@@ -35,7 +35,12 @@ export interface ReadOptions {
   round?: RoundDeadline;
   /** Backpressure: a promise while the client is behind; nothing more is read upstream until it settles. */
   ready?: () => Promise<void> | undefined;
+  /** The sink's batching (RunSink's hold / release): called around the chunks of each read. */
+  hold?: () => void;
+  release?: () => void;
 }
+
+const STREAM = { stream: true };
 
 const roundDeadlines = new WeakMap<ReadableStream<Uint8Array>, RoundDeadline>();
 
@@ -51,16 +56,18 @@ export function roundTimeoutMessage(timeoutMs: number): string {
 export async function pumpChunks(
   body: ReadableStream<Uint8Array>,
   onChunk: (chunk: ChatCompletionChunk) => void,
-  { idleTimeoutMs, signal, round = roundDeadlines.get(body), ready }: ReadOptions,
+  { idleTimeoutMs, signal, round = roundDeadlines.get(body), ready, hold, release }: ReadOptions,
 ): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let sawDone = false;
   let badData: string | undefined;
   let lastDataAt = Date.now();
+  // A data event came in the read being parsed: lastDataAt becomes the read's time (one clock read per read).
+  let sawData = false;
   const parser = createParser({
     onEvent(event) {
-      lastDataAt = Date.now();
+      sawData = true;
       if (sawDone || badData !== undefined) return;
       if (event.data === "[DONE]") {
         sawDone = true;
@@ -102,9 +109,9 @@ export async function pumpChunks(
   let timer = setTimeout(check, Math.min(idleTimeoutMs, deadline - Date.now()));
   const onAbort = () => reader.cancel().catch(() => {});
   signal.addEventListener("abort", onAbort, { once: true });
-  const stopped = () => {
+  const stopped = (now = Date.now()) => {
     if (signal.aborted) throw signal.reason;
-    if (over || Date.now() >= deadline) throw new ApiError(504, roundTimeoutMessage(round!.timeoutMs));
+    if (over || now >= deadline) throw new ApiError(504, roundTimeoutMessage(round!.timeoutMs));
     if (idle) throw new ApiError(504, `Azure OpenAI sent no data for ${idleTimeoutMs} ms (UPSTREAM_TIMEOUT_MS)`);
   };
 
@@ -123,12 +130,23 @@ export async function pumpChunks(
         stopped();
         throw new ApiError(502, "The Azure OpenAI stream broke off: " + (err instanceof Error ? err.message : "read failed"));
       }
-      stopped();
+      const now = Date.now();
+      stopped(now);
       if (result.done) {
         ended = true;
         break;
       }
-      lines.push(decoder.decode(result.value, { stream: true }));
+      // The events of one read leave in one write, when it has been parsed (also when it throws).
+      hold?.();
+      try {
+        lines.push(decoder.decode(result.value, STREAM));
+      } finally {
+        release?.();
+      }
+      if (sawData) {
+        lastDataAt = now;
+        sawData = false;
+      }
       if (badData !== undefined) throw new ApiError(502, badData);
     }
   } finally {

@@ -29,4 +29,11 @@ export interface RunSink {
   ready(): Promise<void> | undefined;
   /** Aborts when the client leaves (a plain chat) or the chat is stopped. */
   readonly signal: AbortSignal;
+  /**
+   * Around the events of one upstream read: what is emitted until `release()` may be held back
+   * and written at once at `release()` (one write, no microtask per event). Optional: a sink
+   * without them writes as it does.
+   */
+  hold?(): void;
+  release?(): void;
 }

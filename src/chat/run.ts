@@ -95,7 +95,13 @@ export async function runChat(input: RunInput): Promise<RunResult> {
       );
       let result;
       try {
-        result = await readRound(response.body!, onText(modelStep.id), { idleTimeoutMs: config.upstreamTimeoutMs, signal, ready: sink.ready });
+        result = await readRound(response.body!, onText(modelStep.id), {
+          idleTimeoutMs: config.upstreamTimeoutMs,
+          signal,
+          ready: sink.ready,
+          hold: sink.hold,
+          release: sink.release,
+        });
       } catch (err) {
         if (err instanceof RoundError) usage = addUsage(usage, err.usage);
         throw err;

@@ -10,7 +10,7 @@ import type { AppEnv } from "../app-env";
 import type { CheckedChat } from "../chat/start-chat";
 import { readConfig, type Config } from "../config";
 import { ApiError } from "../errors";
-import { hashId } from "../security/digest";
+import { userHash as hashUser } from "../security/digest";
 import { checkLimits } from "../security/limits";
 import { limitPerUser } from "../security/rate-limit";
 import type { Lang } from "../steps/i18n";
@@ -28,7 +28,8 @@ export interface Checked extends CheckedChat {
 export async function checkChat(c: Context<AppEnv>, request: ChatRequest, fixedFormat?: Format): Promise<Checked> {
   const config = readConfig(c.env);
   checkLimits(request, config.limits);
-  const userHash = (c.var.log.user = await hashId(request.user_id));
+  const hashed = hashUser(request.user_id);
+  const userHash = (c.var.log.user = typeof hashed === "string" ? hashed : await hashed);
   let format = fixedFormat ?? pickFormat(c.req.header("accept"));
   if (!format) {
     throw new ApiError(406, `Accept must allow ${Object.values(FORMATS).map((f) => f.mediaType).join(", ")}`);

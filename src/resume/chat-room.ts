@@ -127,7 +127,13 @@ export class ChatRoom extends DurableObject<Env> {
       : request.json<ChatRequest>().then((chatRequest) => ({ request: chatRequest, messages: undefined }));
     const run = async (sink: RunSink) =>
       startChat(config, { ...(await body), requestId, lang, imageCount }, (promise) => this.ctx.waitUntil(promise), this.#gate(scope, live))(sink);
-    const sink: RunSink = { emit: (event) => this.#append(scope, live, event), ready: () => undefined, signal: live.abort!.signal };
+    const sink: RunSink = {
+      emit: (event) => this.#append(scope, live, event),
+      ready: () => undefined,
+      signal: live.abort!.signal,
+      hold: () => live.log.hold(),
+      release: () => live.log.release(),
+    };
     live.finished = settle(run, sink, requestId).then(async (result) => {
       const final = pushTerminal(result, (event) => this.#append(scope, live, event), requestId);
       console.log(JSON.stringify(runLogLine(final, requestId, scope)));

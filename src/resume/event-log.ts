@@ -15,6 +15,7 @@ export class EventLog {
   /** Event `seq` is its index + 1. */
   readonly events: RunEvent[] = [];
   readonly #readers = new Set<LogReader>();
+  #held = false;
   #terminated = false;
   #pausedAt: number | undefined;
 
@@ -51,6 +52,22 @@ export class EventLog {
     this.#pausedAt = undefined;
   }
 
+  /**
+   * Until `release()`, the live readers' writers hold what they are given (the run's events of one
+   * upstream read) and write it at once at `release()` (EventWriter.hold).
+   */
+  hold(): void {
+    if (this.#held) return;
+    this.#held = true;
+    for (const reader of this.#readers) reader.writer.hold();
+  }
+
+  release(): void {
+    if (!this.#held) return;
+    this.#held = false;
+    for (const reader of this.#readers) reader.writer.release();
+  }
+
   append(event: RunEvent): number {
     if (this.#terminated) throw new Error("the run has ended");
     this.#pausedAt = undefined;
@@ -67,6 +84,7 @@ export class EventLog {
   follow(writer: EventWriter, after: number): void {
     const reader = new LogReader(this, writer, Math.min(after, this.events.length), () => this.#readers.delete(reader));
     this.#readers.add(reader);
+    if (this.#held) writer.hold();
     reader.pump();
   }
 
@@ -80,7 +98,7 @@ class LogReader {
 
   constructor(
     private readonly log: EventLog,
-    private readonly writer: EventWriter,
+    readonly writer: EventWriter,
     private cursor: number,
     private readonly done: () => void,
   ) {}

@@ -16,3 +16,21 @@ export function hex(bytes: ArrayBuffer, chars = bytes.byteLength * 2): string {
 export async function hashId(text: string, chars = 16): Promise<string> {
   return hex(await sha256(text), chars);
 }
+
+/**
+ * The hashed `user_id` (hashId, 16 hex digits) for logs and the per-user rate limit. The last few
+ * hundred are kept per isolate (ids are at most 128 characters), so a user's next chat skips the
+ * digest and its promise: a string when known, else a promise of it.
+ */
+export function userHash(userId: string): string | Promise<string> {
+  const known = userHashes.get(userId);
+  if (known !== undefined) return known;
+  return hashId(userId).then((hash) => {
+    if (userHashes.size >= MAX_USER_HASHES) userHashes.clear();
+    userHashes.set(userId, hash);
+    return hash;
+  });
+}
+
+const userHashes = new Map<string, string>();
+const MAX_USER_HASHES = 512;

@@ -15,6 +15,9 @@ export function eventJson(): (event: RunEvent, seq: number) => string {
       }
       return `${prefix}${seq},"text":${JSON.stringify(event.text)}}`;
     }
-    return JSON.stringify({ ...event, seq });
+    // As JSON.stringify({ ...event, seq }) (seq last), without copying the event first.
+    if ("seq" in event) return JSON.stringify({ ...event, seq });
+    const json = JSON.stringify(event);
+    return `${json.slice(0, -1)},"seq":${seq}}`;
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The body of a streamed response (a native IdentityTransformStream: cheaper per write than a JS
- * ReadableStream). Events pushed in one synchronous burst (all the chunks of one upstream read)
- * are joined and written once, on a microtask.
+ * ReadableStream). Events pushed in one synchronous burst are joined and written once: on a
+ * microtask, or, between `hold()` and `release()` (the run around the chunks of one upstream
+ * read), at `release()`, so a streamed chunk costs no microtask of its own.
  *
  * - Backpressure: bytes written but not yet taken by the client are counted; past
  *   `maxBufferedBytes`, `ready()` returns a promise that settles once the client has caught up,
@@ -36,8 +37,12 @@ export class EventWriter {
   readonly #options: EventWriterOptions;
   #parts: string[] = [];
   #scheduled = false;
+  #held = 0;
   #closed = false;
   #inFlight = 0;
+  /** Bytes of each write not yet taken by the client, oldest first from `#sizesHead` (writes complete in order). */
+  #sizes: number[] = [];
+  #sizesHead = 0;
   #waiters: (() => void)[] = [];
   #lastSeq = 0;
   #lastEventAt = Date.now();
@@ -60,11 +65,19 @@ export class EventWriter {
     const text = this.encoder.event(event, seq);
     this.#parts.push(text);
     this.#lastSeq = seq;
-    this.#lastEventAt = Date.now();
-    if (!this.#scheduled) {
+    if (!this.#scheduled && !this.#held) {
       this.#scheduled = true;
       queueMicrotask(this.#flush);
     }
+  }
+
+  /** Until the matching `release()`, pushed events wait; `release()` writes them at once, joined. */
+  hold(): void {
+    this.#held++;
+  }
+
+  release(): void {
+    if (this.#held > 0 && --this.#held === 0) this.#flush();
   }
 
   /** Settles once the client has taken enough of what was written; `undefined` when it is not behind. */
@@ -91,21 +104,32 @@ export class EventWriter {
     if (this.#closed || !this.#parts.length) return;
     const text = this.#parts.length === 1 ? this.#parts[0] : this.#parts.join("");
     this.#parts = [];
-    this.#write(text);
+    // The events' time: they were pushed in this task.
+    this.#lastEventAt = this.#write(text);
   };
 
-  #write(text: string): void {
+  /** Writes `text`; returns the time it was written. */
+  #write(text: string): number {
     const bytes = utf8.encode(text);
     this.#inFlight += bytes.byteLength;
-    this.#lastByteAt = Date.now();
-    this.#writer.write(bytes).then(
-      () => {
-        this.#inFlight -= bytes.byteLength;
-        if (this.#inFlight <= this.#options.maxBufferedBytes) this.#release();
-      },
-      () => this.#cancelled(),
-    );
+    this.#sizes.push(bytes.byteLength);
+    const now = (this.#lastByteAt = Date.now());
+    this.#writer.write(bytes).then(this.#written, this.#failed);
+    return now;
   }
+
+  /** The oldest write not yet taken was taken (one handler for all writes, not two closures per write). */
+  readonly #written = (): void => {
+    const bytes = this.#sizes[this.#sizesHead++];
+    if (this.#sizesHead === this.#sizes.length) {
+      this.#sizes.length = 0;
+      this.#sizesHead = 0;
+    }
+    this.#inFlight -= bytes;
+    if (this.#inFlight <= this.#options.maxBufferedBytes) this.#wake();
+  };
+
+  readonly #failed = (): void => this.#cancelled();
 
   /** One timer for keep-alives and probes, re-armed for whichever is due next. */
   #arm(delayMs?: number): void {
@@ -122,8 +146,7 @@ export class EventWriter {
     // A client that has not taken what was written is slow, not gone: nothing to add; look again later.
     if (this.#inFlight > 0) return this.#arm(Math.min(probeMs || Infinity, heartbeatMs || Infinity));
     if (heartbeatMs && now - this.#lastEventAt >= heartbeatMs) {
-      this.#lastEventAt = now;
-      this.#write(this.encoder.ping(requestId, this.#lastSeq));
+      this.#lastEventAt = this.#write(this.encoder.ping(requestId, this.#lastSeq));
     } else if (probeMs && now - this.#lastByteAt >= probeMs) {
       this.#write(this.encoder.probe);
     }
@@ -139,10 +162,10 @@ export class EventWriter {
   #end(): void {
     this.#closed = true;
     if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#release();
+    this.#wake();
   }
 
-  #release(): void {
+  #wake(): void {
     const waiters = this.#waiters;
     this.#waiters = [];
     for (const resolve of waiters) resolve();

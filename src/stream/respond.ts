@@ -46,7 +46,13 @@ export function streamResponse(format: StreamFormat, settings: StreamSettings, o
     writer.push(event, seq + 1);
     seq++;
   };
-  const sink: RunSink = { emit: push, ready: () => writer.ready(), signal: abort.signal };
+  const sink: RunSink = {
+    emit: push,
+    ready: () => writer.ready(),
+    signal: abort.signal,
+    hold: () => writer.hold(),
+    release: () => writer.release(),
+  };
   const finished = settle(options.run, sink, requestId).then((result) => {
     if (!abort.signal.aborted) result = pushTerminal(result, push, requestId);
     writer.close();

@@ -36,6 +36,9 @@ export interface UiEncoderOptions {
 export function uiEncoder({ approvals = "sdk", seen = [] }: UiEncoderOptions = {}): Encoder {
   let started = false;
   let openText: string | undefined;
+  /** `text-delta` up to its delta, built once per text part (byte for byte what chunk() writes). */
+  let deltaPrefixFor: string | undefined;
+  let deltaPrefix = "";
   const tools = new Set<string>();
   /** The tool call whose step just started waiting for approval (its `approval_request` follows it at once). */
   let waitingCall: string | undefined;
@@ -62,7 +65,11 @@ export function uiEncoder({ approvals = "sdk", seen = [] }: UiEncoderOptions = {
             openText = event.message_id;
             out += chunk({ type: "text-start", id: event.message_id });
           }
-          return out + chunk({ type: "text-delta", id: event.message_id, delta: event.text });
+          if (deltaPrefixFor !== event.message_id) {
+            deltaPrefixFor = event.message_id;
+            deltaPrefix = `data: {"type":"text-delta","id":${JSON.stringify(event.message_id)},"delta":`;
+          }
+          return `${out}${deltaPrefix}${JSON.stringify(event.text)}}\n\n`;
         case "step":
           return out + stepChunks(event.step) + chunk({ type: "data-step", id: event.step.message_id, data: event.step });
         case "approval_request":

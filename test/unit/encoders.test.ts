@@ -22,6 +22,16 @@ describe("ndjson", () => {
     expect(lines.map((l) => JSON.parse(l))).toEqual(numbered);
   });
 
+  it("writes each event but a delta byte for byte as JSON.stringify({ ...event, seq }), seq last", () => {
+    const enc = ndjsonEncoder();
+    const more: RunEvent[] = [
+      ...events,
+      { type: "error", code: 502, message: "x", timestamp: "t", requestId: "req_1", data: { steps: [], answer: undefined } },
+    ];
+    const whole = more.filter((e) => e.type !== "delta"); // deltas: a prefix of their own (seq before text)
+    whole.forEach((e, i) => expect(enc.event(e, i + 1)).toBe(JSON.stringify({ ...e, seq: i + 1 }) + "\n"));
+  });
+
   it("pings with the last seq, and its probe is white space a JSON parser skips", () => {
     const enc = ndjsonEncoder();
     expect(JSON.parse(enc.ping("req_1", 7))).toEqual({ type: "ping", requestId: "req_1", seq: 7 });
@@ -49,6 +59,26 @@ describe("sse", () => {
     const enc = sseEncoder();
     expect(enc.ping("req_1", 3)).toBe(": ping\n\n");
     expect(enc.probe.startsWith(":")).toBe(true);
+  });
+});
+
+describe("ui (the AI SDK's UI message stream): text", () => {
+  it("writes text-start once per text part, then each delta byte for byte as JSON.stringify would", () => {
+    const enc = uiEncoder();
+    const text = events.map((e, i) => enc.event(e, i + 1)).join("");
+    const expected = [
+      { type: "start", messageId: "req_1", messageMetadata: { requestId: "req_1" } },
+      { type: "data-step", id: "m1", data: (events[0] as { step: object }).step },
+      { type: "text-start", id: "m2" },
+      { type: "text-delta", id: "m2", delta: 'say "hi"\n\u2028😀' },
+      { type: "text-delta", id: "m2", delta: "second" },
+      { type: "text-end", id: "m2" },
+      { type: "text-start", id: "m3" },
+      { type: "text-delta", id: "m3", delta: "x" },
+      { type: "text-end", id: "m3" },
+      { type: "finish", messageMetadata: { requestId: "req_1" } },
+    ];
+    expect(text).toBe(expected.map((c) => `data: ${JSON.stringify(c)}\n\n`).join("") + "data: [DONE]\n\n");
   });
 });
 
