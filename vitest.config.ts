@@ -10,7 +10,7 @@ export default defineConfig({
     // 2-core development machine three at once took 229 s where two took 242 s. More cores, more
     // workers (at most six).
     maxWorkers: Math.min(6, Math.max(3, availableParallelism())),
-    // The slowest files first, the workerd project's beside them (test/support/sequencer.ts).
+    // The workerd project's files first, then the slowest files (test/support/sequencer.ts).
     sequence: { sequencer: SlowFirstSequencer },
     // The fakes every project uses (fake Azure, MCP servers), started once for the whole run; the
     // projects inherit what it provides.

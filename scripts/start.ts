@@ -2,7 +2,10 @@
  * `npm start`: the Worker under wrangler's dev server on APP_HOST:APP_PORT (127.0.0.1:8000 by
  * default; `npm start -- --port 9000` wins), with .dev.vars (or .env) and the environment's
  * settings, and labelled local defaults for what is not configured: see tools/local-stack.ts.
- * Ctrl-C stops everything it started.
+ * Ctrl-C stops everything it started. It runs as `node --import tsx scripts/start.ts`, one process
+ * that gets Ctrl-C itself: under the `tsx` command, which relays signals to its child, a child that
+ * did not acknowledge one within about 60 ms (a busy machine) was killed outright (SIGKILL), and
+ * wrangler and workerd went on running without it (seen once in the npm start test).
  *
  * The DevTools inspector is off: the dev server is started through wrangler's API, as the CLI
  * cannot leave the inspector out, and the CLI's inspector proxy was left holding thousands of

@@ -13,6 +13,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseEnv } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DEMO_LABEL } from "../../tools/demo-upstream";
@@ -23,14 +24,19 @@ import { hasProc, listeningPorts, processName, processTree, socketCount } from "
 import { freePort, ROOT } from "../../tools/worker";
 
 const EXAMPLE = join(ROOT, ".dev.vars.example");
-const tsx = join(ROOT, "node_modules/tsx/dist/cli.mjs");
+/**
+ * What `npm start` runs: `node --import tsx scripts/start.ts` (one process; tsx's loader named by
+ * its file, as the test's folder has no node_modules to resolve `tsx` from).
+ */
+const TSX_LOADER = pathToFileURL(join(ROOT, "node_modules/tsx/dist/loader.mjs")).href;
+const NPM_START = ["--import", TSX_LOADER];
 const START = join(ROOT, "scripts/start.ts");
 
 /** `npm start` (scripts/start.ts) in `dir`, with APP_PORT and no settings from the environment. */
 function spawnStart(dir: string, port: number, flags: string[] = []): { child: ChildProcess; output: () => string } {
   const env: Record<string, string | undefined> = { ...process.env, APP_HOST: "127.0.0.1", APP_PORT: String(port) };
   for (const name of ["AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "MCP_SERVER_URL", "MCP_AUTH_TOKEN", "API_KEYS", "ALLOW_ANONYMOUS"]) delete env[name];
-  const child = spawn(process.execPath, [tsx, START, ...flags], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [...NPM_START, START, ...flags], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (c) => (output += c));
   child.stderr!.on("data", (c) => (output += c));
@@ -288,7 +294,7 @@ describe("npm start with wrangler dev flags", () => {
   it("refuses them without --inspect (they need the CLI, which has the inspector), before starting anything", () => {
     const dir = mkdtempSync(join(tmpdir(), "chatapi-start-flags-"));
     try {
-      const run = spawnSync(process.execPath, [tsx, START, "--local"], { cwd: dir, encoding: "utf8", timeout: 30_000 });
+      const run = spawnSync(process.execPath, [...NPM_START, START, "--local"], { cwd: dir, encoding: "utf8", timeout: 30_000 });
       expect(run.status).toBe(2);
       expect(run.stderr).toContain("--local: wrangler dev flags need the CLI");
       expect(run.stdout).not.toContain("Starting");
