@@ -5,7 +5,8 @@
  * Ctrl-C stops everything it started. It runs as `node --import tsx scripts/start.ts`, one process
  * that gets Ctrl-C itself: under the `tsx` command, which relays signals to its child, a child that
  * did not acknowledge one within about 60 ms (a busy machine) was killed outright (SIGKILL), and
- * wrangler and workerd went on running without it (seen once in the npm start test).
+ * wrangler and workerd went on running without it (seen once in the npm start test). `npm run
+ * bench` and `npm run load`, which start workerd and wrangler too, run the same way.
  *
  * The DevTools inspector is off: the dev server is started through wrangler's API, as the CLI
  * cannot leave the inspector out, and the CLI's inspector proxy was left holding thousands of
