@@ -169,18 +169,7 @@ async function startWorkerOnce(options: WorkerOptions): Promise<RunningWorker> {
       ...(inherit ? {} : { NO_COLOR: "1", CI: "true" }),
     },
   });
-  let output = "";
-  let partial = "";
-  const onData = (chunk: Buffer) => {
-    const text = chunk.toString();
-    output += text;
-    if (!options.onLine) return;
-    const lines = (partial + text).split("\n");
-    partial = lines.pop() ?? "";
-    for (const line of lines) options.onLine(line);
-  };
-  child.stdout?.on("data", onData);
-  child.stderr?.on("data", onData);
+  const output = keepOutput([child.stdout, child.stderr], options.onLine);
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   void exited.then(() => {
     envFile.remove();
@@ -207,7 +196,7 @@ async function startWorkerOnce(options: WorkerOptions): Promise<RunningWorker> {
   for (;;) {
     if (gone) {
       envFile.remove();
-      throw new Error(`wrangler dev exited (${child.exitCode}) before it answered:\n${output}`);
+      throw new Error(`wrangler dev exited (${child.exitCode}) before it answered:\n${output()}`);
     }
     try {
       const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
@@ -218,12 +207,12 @@ async function startWorkerOnce(options: WorkerOptions): Promise<RunningWorker> {
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`wrangler dev did not answer /health within ${options.timeoutMs ?? 60_000} ms:\n${output}`);
+      throw new Error(`wrangler dev did not answer /health within ${options.timeoutMs ?? 60_000} ms:\n${output()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 
-  return { url, output: () => output, args, envFile: envFile.path, pid: child.pid!, inspectorPort, exited, stop };
+  return { url, output, args, envFile: envFile.path, pid: child.pid!, inspectorPort, exited, stop };
 }
 
 /** The bundle in `dir` in a workerd of its own, with wrangler.toml's settings and `options.vars` over its [vars]. */
@@ -231,16 +220,7 @@ async function startBundle(dir: string, options: WorkerOptions): Promise<Running
   const bundle = readWorkerBundle(dir);
   // Loaded here: npm start and the scripts that only use wrangler dev never load Miniflare.
   const { startMiniflareWorker } = await import("./miniflare-worker");
-  let output = "";
-  let partial = "";
-  const collect = (stream: Readable) =>
-    stream.setEncoding("utf8").on("data", (text: string) => {
-      output += text;
-      if (!options.onLine) return;
-      const lines = (partial + text).split("\n");
-      partial = lines.pop() ?? "";
-      for (const line of lines) options.onLine(line);
-    });
+  let output = () => "";
   const started = startMiniflareWorker({
     name: "chatapi",
     ...bundle.options,
@@ -250,7 +230,7 @@ async function startBundle(dir: string, options: WorkerOptions): Promise<Running
     bindings: { ...bundle.options.bindings, ...options.vars },
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 0,
-    handleRuntimeStdio: (out: Readable, err: Readable) => (collect(out), collect(err)),
+    handleRuntimeStdio: (out: Readable, err: Readable) => (output = keepOutput([out, err], options.onLine)),
   } as Parameters<typeof StartMiniflareWorker>[0]);
   const timeoutMs = options.timeoutMs ?? 60_000;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -258,7 +238,7 @@ async function startBundle(dir: string, options: WorkerOptions): Promise<Running
     started,
     new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        reject(new Error(`the bundle's workerd did not start within ${timeoutMs} ms:\n${output}`));
+        reject(new Error(`the bundle's workerd did not start within ${timeoutMs} ms:\n${output()}`));
         void started.then(({ mf }) => mf.dispose(), () => {}); // should it start after all
       }, timeoutMs);
     }),
@@ -274,9 +254,25 @@ async function startBundle(dir: string, options: WorkerOptions): Promise<Running
     if (!res.ok) throw new Error(`GET /health answered ${res.status}`);
   } catch (error) {
     await stop();
-    throw new Error(`the bundle's Worker did not answer /health: ${(error as Error).message}\n${output}`);
+    throw new Error(`the bundle's Worker did not answer /health: ${(error as Error).message}\n${output()}`);
   }
-  return { url, output: () => output, args: [], envFile: "", pid, inspectorPort: undefined, exited, stop };
+  return { url, output: () => output(), args: [], envFile: "", pid, inspectorPort: undefined, exited, stop };
+}
+
+/** Keeps what `streams` print, as text, and hands each whole line to `onLine` as it comes; returns a reader of it all. */
+function keepOutput(streams: (Readable | null | undefined)[], onLine?: (line: string) => void): () => string {
+  let output = "";
+  let partial = "";
+  for (const stream of streams) {
+    stream?.setEncoding("utf8").on("data", (text: string) => {
+      output += text;
+      if (!onLine) return;
+      const lines = (partial + text).split("\n");
+      partial = lines.pop() ?? "";
+      for (const line of lines) onLine(line);
+    });
+  }
+  return () => output;
 }
 
 /** Waits (at most 5 s) for these processes to end, then kills what is left. */
