@@ -46,7 +46,7 @@ import { fileURLToPath } from "node:url";
 import { Cdp } from "../tools/cdp";
 import { busySamples, busyUs, nowUs, readProfile, topFunctions, type CpuProfile, type Sample, type TopFunction } from "../tools/cpu-profile";
 import { startFakeAzure } from "../tools/fake-azure";
-import { buildBundle, compatibility, cpuMs, startChatapiMiniflare, startMiniflareWorker } from "../tools/miniflare-worker";
+import { buildBundle, compatibility, cpuMs, startChatapiMiniflare, startMiniflareWorker, type Bundle } from "../tools/miniflare-worker";
 import { startupCost, type StartupCost } from "../tools/startup-cost";
 import { freePort } from "../tools/worker";
 
@@ -221,7 +221,7 @@ const pacing = (mode: Mode, chunks: number) =>
 async function main() {
   const load = loadavg()[0];
   console.log(`chatapi bench: ${RUNS} latency runs, ${ANSWERS} answers of ${CHUNKS} chunks per side (workerd via Miniflare, loopback only); load average ${load.toFixed(1)} on ${availableParallelism()} CPUs\n`);
-  const bundle = buildBundle();
+  const bundle = await buildBundle();
   const persistDir = mkdtempSync(join(tmpdir(), "chatapi-bench-do-"));
   const fake = await startFakeAzure();
   const upstream = new URL("openai/deployments/gpt-4.1/chat/completions?api-version=2024-10-21", fake.url).toString();
@@ -314,7 +314,7 @@ interface RowFigures {
  * One resumable answer per case, each its own Durable Object; its cursors' row counts at the run's
  * end, and again once the chat expired (RESUME_TTL_S=1 here: the alarm deletes its rows).
  */
-async function measureRows(bundle: ReturnType<typeof buildBundle>, bindings: Record<string, string>): Promise<RowFigures[]> {
+async function measureRows(bundle: Bundle, bindings: Record<string, string>): Promise<RowFigures[]> {
   const dir = mkdtempSync(join(tmpdir(), "chatapi-bench-rows-"));
   const counted = await startChatapiMiniflare({ bundle, bindings: { ...bindings, RESUME_TTL_S: "1" }, persistDir: dir, entry: ROW_COUNTING_ENTRY });
   try {
@@ -398,7 +398,7 @@ function uiSide(ours: { url: string; pid: number }): Side {
 }
 
 /** Each path and baseline in a Miniflare with the inspector, its isolate profiled through three workloads. */
-async function profileSides(bundle: ReturnType<typeof buildBundle>, bindings: Record<string, string>, upstream: string): Promise<ProfileFigures[]> {
+async function profileSides(bundle: Bundle, bindings: Record<string, string>, upstream: string): Promise<ProfileFigures[]> {
   const out: ProfileFigures[] = [];
   const dir = mkdtempSync(join(tmpdir(), "chatapi-bench-profile-"));
   const port = await freePort();
@@ -540,7 +540,7 @@ function startupProfile(bundlePath: string): StartupFigures {
 }
 
 /** Startup per Worker, finely (tools/startup-cost.ts): chatapi's bundle, and each baseline's script. */
-async function startupCosts(bundle: ReturnType<typeof buildBundle>): Promise<Record<string, StartupCost>> {
+async function startupCosts(bundle: Bundle): Promise<Record<string, StartupCost>> {
   const dir = mkdtempSync(join(tmpdir(), "chatapi-bench-startup-"));
   try {
     const script = (name: string, text: string) => {
@@ -570,7 +570,7 @@ interface Figures {
   rows?: RowFigures[];
   profiles?: ProfileFigures[];
   startup?: StartupFigures;
-  bundle: ReturnType<typeof buildBundle>;
+  bundle: Bundle;
   load: [number, number];
 }
 

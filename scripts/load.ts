@@ -103,7 +103,7 @@ async function main() {
     ...(SOAK ? SOAK_VARS : {}),
   };
   if (DIRECT) {
-    const bundle = buildBundle();
+    const bundle = await buildBundle();
     try {
       const inspectorPort = await freePort();
       const direct = await startChatapiMiniflare({ bundle, bindings: vars, inspectorPort });

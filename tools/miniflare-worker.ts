@@ -8,15 +8,14 @@
  * Durable Objects' SQLite files in a directory of our choosing, and the DevTools protocol on a port
  * of our choosing for CPU profiles.
  */
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 import { Miniflare } from "miniflare";
 import { processName, processTree } from "./proc";
+import { buildWorkerBundle, readWorkerBundle, removeWorkerBundle } from "./worker-bundle";
 
 export { cpuMs } from "./proc";
 
@@ -54,17 +53,12 @@ export interface Bundle {
   remove(): void;
 }
 
-/** The deployable bundle, as `wrangler deploy --dry-run` builds it (minified), in a fresh temp directory. */
-export function buildBundle(): Bundle {
-  const out = mkdtempSync(join(tmpdir(), "chatapi-bundle-"));
-  execFileSync(process.execPath, [join(ROOT, "node_modules/wrangler/bin/wrangler.js"), "deploy", "--dry-run", "--outdir", out], {
-    cwd: ROOT,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
-    stdio: "ignore",
-  });
-  const path = join(out, "index.js");
+/** The deployable bundle, as `wrangler deploy --dry-run` builds it (minified), in a fresh temp directory (tools/worker-bundle.ts), with its sizes. */
+export async function buildBundle(): Promise<Bundle> {
+  const dir = await buildWorkerBundle();
+  const { path } = readWorkerBundle(dir);
   const bytes = readFileSync(path);
-  return { path, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, remove: () => rmSync(out, { recursive: true, force: true }) };
+  return { path, raw: bytes.length, gzip: gzipSync(bytes, { level: 9 }).length, remove: () => removeWorkerBundle(dir) };
 }
 
 export interface ChatapiMiniflareOptions {
