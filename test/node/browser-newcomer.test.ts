@@ -8,20 +8,18 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchChromium, SCREENSHOTS } from "../../tools/chromium";
-import { startLocalStack, type LocalStack } from "../../tools/local-stack";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SCREENSHOTS } from "../../tools/chromium";
+import type { LocalStack } from "../../tools/local-stack";
 import { tinyPng } from "../../tools/png";
-import { startWorker, type RunningWorker } from "../../tools/worker";
-import { ENDED, openChatPage, send, step, waitForTurn } from "../support/chat-page";
+import type { RunningWorker } from "../../tools/worker";
+import { ENDED, openChatPage, send, startPageServers, step, waitForTurn, type PageServers } from "../support/chat-page";
 
 const SHOTS = SCREENSHOTS;
-const API_KEY = "browser-test-key-3f9a";
-
+let servers: PageServers | undefined;
 let stack: LocalStack;
 /** The stack with CORS_ORIGINS listing another origin, for the page on that origin. */
 let corsStack: LocalStack | undefined;
-/** The same Worker with the fake Azure as its upstream, for answers paced on cue. */
 let paced: RunningWorker;
 /** Another origin: its page imports the typed client from the Worker, as the README shows. */
 let otherOrigin: { url: string; server: Server };
@@ -29,27 +27,12 @@ let browser: Browser;
 
 beforeAll(async () => {
   otherOrigin = await serveOtherOrigin(() => corsStack!.url);
-  // The three Workers and the browser start side by side.
-  const timeoutMs = 150_000;
-  const started = await Promise.allSettled([
-    launchChromium(),
-    // 20 ms per streamed piece: answers take a few seconds, long enough to watch mid-stream.
-    startLocalStack({ bundle: inject("workerBundle"), delayMs: 20, configured: { API_KEYS: API_KEY, ALLOW_ANONYMOUS: "true" }, timeoutMs }),
-    startWorker({ bundle: inject("workerBundle"), vars: { AZURE_OPENAI_ENDPOINT: inject("fakeAzureUrl"), AZURE_OPENAI_API_KEY: "browser-fake-azure-key", ALLOW_ANONYMOUS: "true", UPSTREAM_TIMEOUT_MS: "120000" }, timeoutMs }),
-    startLocalStack({ bundle: inject("workerBundle"), delayMs: 20, configured: { API_KEYS: API_KEY, ALLOW_ANONYMOUS: "true", CORS_ORIGINS: otherOrigin.url }, timeoutMs }),
-  ] as const);
-  const [launched, local, worker, cors] = started;
-  if (launched.status === "fulfilled") browser = launched.value;
-  if (local.status === "fulfilled") stack = local.value;
-  if (worker.status === "fulfilled") paced = worker.value;
-  if (cors.status === "fulfilled") corsStack = cors.value;
-  const failed = started.find((s) => s.status === "rejected");
-  if (failed) throw failed.reason; // afterAll stops what did start
+  servers = await startPageServers(otherOrigin.url);
+  ({ browser, stack, paced, corsStack } = servers);
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await Promise.all([stack?.stop(), paced?.stop(), corsStack?.stop()]);
+  await servers?.stop();
   await new Promise((resolve) => otherOrigin?.server.close(resolve));
 });
 

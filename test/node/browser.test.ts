@@ -16,45 +16,30 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { launchChromium, SCREENSHOTS } from "../../tools/chromium";
+import { SCREENSHOTS } from "../../tools/chromium";
 import { startCutProxy } from "../../tools/cut-proxy";
 import { DEMO_LABEL } from "../../tools/demo-upstream";
 import { fakeRequests, newNonce, waitForFake } from "../../tools/fake-azure-client";
-import { startLocalStack, type LocalStack } from "../../tools/local-stack";
+import type { LocalStack } from "../../tools/local-stack";
 import { tinyPng } from "../../tools/png";
-import { startWorker, type RunningWorker } from "../../tools/worker";
-import { ENDED, openChatPage, send, step, waitForTurn, words } from "../support/chat-page";
+import type { RunningWorker } from "../../tools/worker";
+import { ENDED, openChatPage, PAGE_API_KEY as API_KEY, send, startPageServers, step, waitForTurn, words, type PageServers } from "../support/chat-page";
 
 const SHOTS = SCREENSHOTS;
-const API_KEY = "browser-test-key-3f9a";
-
+let servers: PageServers | undefined;
 let stack: LocalStack;
-/** The same Worker with the fake Azure as its upstream, for answers paced on cue. */
 let paced: RunningWorker;
 let browser: Browser;
 const scratch = join(tmpdir(), `chatapi-browser-${process.pid}`);
 
 beforeAll(async () => {
   mkdirSync(scratch, { recursive: true });
-  // The two Workers and the browser start side by side.
-  const timeoutMs = 150_000;
-  const started = await Promise.allSettled([
-    launchChromium(),
-    // 20 ms per streamed piece: answers take a few seconds, long enough to watch mid-stream.
-    startLocalStack({ bundle: inject("workerBundle"), delayMs: 20, configured: { API_KEYS: API_KEY, ALLOW_ANONYMOUS: "true" }, timeoutMs }),
-    startWorker({ bundle: inject("workerBundle"), vars: { AZURE_OPENAI_ENDPOINT: inject("fakeAzureUrl"), AZURE_OPENAI_API_KEY: "browser-fake-azure-key", ALLOW_ANONYMOUS: "true", UPSTREAM_TIMEOUT_MS: "120000" }, timeoutMs }),
-  ] as const);
-  const [launched, local, worker] = started;
-  if (launched.status === "fulfilled") browser = launched.value;
-  if (local.status === "fulfilled") stack = local.value;
-  if (worker.status === "fulfilled") paced = worker.value;
-  const failed = started.find((s) => s.status === "rejected");
-  if (failed) throw failed.reason; // afterAll stops what did start
+  servers = await startPageServers();
+  ({ browser, stack, paced } = servers);
 }, 180_000);
 
 afterAll(async () => {
-  await browser?.close();
-  await Promise.all([stack?.stop(), paced?.stop()]);
+  await servers?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
 

@@ -1,10 +1,55 @@
 /**
- * The chat page (public/) as the Chromium tests see it: a probe installed in the page that reads
- * what the last exchange shows (state, status, answer, each step as drawn), a fresh context per
- * page with what it sends recorded, and waits on what the page shows, checked every frame. Used by
- * test/node/browser.test.ts and test/node/browser-newcomer.test.ts.
+ * The chat page (public/) as the Chromium tests see it: the servers they run against, a probe
+ * installed in the page that reads what the last exchange shows (state, status, answer, each step
+ * as drawn), a fresh context per page with what it sends recorded, and waits on what the page
+ * shows, checked every frame. Used by test/node/browser.test.ts and
+ * test/node/browser-newcomer.test.ts.
  */
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
+import { inject } from "vitest";
+import { launchChromium } from "../../tools/chromium";
+import { startLocalStack, type LocalStack } from "../../tools/local-stack";
+import { startWorker, type RunningWorker } from "../../tools/worker";
+
+/** The key the page tests' stacks accept (they serve anonymous clients too). */
+export const PAGE_API_KEY = "browser-test-key-3f9a";
+
+export interface PageServers {
+  browser: Browser;
+  /** The stack `npm start` runs, on the Worker's bundle. */
+  stack: LocalStack;
+  /** The same Worker with the fake Azure as its upstream, for answers paced on cue. */
+  paced: RunningWorker;
+  /** With `corsOrigin`: another stack, listing that origin in CORS_ORIGINS. */
+  corsStack: LocalStack | undefined;
+  stop(): Promise<void>;
+}
+
+/** What the page tests run against, started side by side; if any fails, what did start is stopped. */
+export async function startPageServers(corsOrigin?: string): Promise<PageServers> {
+  const timeoutMs = 150_000;
+  const bundle = inject("workerBundle");
+  const configured = { API_KEYS: PAGE_API_KEY, ALLOW_ANONYMOUS: "true" };
+  const started = await Promise.allSettled([
+    launchChromium(),
+    // 20 ms per streamed piece: answers take a few seconds, long enough to watch mid-stream.
+    startLocalStack({ bundle, delayMs: 20, configured, timeoutMs }),
+    startWorker({ bundle, vars: { AZURE_OPENAI_ENDPOINT: inject("fakeAzureUrl"), AZURE_OPENAI_API_KEY: "browser-fake-azure-key", ALLOW_ANONYMOUS: "true", UPSTREAM_TIMEOUT_MS: "120000" }, timeoutMs }),
+    corsOrigin === undefined ? undefined : startLocalStack({ bundle, delayMs: 20, configured: { ...configured, CORS_ORIGINS: corsOrigin }, timeoutMs }),
+  ] as const);
+  const value = <T>(s: PromiseSettledResult<T>) => (s.status === "fulfilled" ? s.value : undefined);
+  const [browser, stack, paced, corsStack] = [value(started[0]), value(started[1]), value(started[2]), value(started[3])];
+  const stop = async () => {
+    await browser?.close();
+    await Promise.all([stack?.stop(), paced?.stop(), corsStack?.stop()]);
+  };
+  const failed = started.find((s) => s.status === "rejected");
+  if (failed) {
+    await stop();
+    throw failed.reason;
+  }
+  return { browser: browser!, stack: stack!, paced: paced!, corsStack, stop };
+}
 
 export interface StepView {
   tool: string; status: string; badge: string; content: string; duration: string; bar: number; details: string;
