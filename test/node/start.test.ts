@@ -75,14 +75,15 @@ interface Started {
 
 /**
  * `npm start` in a fresh folder holding `.dev.vars` (copied from .dev.vars.example, or these
- * lines), ready. APP_PORT is the port unless `flags` picks another (`--port`).
+ * lines), ready. It listens on APP_PORT, or with `portFlag` on the port given by `--port`, which wins.
  */
-async function npmStartIn(devVars: { example: true } | { lines: string[] }, options: { port?: number; flags?: string[] } = {}): Promise<Started> {
+async function npmStartIn(devVars: { example: true } | { lines: string[] }, options: { portFlag?: number; flags?: string[] } = {}): Promise<Started> {
   const dir = mkdtempSync(join(tmpdir(), "chatapi-start-"));
   if ("example" in devVars) copyFileSync(EXAMPLE, join(dir, ".dev.vars"));
   else writeFileSync(join(dir, ".dev.vars"), devVars.lines.join("\n") + "\n");
-  const port = options.port ?? (await freePort());
-  const started = spawnStart(dir, port, options.flags);
+  const appPort = await freePort();
+  const flags = [...(options.portFlag === undefined ? [] : ["--port", String(options.portFlag)]), ...(options.flags ?? [])];
+  const started = spawnStart(dir, appPort, flags);
   try {
     await ready(started.child, started.output);
   } catch (error) {
@@ -90,7 +91,7 @@ async function npmStartIn(devVars: { example: true } | { lines: string[] }, opti
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
-  return { dir, ...started, url: `http://127.0.0.1:${port}` };
+  return { dir, ...started, url: `http://127.0.0.1:${options.portFlag ?? appPort}` };
 }
 
 /**
@@ -124,13 +125,12 @@ afterAll(async () => {
 const exampleStart = bootEarly(() => npmStartIn({ example: true }));
 // --port on the command line wins over APP_PORT. The fake Azure as the upstream, and room for the big answer.
 const bigStart = hasProc()
-  ? bootEarly(async () => {
-      const port = await freePort();
-      return npmStartIn(
+  ? bootEarly(async () =>
+      npmStartIn(
         { lines: [`AZURE_OPENAI_ENDPOINT=${inject("fakeAzureUrl")}`, "AZURE_OPENAI_API_KEY=start-test-azure-key", "MAX_ANSWER_CHARS=20000000", "UPSTREAM_TIMEOUT_MS=30000"] },
-        { flags: ["--port", String(port)] },
-      ).then((started) => ({ ...started, url: `http://127.0.0.1:${port}` }));
-    })
+        { portFlag: await freePort() },
+      ),
+    )
   : undefined;
 const inspectStart = hasProc() ? bootEarly(() => npmStartIn({ example: true }, { flags: ["--inspect"] })) : undefined;
 
