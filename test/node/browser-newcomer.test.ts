@@ -13,7 +13,7 @@ import { SCREENSHOTS } from "../../tools/chromium";
 import type { LocalStack } from "../../tools/local-stack";
 import { tinyPng } from "../../tools/png";
 import type { RunningWorker } from "../../tools/worker";
-import { ENDED, openChatPage, send, startPageServers, step, waitForTurn, type PageServers } from "../support/chat-page";
+import { ENDED, send, startPageServers, step, waitForTurn, type PageServers } from "../support/chat-page";
 
 const SHOTS = SCREENSHOTS;
 let servers: PageServers | undefined;
@@ -62,7 +62,7 @@ async function serveOtherOrigin(workerUrl: () => string): Promise<{ url: string;
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
-const openPage = (options: BrowserContextOptions = {}, base = stack.url) => openChatPage(browser, base, options);
+const openPage = (options: BrowserContextOptions = {}, base = stack.url) => servers!.pages.open(base, options);
 const turnWhen = (page: Page, predicate: string, timeout = 15_000) => waitForTurn(page, predicate, timeout, () => stack.output());
 const finished = (page: Page) => turnWhen(page, ENDED);
 

@@ -7,9 +7,9 @@
  * upstream (the fake Azure) streams a long answer slowly, so "mid-answer" is a state the page is in
  * for seconds, not a moment a fast stream can skip. What a newcomer met, and /client.js from
  * another origin: test/node/browser-newcomer.test.ts (a file of its own so the two run side by
- * side). Screenshots go to test-results/screenshots/. Each test has its own browser context
- * (storage included) and its own chats. They run one after another: run three at a time, each took
- * about three times as long (Chromium's rendering of the streaming pages is most of their CPU).
+ * side). Screenshots go to test-results/screenshots/. Each test has its own page, starting with
+ * empty storage (test/support/chat-page.ts `testPages`), and its own chats. They run one after
+ * another: run three at a time, each took about three times as long (Chromium is most of their CPU).
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,7 +23,7 @@ import { fakeRequests, newNonce, waitForFake } from "../../tools/fake-azure-clie
 import type { LocalStack } from "../../tools/local-stack";
 import { tinyPng } from "../../tools/png";
 import type { RunningWorker } from "../../tools/worker";
-import { ENDED, openChatPage, PAGE_API_KEY as API_KEY, send, startPageServers, step, waitForTurn, words, type PageServers } from "../support/chat-page";
+import { ENDED, PAGE_API_KEY as API_KEY, send, startPageServers, step, waitForTurn, words, type PageServers } from "../support/chat-page";
 
 const SHOTS = SCREENSHOTS;
 let servers: PageServers | undefined;
@@ -43,7 +43,7 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-const openPage = (options: BrowserContextOptions = {}, base = stack.url) => openChatPage(browser, base, options);
+const openPage = (options: BrowserContextOptions = {}, base = stack.url) => servers!.pages.open(base, options);
 const turnWhen = (page: Page, predicate: string, timeout = 15_000) => waitForTurn(page, predicate, timeout, () => stack.output());
 const finished = (page: Page) => turnWhen(page, ENDED);
 

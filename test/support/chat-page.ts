@@ -1,8 +1,8 @@
 /**
  * The chat page (public/) as the Chromium tests see it: the servers they run against, a probe
  * installed in the page that reads what the last exchange shows (state, status, answer, each step
- * as drawn), a fresh context per page with what it sends recorded, and waits on what the page
- * shows, checked every frame. Used by test/node/browser.test.ts and
+ * as drawn), a page of its own per test (in one browser context per file, cleared between tests)
+ * with what it sends recorded, and waits on what the page shows, checked on every change of the page. Used by test/node/browser.test.ts and
  * test/node/browser-newcomer.test.ts.
  */
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
@@ -22,6 +22,8 @@ export interface PageServers {
   paced: RunningWorker;
   /** With `corsOrigin`: another stack, listing that origin in CORS_ORIGINS. */
   corsStack: LocalStack | undefined;
+  /** Where the tests open their pages: one browser context for the file (testPages). */
+  pages: TestPages;
   stop(): Promise<void>;
 }
 
@@ -48,7 +50,12 @@ export async function startPageServers(corsOrigin?: string): Promise<PageServers
     await stop();
     throw failed.reason;
   }
-  return { browser: browser!, stack: stack!, paced: paced!, corsStack, stop };
+  try {
+    return { browser: browser!, stack: stack!, paced: paced!, corsStack, pages: await testPages(browser!, `${stack!.url}/health`), stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
 export interface StepView {
@@ -121,10 +128,59 @@ export interface OpenedPage {
   chatsFailed: string[];
 }
 
+/** A page of its own for each test: opened, recorded, and on the chat page at `base` once it is ready. */
+export interface TestPages {
+  /**
+   * The current test's page on `base` (the chat page), once it is ready; what it sends is
+   * recorded. It closes the pages opened before it and clears what they stored, so every test
+   * starts from nothing: no conversation, no settings. A viewport is the page's own; options only a
+   * browser context has (a phone's `isMobile`, `deviceScaleFactor`, …) get a context of their own.
+   */
+  open(base: string, options?: BrowserContextOptions): Promise<OpenedPage>;
+}
+
+/**
+ * The pages of a test file, in one browser context instead of one per test. Each new context
+ * starts a renderer process of its own, and on the 2-core development machine (a VM, where a
+ * process start is dear) that came to about 3 s of CPU per test, against about 0.8 s for a page
+ * in a context already running: the largest share of the suite's CPU. A page left open on `keepAt`
+ * (the same site as the pages, 127.0.0.1) keeps that renderer process alive between tests.
+ * Between tests, the storage of every origin the pages used (localStorage, IndexedDB, cookies,
+ * caches) and the HTTP cache are cleared, as a fresh context would have them.
+ */
+export async function testPages(browser: Browser, keepAt: string): Promise<TestPages> {
+  const context = await browser.newContext({ viewport: DEFAULT_VIEWPORT });
+  const origins = new Set<string>();
+  context.on("request", (r) => {
+    const url = new URL(r.url());
+    if (url.protocol === "http:" || url.protocol === "https:") origins.add(url.origin);
+  });
+  const keeper = await context.newPage();
+  await keeper.goto(keepAt);
+  const cdp = await context.newCDPSession(keeper);
+  return {
+    async open(base, options = {}) {
+      await Promise.all(context.pages().filter((p) => p !== keeper).map((p) => p.close()));
+      await Promise.all([...origins].map((origin) => cdp.send("Storage.clearDataForOrigin", { origin, storageTypes: "all" })));
+      await cdp.send("Network.clearBrowserCache");
+      const { viewport, ...contextOnly } = options;
+      if (Object.keys(contextOnly).length > 0) return openChatPage(browser, base, options);
+      const page = await context.newPage();
+      if (viewport) await page.setViewportSize(viewport);
+      return preparePage(page, base);
+    },
+  };
+}
+
+const DEFAULT_VIEWPORT = { width: 1100, height: 850 };
+
 /** A fresh browser context (its own storage) on the page at `base`, once it is ready; what it sends is recorded. */
 export async function openChatPage(browser: Browser, base: string, options: BrowserContextOptions = {}): Promise<OpenedPage> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 850 }, ...options });
-  const page = await context.newPage();
+  const context = await browser.newContext({ viewport: DEFAULT_VIEWPORT, ...options });
+  return preparePage(await context.newPage(), base);
+}
+
+async function preparePage(page: Page, base: string): Promise<OpenedPage> {
   const errors: string[] = [];
   const chatRequests: Record<string, string>[] = [];
   const chatsFailed: string[] = [];
@@ -149,22 +205,43 @@ export async function openChatPage(browser: Browser, base: string, options: Brow
 }
 
 /**
- * Waits (checking every frame) until the last exchange satisfies `predicate`; returns what it showed
- * then. On timeout the error says what the page showed and the end of `logs()` (the Worker's output).
+ * Waits until the last exchange satisfies `predicate`; returns what it showed then. It is checked
+ * in the page on every change of the document (a MutationObserver, so no state the page passes
+ * through between two changes is skipped), and every 50 ms besides for what changes without one
+ * (layout). Not on every frame: a wait polled per frame kept Chromium drawing 60 frames a second
+ * for as long as it lasted, most of the page tests' CPU. On timeout the error says what the page
+ * showed and the end of `logs()` (the Worker's output).
  */
 export async function waitForTurn(page: Page, predicate: string, timeout: number, logs: () => string): Promise<TurnView> {
-  const handle = await page.waitForFunction(
-    (body) => {
-      const turn = (window as unknown as { __turn: () => TurnView | null }).__turn();
-      return turn && new Function("t", `return (${body});`)(turn) ? turn : null;
-    },
-    predicate,
-    { polling: "raf", timeout },
-  ).catch(async (error) => {
-    const seen = await page.evaluate(() => (window as unknown as { __turn: () => TurnView | null }).__turn());
+  try {
+    // A string, not a function: what runs in the page is exactly this (no transpiler helpers).
+    return (await page.evaluate(`new Promise((resolve, reject) => {
+      const holds = (t) => (${predicate});
+      const check = () => {
+        const turn = window.__turn();
+        if (turn && holds(turn)) {
+          stop();
+          resolve(turn);
+        }
+      };
+      const observer = new MutationObserver(check);
+      const poll = setInterval(check, 50);
+      const timer = setTimeout(() => {
+        stop();
+        reject(new Error("waitForTurn: timed out after ${timeout} ms"));
+      }, ${timeout});
+      const stop = () => {
+        observer.disconnect();
+        clearInterval(poll);
+        clearTimeout(timer);
+      };
+      observer.observe(document, { subtree: true, childList: true, characterData: true, attributes: true });
+      check();
+    })`)) as TurnView;
+  } catch (error) {
+    const seen = await page.evaluate(() => (window as unknown as { __turn: () => TurnView | null }).__turn()).catch(() => "(the page is gone)");
     throw new Error(`${(error as Error).message}\nwaiting for: ${predicate}\nthe page showed: ${JSON.stringify(seen, null, 1)}\nthe Worker said: ${logs().slice(-1500)}`);
-  });
-  return (await handle.jsonValue()) as TurnView;
+  }
 }
 
 /** The predicate of an exchange that ended. */
