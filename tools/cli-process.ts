@@ -1,10 +1,10 @@
 /**
- * The CLI (`npm run chat`, scripts/chat.ts) as a child process under tsx's loader (`node --import
- * tsx`: what `tsx scripts/chat.ts` runs, without the tsx command's own parent process, which cost
- * a third of each run's CPU), watched while it runs:
- * for test/node/cli.test.ts and the CLI's approval prompts in test/node/approvals.test.ts. With
- * `tty`, it runs on a pseudo-terminal (util-linux `script`), so its stdin is a terminal and
- * `write` types into it; stdout and stderr then arrive together, as a terminal shows them.
+ * The CLI (`npm run chat`, scripts/chat.ts) as a child process, watched while it runs: for
+ * test/node/cli.test.ts and the CLI's approval prompts in test/node/approvals.test.ts. It runs the
+ * CLI's bundle (tools/cli-bundle.ts, built once per test run) with plain node, in the repository
+ * as `npm run chat` does. With `tty`, it runs on a pseudo-terminal (util-linux `script`), so its
+ * stdin is a terminal and `write` types into it; stdout and stderr then arrive together, as a
+ * terminal shows them.
  */
 import { spawn } from "node:child_process";
 import { ROOT } from "./worker";
@@ -30,9 +30,10 @@ export interface CliProcess {
 
 const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
 
-export function cliProcess(args: string[], options: { tty?: boolean } = {}): CliProcess {
+/** `bundle`: the CLI's bundle (tools/cli-bundle.ts `buildCliBundle`; in tests, `inject("cliBundle")`). */
+export function cliProcess(bundle: string, args: string[], options: { tty?: boolean } = {}): CliProcess {
   const t0 = performance.now();
-  const command = [process.execPath, "--import", "tsx", "scripts/chat.ts", ...args];
+  const command = [process.execPath, bundle, ...args];
   const env = { ...process.env, CHATAPI_URL: "", CHATAPI_KEY: "", NO_COLOR: "1" };
   // Without `tty` stdin is nothing at all (not a terminal); with it, `script` passes what is written on.
   const child = options.tty

@@ -255,10 +255,10 @@ describe("answering with the CLI (npm run chat)", () => {
     const run = (id: string, ...extra: string[]) => [echoCall, "--chat", id, "--url", downDev.url, "--key", KEY_A, "--lang", "en", ...extra];
     const [askedId, printedId, noneId] = [chatId(), chatId(), chatId()];
     // Three at once: each waits on its own chat.
-    const asked = cliProcess(run(askedId), { tty: true });
-    const printed = cliProcess(run(printedId));
-    const none = cliProcess(run(noneId, "--approve", "none"));
-    const misused = [cliProcess(["hi", "--approve", "all", "--url", downDev.url]), cliProcess(["hi", "--chat", "c1", "--approve", "some", "--url", downDev.url])];
+    const asked = cliProcess(inject("cliBundle"), run(askedId), { tty: true });
+    const printed = cliProcess(inject("cliBundle"), run(printedId));
+    const none = cliProcess(inject("cliBundle"), run(noneId, "--approve", "none"));
+    const misused = [cliProcess(inject("cliBundle"), ["hi", "--approve", "all", "--url", downDev.url]), cliProcess(inject("cliBundle"), ["hi", "--chat", "c1", "--approve", "some", "--url", downDev.url])];
 
     await asked.printed('Approve one/echo {"message":"hello from the model"}? [y/N/reason] ', 90_000);
     asked.write("y\n");

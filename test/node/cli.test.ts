@@ -1,7 +1,10 @@
 /**
- * The CLI (`npm run chat`, scripts/chat.ts) as a user runs it, a child process under tsx, against
- * the stack `npm start` runs (demo upstream + ModelScope mock MCP server + the Worker's deployable bundle).
+ * The CLI (`npm run chat`, scripts/chat.ts) as a user runs it, a child process, against the stack
+ * `npm start` runs (demo upstream + ModelScope mock MCP server + the Worker's deployable bundle).
+ * The tests start it about thirty times, so they run it as compiled once for the run
+ * (tools/cli-bundle.ts: esbuild, as tsx would, with plain node); the first runs `npm run chat` itself.
  */
+import { spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +14,7 @@ import { startLocalStack, type LocalStack } from "../../tools/local-stack";
 import { tinyPng } from "../../tools/png";
 import { freePort, startWorker, type RunningWorker } from "../../tools/worker";
 import { cliProcess as spawnCli, type CliRun } from "../../tools/cli-process";
+import { ROOT } from "../../tools/worker";
 import { newNonce, waitForFake } from "../../tools/fake-azure-client";
 import { startCutProxy } from "../../tools/cut-proxy";
 
@@ -42,7 +46,7 @@ afterAll(async () => {
 type Run = CliRun;
 
 /** A CLI run that can be watched while it runs: `printed(text)` resolves once stdout holds `text`. */
-const cliProcess = (...args: string[]) => spawnCli(args);
+const cliProcess = (...args: string[]) => spawnCli(inject("cliBundle"), args);
 
 const cli = (...args: string[]): Promise<Run> => cliProcess(...args).done;
 
@@ -57,6 +61,24 @@ function seenAt(run: Run, text: string): number {
 }
 
 describe("npm run chat", () => {
+  it("is what `npm run chat` runs (scripts/chat.ts under tsx): a chat's steps, answer and usage", async () => {
+    const child = spawn("npm", ["run", "--silent", "chat", "--", "json please", "--url", stack.url, "--format", "json"], {
+      cwd: ROOT,
+      env: { ...process.env, CHATAPI_URL: "", CHATAPI_KEY: "", NO_COLOR: "1" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (text: string) => (stdout += text));
+    child.stderr.setEncoding("utf8").on("data", (text: string) => (stderr += text));
+    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^✔ Success System {6}请求处理完成 \(\d+ ms\)$/m);
+    expect(stdout).toContain('Your last message: "json please"');
+    expect(stdout).toMatch(/^usage: \d+ prompt \+ \d+ completion = \d+ tokens · request req_\w+/m);
+  });
+
   it("prints the steps live, the answer as it streams, and the usage at the end", async () => {
     const run = await cli("帮我找一个 qwen 模型", "--url", stack.url);
     expect(run.stderr).toBe("");

@@ -14,5 +14,7 @@ declare module "vitest" {
     hostileMcpUrl: string;
     /** The Worker's deployable bundle, built once for the run (tools/worker-bundle.ts): `startWorker({ bundle })`. */
     workerBundle: string;
+    /** The CLI (scripts/chat.ts) as one ES module for plain node, built once for the run (tools/cli-bundle.ts). */
+    cliBundle: string;
   }
 }
