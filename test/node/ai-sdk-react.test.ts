@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DEMO_LABEL } from "../../tools/demo-upstream";
 import { serveAiSdkPage, type AiSdkPage } from "../../tools/ai-sdk-page/serve";
 import { startLocalStack, type LocalStack } from "../../tools/local-stack";
+import { pageContext, type PageContext } from "../support/page-context";
 
 const SHOTS = SCREENSHOTS;
 const API_KEY = "ai-sdk-react-key-8c1d";
@@ -22,6 +23,8 @@ const API_KEY = "ai-sdk-react-key-8c1d";
 let page: AiSdkPage;
 let stack: LocalStack;
 let browser: Browser;
+/** The tests' pages: one browser context for the file, cleared between tests (test/support/page-context.ts). */
+let pages: PageContext;
 
 beforeAll(async () => {
   // Chromium starts while the page and then the Worker do.
@@ -37,6 +40,8 @@ beforeAll(async () => {
   } finally {
     browser = await launching;
   }
+  // A Chinese browser: Accept-Language zh-CN, so the steps are in Chinese.
+  pages = await pageContext(browser, `${stack.url}/health`, { viewport: { width: 1000, height: 900 }, locale: "zh-CN" });
 }, 180_000);
 
 afterAll(async () => {
@@ -80,9 +85,7 @@ interface Opened {
 }
 
 async function open(params: Record<string, string> = {}): Promise<Opened> {
-  // A Chinese browser: Accept-Language zh-CN, so the steps are in Chinese.
-  const context = await browser.newContext({ viewport: { width: 1000, height: 900 }, locale: "zh-CN" });
-  const tab = await context.newPage();
+  const tab = await pages.newPage();
   const errors: string[] = [];
   const calls: Opened["calls"] = [];
   tab.on("pageerror", (e) => errors.push(String(e)));

@@ -10,7 +10,7 @@
  */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { answerApproval, ChatApiError, streamChat, type ChatEvent } from "../../client/src";
 import { launchChromium, SCREENSHOTS } from "../../tools/chromium";
@@ -310,20 +310,28 @@ describe("answering on the page (Chromium)", () => {
     await browser?.close();
   });
 
-  /** The page at `base` with key A in its settings; every `.approval` it ever adds is counted (window.__approvalsShown). */
+  /**
+   * The page at `base` with key A in its settings; every `.approval` it ever adds is counted
+   * (window.__approvalsShown). All in one browser context: a second context would start a second
+   * renderer process (seconds of CPU on two cores); the two Workers' pages are two origins, each
+   * with its own storage.
+   */
+  let context: BrowserContext | undefined;
   async function openPage(base: string): Promise<Page> {
-    const context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
-    // Generous: other suites share the machine's two cores, and a page load can take tens of seconds then.
-    context.setDefaultTimeout(60_000);
-    context.setDefaultNavigationTimeout(90_000);
-    await context.addInitScript((key) => {
-      if (!localStorage.getItem("chatapi.apiKey")) localStorage.setItem("chatapi.apiKey", key);
-      const w = window as unknown as { __approvalsShown: number };
-      w.__approvalsShown = 0;
-      new MutationObserver((records) => {
-        for (const r of records) for (const n of r.addedNodes) if ((n as Element).classList?.contains("approval")) w.__approvalsShown++;
-      }).observe(document, { childList: true, subtree: true });
-    }, KEY_A);
+    if (!context) {
+      context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+      // Generous: other suites share the machine's two cores, and a page load can take tens of seconds then.
+      context.setDefaultTimeout(60_000);
+      context.setDefaultNavigationTimeout(90_000);
+      await context.addInitScript((key) => {
+        if (!localStorage.getItem("chatapi.apiKey")) localStorage.setItem("chatapi.apiKey", key);
+        const w = window as unknown as { __approvalsShown: number };
+        w.__approvalsShown = 0;
+        new MutationObserver((records) => {
+          for (const r of records) for (const n of r.addedNodes) if ((n as Element).classList?.contains("approval")) w.__approvalsShown++;
+        }).observe(document, { childList: true, subtree: true });
+      }, KEY_A);
+    }
     const opened = await context.newPage();
     opened.on("pageerror", (e) => errors.push(String(e)));
     await opened.goto(`${base}/`);
@@ -428,7 +436,7 @@ describe("answering on the page (Chromium)", () => {
       expect(await timed.getByRole("button", { name: "批准" }).count()).toBe(0);
       expect(errors).toEqual([]);
     } finally {
-      await timed.context().close();
+      await timed.close();
     }
   }, 180_000);
 });

@@ -12,12 +12,15 @@ import { launchChromium, SCREENSHOTS } from "../../tools/chromium";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startLocalStack, type LocalStack } from "../../tools/local-stack";
 import { DOCS_VENDOR, swaggerUiDist, VENDOR_FILES } from "../../tools/docs-build";
+import { pageContext, type PageContext } from "../support/page-context";
 
 const SHOTS = SCREENSHOTS;
 const document = JSON.parse(readFileSync(new URL("../../public/openapi.json", import.meta.url), "utf8"));
 
 let stack: LocalStack;
 let browser: Browser;
+/** The tests' pages: one browser context for the file, cleared between tests (test/support/page-context.ts). */
+let pages: PageContext;
 
 beforeAll(async () => {
   // Side by side; afterAll closes what did start. The demo upstream unpaced (delayMs 0): Swagger UI
@@ -26,6 +29,7 @@ beforeAll(async () => {
   if (launched.status === "fulfilled") browser = launched.value;
   if (started.status === "fulfilled") stack = started.value;
   for (const s of [launched, started]) if (s.status === "rejected") throw s.reason;
+  pages = await pageContext(browser, `${stack.url}/health`, { viewport: { width: 1280, height: 900 } });
 }, 180_000);
 
 afterAll(async () => {
@@ -43,18 +47,17 @@ interface Opened {
 }
 
 async function openDocs(): Promise<Opened> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await pages.newPage();
   const requested: string[] = [];
   const blocked: string[] = [];
   const origin = new URL(stack.url).origin;
-  await context.route("**/*", (route) => {
+  await page.route("**/*", (route) => {
     const url = route.request().url();
     requested.push(url);
     if (new URL(url).origin === origin) return route.continue();
     blocked.push(url);
     return route.abort("blockedbyclient");
   });
-  const page = await context.newPage();
   const errors: string[] = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   page.on("console", (m) => {

@@ -5,9 +5,10 @@
  * with what it sends recorded, and waits on what the page shows, checked on every change of the page. Used by test/node/browser.test.ts and
  * test/node/browser-newcomer.test.ts.
  */
-import type { Browser, BrowserContextOptions, Page } from "playwright-core";
+import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playwright-core";
 import { inject } from "vitest";
 import { launchChromium } from "../../tools/chromium";
+import { pageContext } from "./page-context";
 import { startLocalStack, type LocalStack } from "../../tools/local-stack";
 import { startWorker, type RunningWorker } from "../../tools/worker";
 
@@ -139,33 +140,23 @@ export interface TestPages {
   open(base: string, options?: BrowserContextOptions): Promise<OpenedPage>;
 }
 
-/**
- * The pages of a test file, in one browser context instead of one per test. Each new context
- * starts a renderer process of its own, and on the 2-core development machine (a VM, where a
- * process start is dear) that came to about 3 s of CPU per test, against about 0.8 s for a page
- * in a context already running: the largest share of the suite's CPU. A page left open on `keepAt`
- * (the same site as the pages, 127.0.0.1) keeps that renderer process alive between tests.
- * Between tests, the storage of every origin the pages used (localStorage, IndexedDB, cookies,
- * caches) and the HTTP cache are cleared, as a fresh context would have them.
- */
+/** The chat page tests' pages: one browser context for the file (test/support/page-context.ts). */
 export async function testPages(browser: Browser, keepAt: string): Promise<TestPages> {
-  const context = await browser.newContext({ viewport: DEFAULT_VIEWPORT });
-  const origins = new Set<string>();
-  context.on("request", (r) => {
-    const url = new URL(r.url());
-    if (url.protocol === "http:" || url.protocol === "https:") origins.add(url.origin);
-  });
-  const keeper = await context.newPage();
-  await keeper.goto(keepAt);
-  const cdp = await context.newCDPSession(keeper);
+  const pages = await pageContext(browser, keepAt, { viewport: DEFAULT_VIEWPORT });
+  /** The last test's context of its own, if it had one. */
+  let own: BrowserContext | undefined;
   return {
     async open(base, options = {}) {
-      await Promise.all(context.pages().filter((p) => p !== keeper).map((p) => p.close()));
-      await Promise.all([...origins].map((origin) => cdp.send("Storage.clearDataForOrigin", { origin, storageTypes: "all" })));
-      await cdp.send("Network.clearBrowserCache");
+      await own?.close();
+      own = undefined;
       const { viewport, ...contextOnly } = options;
-      if (Object.keys(contextOnly).length > 0) return openChatPage(browser, base, options);
-      const page = await context.newPage();
+      if (Object.keys(contextOnly).length > 0) {
+        await pages.reset();
+        const opened = await openChatPage(browser, base, options);
+        own = opened.page.context();
+        return opened;
+      }
+      const page = await pages.newPage();
       if (viewport) await page.setViewportSize(viewport);
       return preparePage(page, base);
     },
