@@ -89,9 +89,13 @@ describe("POST /api/chat, SSE and JSON", () => {
     const res = await post(userText("sse please"), { accept: "text/event-stream" });
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/event-stream; charset=utf-8");
-    const blocks = (await res.text()).split("\n\n").filter(Boolean);
-    const events = blocks.map((block, i) => {
-      const [idLine, eventLine, dataLine] = block.split("\n");
+    // As an SSE client reads it: comment lines (the disconnect probe ":", the ": ping" keep-alive,
+    // which a loaded machine's slow stream can get between events) are not part of any event.
+    const blocks = (await res.text())
+      .split("\n\n")
+      .map((block) => block.split("\n").filter((line) => !line.startsWith(":")))
+      .filter((lines) => lines.length > 0);
+    const events = blocks.map(([idLine, eventLine, dataLine], i) => {
       const event = JSON.parse(dataLine.replace(/^data: /, "")) as ChatEvent;
       expect(idLine).toBe(`id: ${i + 1}`);
       expect(event.seq).toBe(i + 1);
