@@ -93,7 +93,7 @@ describe("POST /api/chat, SSE and JSON", () => {
     // which a loaded machine's slow stream can get between events) are not part of any event.
     const blocks = (await res.text())
       .split("\n\n")
-      .map((block) => block.split("\n").filter((line) => !line.startsWith(":")))
+      .map((block) => block.split("\n").filter((line) => line !== "" && !line.startsWith(":")))
       .filter((lines) => lines.length > 0);
     const events = blocks.map(([idLine, eventLine, dataLine], i) => {
       const event = JSON.parse(dataLine.replace(/^data: /, "")) as ChatEvent;
