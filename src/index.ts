@@ -9,6 +9,7 @@ import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env";
 import { ApiError, envelope } from "./errors";
+import { drainRefusedBody } from "./request/drain-body";
 import { detectLanguage } from "./request/language";
 import type { Health } from "./schema/health";
 import { chat } from "./routes/chat";
@@ -27,6 +28,8 @@ app.use(requestId({ generator: () => newId("req_"), limitLength: 64 }));
 // and its preflight answered before any key is asked for (src/security).
 app.use(requestLog);
 app.use(corsPolicy);
+// A small body refused unread is read before the answer, so the connection stays usable.
+app.use(drainRefusedBody);
 // Step texts: Chinese unless Accept-Language prefers English.
 app.use(detectLanguage);
 app.use(
