@@ -1,7 +1,7 @@
 import { defineConfig } from "vitest/config";
 import { availableParallelism } from "node:os";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
-import SlowFirstSequencer from "./test/support/sequencer";
+import SlowFirstSequencer from "./test/support/sequencer.ts";
 
 export default defineConfig({
   test: {

@@ -19,7 +19,9 @@ const AZURE_KEY = "test-azure-key-7f3a9c";
 async function chatThrough(env: Partial<Env>, marker = "[[fake:chunks n=5]]") {
   const nonce = newNonce("upstream");
   const events = await ndjson(await post(userText(`${marker} ${nonce}`), { env }));
-  const [record] = await waitForFake(fakeUrl(), nonce, (r) => r.length === 1 && r[0].finished);
+  // The fake's record once it has written its whole answer. Not a matter of speed: in two full runs on
+  // a loaded 2-core machine the fake (in vitest's main process) marked it more than 3 s after the chat ended.
+  const [record] = await waitForFake(fakeUrl(), nonce, (r) => r.length === 1 && r[0].finished, 15_000);
   return { events, record, body: JSON.parse(record.body) as { model?: string; stream?: boolean } };
 }
 
