@@ -35,6 +35,18 @@ const varsFile = existsSync(".dev.vars") ? ".dev.vars" : existsSync(".env") ? ".
 const configured = varsFile ? (parseEnv(readFileSync(varsFile, "utf8")) as Record<string, string>) : {};
 for (const name of FROM_ENVIRONMENT) if (!configured[name] && process.env[name]) configured[name] = process.env[name]!;
 
+// Ctrl-C (or SIGTERM) while it boots: what it started stops once the boot is over, instead of this
+// process dying at once and leaving wrangler and workerd running without it (and their env file of
+// settings on disk). A second one leaves at once.
+let stopAsked = false;
+let stop = (_code: number): void => {
+  if (stopAsked) process.exit(130);
+  stopAsked = true;
+  console.log("[chatapi] Stopping once the Worker is up (again to leave at once)…");
+};
+process.on("SIGINT", () => stop(0));
+process.on("SIGTERM", () => stop(0));
+
 console.log(`[chatapi] Starting the Worker on http://${host}:${port} (${inspect ? "wrangler dev" : "wrangler's dev server"})${varsFile ? ` with ${varsFile}` : ""}…`);
 const stack = await startLocalStack({
   configured,
@@ -55,17 +67,14 @@ console.log(
     ? `[chatapi] DevTools inspector on, port ${stack.worker.inspectorPort} (wrangler dev's CLI; its proxy slows large answers down)`
     : "[chatapi] DevTools inspector off (npm start -- --inspect turns it on)",
 );
-console.log(`[chatapi] Ready: open ${stack.url}/ (Ctrl-C stops everything)`);
-
 let stopping = false;
-async function stop(code: number) {
+stop = (code) => {
   if (stopping) return;
   stopping = true;
-  await stack.stop();
-  process.exit(code);
-}
-process.on("SIGINT", () => void stop(0));
-process.on("SIGTERM", () => void stop(0));
+  void stack.stop().then(() => process.exit(code));
+};
+if (stopAsked) stop(0);
+else console.log(`[chatapi] Ready: open ${stack.url}/ (Ctrl-C stops everything)`);
 void stack.worker.exited.then((code) => stop(code ?? 0));
 
 function flag(name: string): string | undefined {

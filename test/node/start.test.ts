@@ -290,6 +290,36 @@ describe.runIf(hasProc())("npm start -- --inspect", () => {
   });
 });
 
+describe.runIf(hasProc())("npm start stopped while it boots", () => {
+  it("on SIGTERM before it is ready, stops what it started once the Worker is up, and leaves no process behind", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "chatapi-start-early-"));
+    try {
+      copyFileSync(EXAMPLE, join(dir, ".dev.vars"));
+      const { child, output } = spawnStart(dir, await freePort());
+      const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+      // Every process of npm start's tree ever seen, until it exits.
+      const seen = new Set<number>();
+      const look = () => processTree(child.pid!).forEach((pid) => seen.add(pid));
+      // The signal comes once the boot is under way: npm start has a child (the dev server's process).
+      for (let i = 0; i < 600 && processTree(child.pid!).length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+      look();
+      expect(seen.size).toBeGreaterThan(1);
+      child.kill("SIGTERM");
+      const watching = setInterval(look, 50);
+      const code = await exited;
+      clearInterval(watching);
+      expect(code).toBe(0);
+      expect(output()).toContain("[chatapi] Stopping once the Worker is up");
+      expect(output()).not.toContain("[chatapi] Ready");
+      const left = () => [...seen].filter((pid) => processName(pid) !== undefined).map((pid) => `${pid} ${processName(pid)}`);
+      for (let i = 0; i < 30 && left().length; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(left()).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 150_000);
+});
+
 describe("npm start with wrangler dev flags", () => {
   it("refuses them without --inspect (they need the CLI, which has the inspector), before starting anything", () => {
     const dir = mkdtempSync(join(tmpdir(), "chatapi-start-flags-"));
