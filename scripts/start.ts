@@ -16,7 +16,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
-import { startLocalStack } from "../tools/local-stack";
+import { startLocalStack, type LocalStack } from "../tools/local-stack";
 
 /** Settings that may come from the environment when .dev.vars does not name them. */
 const FROM_ENVIRONMENT = ["AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "MCP_SERVER_URL", "MCP_AUTH_TOKEN", "API_KEYS", "ALLOW_ANONYMOUS"];
@@ -37,13 +37,21 @@ for (const name of FROM_ENVIRONMENT) if (!configured[name] && process.env[name])
 
 // Ctrl-C (or SIGTERM) while it boots: what it started stops once the boot is over, instead of this
 // process dying at once and leaving wrangler and workerd running without it (and their env file of
-// settings on disk). A second one leaves at once.
+// settings on disk). A second one while it boots leaves at once.
+let booted: LocalStack | undefined;
 let stopAsked = false;
-let stop = (_code: number): void => {
-  if (stopAsked) process.exit(130);
-  stopAsked = true;
-  console.log("[chatapi] Stopping once the Worker is up (again to leave at once)…");
-};
+let stopping = false;
+function stop(code: number): void {
+  if (!booted) {
+    if (stopAsked) process.exit(130);
+    stopAsked = true;
+    console.log("[chatapi] Stopping once the Worker is up (again to leave at once)…");
+    return;
+  }
+  if (stopping) return;
+  stopping = true;
+  void booted.stop().then(() => process.exit(code));
+}
 process.on("SIGINT", () => stop(0));
 process.on("SIGTERM", () => stop(0));
 
@@ -67,12 +75,7 @@ console.log(
     ? `[chatapi] DevTools inspector on, port ${stack.worker.inspectorPort} (wrangler dev's CLI; its proxy slows large answers down)`
     : "[chatapi] DevTools inspector off (npm start -- --inspect turns it on)",
 );
-let stopping = false;
-stop = (code) => {
-  if (stopping) return;
-  stopping = true;
-  void stack.stop().then(() => process.exit(code));
-};
+booted = stack;
 if (stopAsked) stop(0);
 else console.log(`[chatapi] Ready: open ${stack.url}/ (Ctrl-C stops everything)`);
 void stack.worker.exited.then((code) => stop(code ?? 0));

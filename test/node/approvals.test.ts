@@ -302,36 +302,36 @@ describe("answering on the page (Chromium)", () => {
   let page: Page;
   const errors: string[] = [];
 
+  /**
+   * Every page of these tests, in one browser context: a second context would start a second
+   * renderer process (seconds of CPU on two cores); the two Workers' pages are two origins, each
+   * with its own storage. Key A is in the settings, and every `.approval` a page ever adds is
+   * counted (window.__approvalsShown).
+   */
+  let context: BrowserContext;
+
   beforeAll(async () => {
     browser = await launchChromium();
+    context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
+    // Generous: other suites share the machine's two cores, and a page load can take tens of seconds then.
+    context.setDefaultTimeout(60_000);
+    context.setDefaultNavigationTimeout(90_000);
+    await context.addInitScript((key) => {
+      if (!localStorage.getItem("chatapi.apiKey")) localStorage.setItem("chatapi.apiKey", key);
+      const w = window as unknown as { __approvalsShown: number };
+      w.__approvalsShown = 0;
+      new MutationObserver((records) => {
+        for (const r of records) for (const n of r.addedNodes) if ((n as Element).classList?.contains("approval")) w.__approvalsShown++;
+      }).observe(document, { childList: true, subtree: true });
+    }, KEY_A);
     page = await openPage(downDev.url);
   }, 180_000);
   afterAll(async () => {
     await browser?.close();
   });
 
-  /**
-   * The page at `base` with key A in its settings; every `.approval` it ever adds is counted
-   * (window.__approvalsShown). All in one browser context: a second context would start a second
-   * renderer process (seconds of CPU on two cores); the two Workers' pages are two origins, each
-   * with its own storage.
-   */
-  let context: BrowserContext | undefined;
+  /** A page of that context on `base`, once it is ready. */
   async function openPage(base: string): Promise<Page> {
-    if (!context) {
-      context = await browser.newContext({ viewport: { width: 1000, height: 800 } });
-      // Generous: other suites share the machine's two cores, and a page load can take tens of seconds then.
-      context.setDefaultTimeout(60_000);
-      context.setDefaultNavigationTimeout(90_000);
-      await context.addInitScript((key) => {
-        if (!localStorage.getItem("chatapi.apiKey")) localStorage.setItem("chatapi.apiKey", key);
-        const w = window as unknown as { __approvalsShown: number };
-        w.__approvalsShown = 0;
-        new MutationObserver((records) => {
-          for (const r of records) for (const n of r.addedNodes) if ((n as Element).classList?.contains("approval")) w.__approvalsShown++;
-        }).observe(document, { childList: true, subtree: true });
-      }, KEY_A);
-    }
     const opened = await context.newPage();
     opened.on("pageerror", (e) => errors.push(String(e)));
     await opened.goto(`${base}/`);
