@@ -9,6 +9,9 @@
  *   json       answered as `application/json`
  *   redirect   every request gets a 307 to `/sse/mcp` on the same origin (a client must not follow it)
  *   listfail   `tools/list` fails with a JSON-RPC error that repeats the token
+ *   names      lists the tools named in `?tools=a,b__c` (no annotations); each call answers
+ *              `ran {tool} on {path and query}`, so a test sees which server a call reached
+ *   many       lists `?count=N` tools `t0` … (default 300), in pages of 100
  * Legacy HTTP+SSE at `/legacy/sse` (endpoint event → `/legacy/messages?session=ID`; answers on the GET stream).
  *
  * Tools:
@@ -48,7 +51,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** The JSON-RPC answer to one request (undefined for notifications). */
-function answer(message: RpcMessage, mode: string, authorization: string): object | undefined {
+function answer(message: RpcMessage, mode: string, authorization: string, url: URL): object | undefined {
   if (message.id === undefined) return undefined;
   const reply = (result: object) => ({ jsonrpc: "2.0", id: message.id, result });
   const fail = (code: number, text: string) => ({ jsonrpc: "2.0", id: message.id, error: { code, message: text } });
@@ -59,8 +62,18 @@ function answer(message: RpcMessage, mode: string, authorization: string): objec
       return reply({});
     case "tools/list":
       if (mode === "listfail") return fail(-32603, `listing refused for credentials ${authorization}`);
+      if (mode === "names") return reply({ tools: (url.searchParams.get("tools") ?? "").split(",").filter(Boolean).map(namedTool) });
+      if (mode === "many") {
+        const count = Number(url.searchParams.get("count") ?? 300);
+        const from = Number((message.params as { cursor?: string } | undefined)?.cursor ?? 0);
+        const tools = Array.from({ length: Math.max(0, Math.min(100, count - from)) }, (_, i) => namedTool(`t${from + i}`));
+        return reply({ tools, ...(from + 100 < count ? { nextCursor: String(from + 100) } : {}) });
+      }
       return reply({ tools: TOOLS });
     case "tools/call": {
+      if (mode === "names" || mode === "many") {
+        return reply({ content: [{ type: "text", text: `ran ${message.params?.name} on ${url.pathname}${url.search}` }] });
+      }
       const args = message.params?.arguments ?? {};
       switch (message.params?.name) {
         case "big":
@@ -81,6 +94,8 @@ function answer(message: RpcMessage, mode: string, authorization: string): objec
       return fail(-32601, `Method not found: ${message.method}`);
   }
 }
+
+const namedTool = (name: string) => ({ name, description: `test tool ${name}`, inputSchema: { type: "object", properties: {} } });
 
 const sseEvent = (value: object) => `event: message\ndata: ${JSON.stringify(value)}\n\n`;
 
@@ -105,12 +120,12 @@ export async function startHostileMcp(): Promise<HostileMcp> {
       const message = JSON.parse(await readBody(req)) as RpcMessage;
       if (!stream) return void res.writeHead(404).end("no such session");
       res.writeHead(202).end("Accepted");
-      const reply = answer(message, "legacy", authorization);
+      const reply = answer(message, "legacy", authorization, url);
       if (reply) stream.write(sseEvent(reply));
       return;
     }
 
-    const match = /^\/(sse|json|redirect|listfail)\/mcp$/.exec(url.pathname);
+    const match = /^\/(sse|json|redirect|listfail|names|many)\/mcp$/.exec(url.pathname);
     if (!match) return void res.writeHead(404).end("not found");
     const mode = match[1];
     if (mode === "redirect") {
@@ -121,7 +136,7 @@ export async function startHostileMcp(): Promise<HostileMcp> {
     if (req.method === "DELETE") return void res.writeHead(200).end();
     if (req.method !== "POST") return void res.writeHead(405).end();
     const message = JSON.parse(await readBody(req)) as RpcMessage;
-    const reply = answer(message, mode, authorization);
+    const reply = answer(message, mode, authorization, url);
     const headers: Record<string, string> = message.method === "initialize" ? { "mcp-session-id": `hostile-${++sessions}` } : {};
     if (!reply) return void res.writeHead(202, headers).end();
     if (mode === "json") {

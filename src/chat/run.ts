@@ -11,6 +11,7 @@ import type { ChatCompletionMessageParam, ChatCompletionTool } from "openai/reso
 import type { OpenAI } from "openai";
 import type { Config } from "../config";
 import { ApiError, envelope, RunAborted, stackOf } from "../errors";
+import { MAX_OFFERED_TOOLS } from "../mcp/tool-names";
 import type { ToolSet, ToolSpec } from "../mcp/types";
 import type { ApprovalGate } from "./approvals";
 import type { Usage } from "../schema/events";
@@ -107,14 +108,16 @@ export async function runChat(input: RunInput): Promise<RunResult> {
         throw err;
       }
       usage = addUsage(usage, result.usage);
-      const calls = input.tools && !lastRound ? result.toolCalls : [];
+      // Calls the model makes although no tool was offered are refused one by one below (the model
+      // is told), like any call to a tool it was not given: never a silent end.
+      const calls = lastRound ? [] : result.toolCalls;
       modelStep.success(
         JSON.stringify({ finish_reason: result.finishReason, usage: result.usage ?? null, tool_calls: calls.map((c) => c.function.name) }),
         calls.length ? t.modelToolCalls(model, round, calls.length) : t.modelDone(model, round),
       );
       if (!calls.length) break;
       messages.push({ role: "assistant", content: result.text || null, tool_calls: calls });
-      const replies = await runToolCalls(input.tools!, calls, tools, steps, t, signal, {
+      const replies = await runToolCalls(input.tools, calls, tools, steps, t, signal, {
         gate: input.approvals,
         timeoutMs: config.mcp.approvalTimeoutMs,
         announce: (request) => sink.emit({ type: "approval_request", requestId, ...request }),
@@ -169,12 +172,17 @@ async function listTools(source: ToolSet, steps: StepRecorder, t: Texts, summary
       return;
     }
     const held = canApprove ? [] : listing.tools.filter((tool) => tool.approval);
-    const tools = canApprove ? listing.tools : listing.tools.filter((tool) => !tool.approval);
+    const allowed = canApprove ? listing.tools : listing.tools.filter((tool) => !tool.approval);
+    // Past the limit of one request, the rest stay out of it (and cannot be called).
+    const tools = allowed.slice(0, Math.max(0, MAX_OFFERED_TOOLS - offered.length));
+    const over = allowed.slice(tools.length);
     offered.push(...tools);
-    const names = tools.map((tool) => tool.name).join(", ") || "(none)";
+    let observation = tools.map((tool) => tool.name).join(", ") || "(none)";
+    if (held.length) observation += `; not offered (they need approval, which needs a chat_id): ${held.map((tool) => tool.name).join(", ")}`;
+    if (over.length) observation += `; not offered (over the limit of ${MAX_OFFERED_TOOLS} tools in one request): ${over.length} more`;
     step.success(
-      held.length ? `${names}; not offered (they need approval, which needs a chat_id): ${held.map((tool) => tool.name).join(", ")}` : names,
-      t.listToolsDone(tools.length) + (held.length ? t.toolsHeldForApproval(held.length) : ""),
+      observation,
+      t.listToolsDone(tools.length) + (held.length ? t.toolsHeldForApproval(held.length) : "") + (over.length ? t.toolsOverLimit(over.length, MAX_OFFERED_TOOLS) : ""),
     );
   });
   return offered;

@@ -7,12 +7,17 @@
  * user declined. The step's `parameters` keep the approval's state (`pending`, then `approved`,
  * `denied` or `timed_out`).
  *
+ * Only a tool that was offered in this run is called: any other name is refused as unknown (an
+ * Error step; the model is told which tools it has), so a tool held back because it needs an
+ * approval nobody can give never runs.
+ *
  * Each call's `Start` step and, when it waits, its `approval_request` are emitted back to back,
  * before anything of the round is awaited. Whenever nothing of the round is left to do but wait
  * for people (every call either done or waiting), the gate is told (`idle`): the AI SDK dialect
  * ends its stream there, as the SDK's own approval flow expects.
  */
 import type { ChatCompletionMessageFunctionToolCall, ChatCompletionToolMessageParam } from "openai/resources/chat/completions";
+import { unknownToolText } from "../mcp/tool-names";
 import type { ToolSet, ToolSpec } from "../mcp/types";
 import type { Texts } from "../steps/i18n";
 import { newId, type StepRecorder } from "../steps/recorder";
@@ -31,7 +36,7 @@ export interface ApprovalOptions {
 }
 
 export async function runToolCalls(
-  source: ToolSet,
+  source: ToolSet | undefined,
   calls: ChatCompletionMessageFunctionToolCall[],
   offered: ToolSpec[],
   steps: StepRecorder,
@@ -62,6 +67,14 @@ export async function runToolCalls(
       message: { role: "tool", tool_call_id: call.id, content: ok ? text : `Error: ${text}` },
       outcome: { name: name.slice(0, 64), ok },
     });
+
+    // Only what was offered runs: a name the model was not given (a tool held back for approval,
+    // over the limit, or none configured) is refused as unknown, whatever it would route to.
+    if (!spec || !source) {
+      const text = unknownToolText(name, offered.map((tool) => tool.name));
+      step.error(text, t.toolError(name));
+      return reply(false, text);
+    }
 
     if (waits) {
       const approvalId = newId("apr_");

@@ -5,7 +5,7 @@
  * unique); a call goes to the server the tool came from.
  */
 import { needsApproval, type McpServerConfig } from "./servers-config";
-import { assignToolNames } from "./tool-names";
+import { uniqueToolNames, unknownToolText } from "./tool-names";
 import type { ServerListing, ToolResult, ToolSet, ToolSource, ToolSpec } from "./types";
 
 export interface ServerSource {
@@ -41,12 +41,15 @@ class CombinedToolSet implements ToolSet {
       const tools = result.value.map((spec) => ({ ...spec, server: label, approval: needsApproval(approval, spec.serverName, spec.readOnly) }));
       return { server: label, tools };
     });
+    // One name per tool, by position: `a` + `b__c` and `a__b` + `c` want the same spelling, and
+    // each gets a name of its own that routes to its own server.
     const wanted = listings.flatMap((l) => l.tools.map((spec) => (several ? `${l.server}__${spec.serverName}` : spec.name)));
-    const names = assignToolNames(wanted);
+    const names = uniqueToolNames(wanted);
     this.#routes = new Map();
+    let next = 0;
     for (const [i, listing] of listings.entries()) {
       listing.tools = listing.tools.map((spec): ToolSpec => {
-        const offered = names.get(several ? `${listing.server}__${spec.serverName}` : spec.name)!;
+        const offered = names[next++];
         this.#routes.set(offered, { source: this.#sources[i].source, name: spec.name });
         return { ...spec, name: offered };
       });
@@ -56,7 +59,7 @@ class CombinedToolSet implements ToolSet {
 
   async callTool(name: string, argumentsJson: string, signal?: AbortSignal): Promise<ToolResult> {
     const route = this.#routes.get(name);
-    if (!route) return { ok: false, text: `Unknown tool "${name}". Available tools: ${[...this.#routes.keys()].join(", ") || "none"}.` };
+    if (!route) return { ok: false, text: unknownToolText(name, [...this.#routes.keys()]) };
     return route.source.callTool(route.name, argumentsJson, signal);
   }
 

@@ -12,7 +12,7 @@ import { resultToText } from "./result-text";
 import { McpSession } from "./session";
 import { withTimeout } from "./signals";
 import { getCachedTools, getRecentFailure, setCachedTools, setRecentFailure, toolListCacheKey, type ServerTool } from "./tool-list-cache";
-import { assignToolNames } from "./tool-names";
+import { assignToolNames, unknownToolText } from "./tool-names";
 import type { ToolResult, ToolSource, ToolSpec } from "./types";
 
 export interface McpToolSourceOptions {
@@ -77,8 +77,7 @@ class McpToolSource implements ToolSource {
     }
     const spec = this.#offered!.find((s) => s.name === name);
     if (!spec) {
-      const known = this.#offered!.map((s) => s.name).join(", ") || "none";
-      return { ok: false, text: `Unknown tool "${name}". Available tools: ${known}.` };
+      return { ok: false, text: unknownToolText(name, this.#offered!.map((s) => s.name)) };
     }
     const args = parseArguments(argumentsJson);
     if (typeof args === "string") return { ok: false, text: `Invalid arguments for tool "${name}": ${args}` };

@@ -82,7 +82,9 @@ export class EventLog {
    * event, or until a pause when the writer's encoder has a `pause` ending.
    */
   follow(writer: EventWriter, after: number): void {
-    const reader = new LogReader(this, writer, Math.min(after, this.events.length), () => this.#readers.delete(reader));
+    const from = Math.min(after, this.events.length);
+    writer.resumeAfter(from);
+    const reader = new LogReader(this, writer, from, () => this.#readers.delete(reader));
     this.#readers.add(reader);
     if (this.#held) writer.hold();
     reader.pump();

@@ -14,6 +14,7 @@ import { requireJson, validateUiChatRequest } from "../request/validate";
 import { answerApproval, chatIdOf, room } from "../resume/room";
 import { requireKey } from "../security/auth";
 import { limitBody } from "../security/body-limit";
+import { checkModelInput } from "../security/limits";
 import { limitPerKey } from "../security/rate-limit";
 import { uiRequest } from "../schema/lazy";
 
@@ -28,6 +29,7 @@ uiChat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateUiChat
   let checked;
   try {
     checked = await checkChat(c, ui.request, "ui");
+    checkModelInput(ui.messages, ui.origins, checked.config.limits);
   } catch (err) {
     if (err instanceof ApiError && /^query\b/.test(err.message)) throw new ApiError(err.status, ui.fieldOf(err.message), err.headers);
     throw err;

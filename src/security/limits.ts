@@ -6,6 +6,7 @@
  */
 import type { Config } from "../config";
 import { ApiError } from "../errors";
+import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import type { ChatRequest } from "../schema/request";
 
 export function checkLimits(request: ChatRequest, limits: Config["limits"]): void {
@@ -30,4 +31,25 @@ function checkText(text: string, field: string, max: number): void {
   if (text.length > max) {
     throw new ApiError(413, `${field}: ${text.length} characters, more than the ${max} allowed (MAX_TEXT_CHARS)`);
   }
+}
+
+/**
+ * The same bounds on what the model is sent, where a dialect adds to the query (the AI SDK's
+ * earlier tool calls and results): the number of messages upstream, and every text in them (a
+ * tool result, a call's arguments). `origins[i]` names the request field message `i` came from.
+ */
+export function checkModelInput(messages: ChatCompletionMessageParam[], origins: readonly string[], limits: Config["limits"]): void {
+  if (messages.length > limits.maxQueryItems) {
+    throw new ApiError(400, `messages: ${messages.length} messages for the model (each tool call and result counts), more than the ${limits.maxQueryItems} allowed (MAX_QUERY_ITEMS)`);
+  }
+  messages.forEach((message, i) => {
+    const field = origins[i] ?? `messages[${i}]`;
+    const { content } = message;
+    if (typeof content === "string") checkText(content, message.role === "tool" ? `${field}.output` : field, limits.maxTextChars);
+    if (message.role === "assistant") {
+      for (const call of message.tool_calls ?? []) {
+        if (call.type === "function") checkText(call.function.arguments, `${field}.input`, limits.maxTextChars);
+      }
+    }
+  });
 }

@@ -71,6 +71,14 @@ export class EventWriter {
     }
   }
 
+  /**
+   * The reader already has every event up to `seq` (a resumed stream): keep-alives repeat it
+   * until an event is pushed.
+   */
+  resumeAfter(seq: number): void {
+    this.#lastSeq = seq;
+  }
+
   /** Until the matching `release()`, pushed events wait; `release()` writes them at once, joined. */
   hold(): void {
     this.#held++;

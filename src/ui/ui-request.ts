@@ -40,6 +40,8 @@ export interface UiChat {
   request: ChatRequest;
   /** What the model is sent: the query's messages with the earlier tool calls and results in place. */
   messages: ChatCompletionMessageParam[];
+  /** The UI field each of `messages` came from (`messages[i]`, or the tool part `messages[i].parts[j]`). */
+  origins: string[];
   /** `query[i].content[j]` → the UI field it came from, for error messages. */
   fieldOf(queryField: string): string;
 }
@@ -55,6 +57,7 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
   }
   const query: QueryMessage[] = [];
   const messages: ChatCompletionMessageParam[] = [];
+  const origins: string[] = [];
   const fields = new Map<string, string>();
 
   uiMessages.forEach((message, i) => {
@@ -63,12 +66,15 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
       let text = "";
       let calls: ChatCompletionMessageToolCall[] = [];
       let results: ChatCompletionMessageParam[] = [];
+      let resultOrigins: string[] = [];
       const flushTools = () => {
         if (!calls.length) return;
         messages.push({ role: "assistant", content: text || null, tool_calls: calls }, ...results);
+        origins.push(`messages[${i}]`, ...resultOrigins);
         text = "";
         calls = [];
         results = [];
+        resultOrigins = [];
       };
       parts.forEach((part, j) => {
         if (part.type === "text" && typeof part.text === "string") {
@@ -83,6 +89,7 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
             : part.state === "output-denied" ? "Error: The user declined this tool call."
             : `Error: ${String(part.errorText ?? "failed")}`;
           results.push({ role: "tool", tool_call_id: id, content: typeof output === "string" ? output : JSON.stringify(output ?? null) });
+          resultOrigins.push(`messages[${i}].parts[${j}]`);
         }
       });
       flushTools();
@@ -90,6 +97,7 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
         fields.set(`query[${query.length}]`, `messages[${i}]`);
         query.push({ role: "assistant", content: text });
         messages.push({ role: "assistant", content: text });
+        origins.push(`messages[${i}]`);
       }
       return;
     }
@@ -118,12 +126,14 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
         : { role: "user", content };
     query.push(entry);
     messages.push(...toAzureMessages([entry]));
+    origins.push(`messages[${i}]`);
   });
 
   if (!query.some((m) => m.role === "user")) throw new ApiError(400, "messages: no user message with text or an image");
   return {
     request: { user_id: body.user_id ?? `ui_${body.id}`.slice(0, USER_ID_MAX), chat_id: body.id, query, stream: true },
     messages,
+    origins,
     fieldOf: (message) => {
       const match = /^query\[\d+\](?:\.content\[\d+\])?/.exec(message);
       const ui = match && fields.get(match[0]);
