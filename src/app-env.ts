@@ -1,12 +1,10 @@
-/** The Hono environment of this app: Worker bindings and per-request variables. */
-import type { RequestLog } from "./security/request-log";
-
+/**
+ * The Hono environment of this app: Worker bindings and per-request variables (`requestId` is
+ * hono/request-id's, `log` src/log/request-log.ts's, both declared in Hono's ContextVariableMap).
+ */
 export interface AppEnv {
   Bindings: Env;
   Variables: {
-    requestId: string;
-    /** The request's log line, filled in as the request goes (src/security/request-log.ts). */
-    log: RequestLog;
     /** Who is calling: an API key's fingerprint or `anonymous` (src/security/auth.ts). */
     client: string;
     /** `zh` or `en`, from Accept-Language (hono/language). */

@@ -16,7 +16,7 @@ import { chat } from "./routes/chat";
 import { schemaRoute } from "./routes/schema";
 import { uiChat } from "./routes/ui-chat";
 import { corsPolicy } from "./security/cors";
-import { requestLog } from "./security/request-log";
+import { requestLog } from "./log/request-log";
 import { newId } from "./steps/recorder";
 
 export { ChatRoom } from "./resume/chat-room";
@@ -58,7 +58,7 @@ app.onError((err, c) => {
     const message = status === 400 && !(err instanceof ApiError) ? `body: ${err.message}` : err.message;
     return c.json(envelope(status, message, requestId, { steps: [] }), status, { ...headers, "X-Request-Id": requestId });
   }
-  // Not ours: the request's log line (src/security/request-log.ts) carries the stack.
+  // Not ours: the request's log line (src/log/request-log.ts) carries the stack.
   return c.json(envelope(500, "Internal error", requestId, { steps: [] }), 500, { "X-Request-Id": requestId });
 });
 

@@ -162,8 +162,10 @@ export function markerPlan(marker: Marker | null, ctx: Ctx): Plan {
     case "hang_start": return { ...plan, hangStart: true, end: "hang" };
     case "huge_chunk": {
       // One content chunk whose text is `bytes` ASCII characters: a single SSE line a little longer.
+      // With cjk=1, `bytes` characters of Chinese text instead (three bytes each in UTF-8).
       const n = num(o.bytes, 1024 * 1024);
-      return answerPlan(plan, ctx, { pieces: ["ok ", "x".repeat(n)], finishReason: "stop" });
+      const text = o.cjk === "1" ? "中文回答".repeat(Math.ceil(n / 4)).slice(0, n) : "x".repeat(n);
+      return answerPlan(plan, ctx, { pieces: ["ok ", text], finishReason: "stop" });
     }
     case "comments_only": {
       // A few words, then only `: keep-alive` comments and blank lines every `every` ms, forever.

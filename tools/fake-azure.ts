@@ -27,7 +27,8 @@
  *   break                 some text, then the response ends cleanly: no finish chunk, no [DONE]
  *   break_socket          some text and half a chunk, then the socket is destroyed
  *   hang_start            never sends headers;  hang_mid: headers and a few chunks, then stalls
- *   huge_chunk bytes=N    one content chunk of N characters (a single SSE line of N + ~300 bytes), then finishes
+ *   huge_chunk bytes=N    one content chunk of N characters (a single SSE line of N + ~300 bytes), then finishes;
+ *                         cjk=1: Chinese characters (3 bytes each) instead of x
  *   comments_only every=MS  a few words, then only ": keep-alive" comments and blank lines every MS, never a
  *                         finish (the stream stays open until the client leaves)
  *   tools name=N args=URL-ENCODED-JSON n=K

@@ -34,7 +34,7 @@ export interface WorkerOptions {
   vars?: Record<string, string>;
   /**
    * A directory built by tools/worker-bundle.ts: boot that bundle under Miniflare instead of
-   * `wrangler dev` (then only vars, host, port, onLine and timeoutMs apply).
+   * `wrangler dev` (then only vars, host, port, onLine, persistDir and timeoutMs apply).
    */
   bundle?: string;
   /** Default 127.0.0.1. */
@@ -51,6 +51,8 @@ export interface WorkerOptions {
   inspector?: boolean;
   /** Without the inspector: keep Durable Object storage in .wrangler/state as the CLI does. Default false (in memory). */
   persist?: boolean;
+  /** With `bundle`: keep Durable Object storage in this directory, so a Worker started again on it finds it. Default: in memory. */
+  persistDir?: string;
   /** Without the inspector: rebuild and reload on source changes as the CLI does. Default false. */
   watch?: boolean;
   /** wrangler's --log-level. Default "info". */
@@ -228,6 +230,7 @@ async function startBundle(dir: string, options: WorkerOptions): Promise<Running
     modules: [{ type: "ESModule", path: bundle.path, contents: readFileSync(bundle.path, "utf8") }],
     modulesRoot: bundle.dir,
     bindings: { ...bundle.options.bindings, ...options.vars },
+    ...(options.persistDir ? { durableObjectsPersist: options.persistDir } : {}),
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 0,
     handleRuntimeStdio: (out: Readable, err: Readable) => (output = keepOutput([out, err], options.onLine)),

@@ -17,6 +17,7 @@ export class EventLog {
   readonly #readers = new Set<LogReader>();
   #held = false;
   #terminated = false;
+  /** The `seq` the run is paused at (it waits for people), if it is. */
   #pausedAt: number | undefined;
 
   constructor(
@@ -36,9 +37,9 @@ export class EventLog {
     return this.events.length;
   }
 
-  /** The `seq` the run is paused at (it waits for people), if it is. */
-  get pausedAt(): number | undefined {
-    return this.#pausedAt;
+  /** Whether the run is paused (it waits for people) right after `seq`. */
+  pausedAt(seq: number): boolean {
+    return this.#pausedAt === seq;
   }
 
   /** The run waits for people, after its latest event. */
@@ -89,10 +90,6 @@ export class EventLog {
     if (this.#held) writer.hold();
     reader.pump();
   }
-
-  get readerCount(): number {
-    return this.#readers.size;
-  }
 }
 
 class LogReader {
@@ -131,6 +128,6 @@ class LogReader {
   }
 
   #atPause(): boolean {
-    return this.writer.encoder.pause !== undefined && this.log.pausedAt === this.cursor;
+    return this.writer.encoder.pause !== undefined && this.log.pausedAt(this.cursor);
   }
 }

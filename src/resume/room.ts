@@ -1,10 +1,17 @@
-/** The Worker's side of resumable chats: the `chat_id` of a path, and forwarding to its ChatRoom. */
+/**
+ * The Worker's side of resumable chats: the `chat_id` of a path, the chat's ChatRoom (one Durable
+ * Object per `chat_id`), the caller as the room sees it (its key's scope and this request's id),
+ * and the room's answer as the HTTP response: a run's stream keeps the run's `X-Request-Id` (its
+ * events' `requestId`, which a client that reconnects checks); an envelope answers with its code.
+ */
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import { ApiError } from "../errors";
 import { describeIssue } from "../request/validate";
 import { requestSchemas } from "../schema/lazy";
-import type { Format } from "../stream/formats";
+import { envelopeResponse } from "../stream/respond";
+import { streamHeaders } from "../stream/formats";
+import type { Caller, RoomAnswer } from "./room-protocol";
 
 export async function chatIdOf(c: Context<AppEnv>): Promise<string> {
   const id = c.req.param("chat_id") ?? "";
@@ -14,22 +21,19 @@ export async function chatIdOf(c: Context<AppEnv>): Promise<string> {
   return id;
 }
 
-/**
- * Forwards to the chat's Durable Object, with the caller's scope: its key's fingerprint, or
- * `anonymous`. Its answer is re-wrapped (its headers are immutable as fetched; the body streams
- * through untouched) so CORS headers can be added. A run's stream keeps the run's `X-Request-Id`
- * (its events' `requestId`, which a client that reconnects checks); other answers get this request's.
- */
-export async function room(c: Context<AppEnv>, chatId: string, path: string, format: Format, init: RequestInit & { headers?: Record<string, string> }) {
+export function roomOf(c: Context<AppEnv>, chatId: string) {
   const rooms = c.env.CHAT_ROOMS;
-  const stub = rooms.get(rooms.idFromName(chatId));
-  const answer = await stub.fetch(`https://chat-room${path}`, {
-    ...init,
-    headers: { ...init.headers, "x-chat-scope": c.var.client, "x-chat-request-id": c.var.requestId, "x-chat-format": format },
-  });
-  const response = new Response(answer.body, answer);
-  if (!response.headers.has("X-Request-Id")) response.headers.set("X-Request-Id", c.var.requestId);
-  return response;
+  return rooms.get(rooms.idFromName(chatId));
+}
+
+export function callerOf(c: Context<AppEnv>): Caller {
+  return { scope: c.var.client, requestId: c.var.requestId };
+}
+
+export function roomResponse(c: Context<AppEnv>, answer: RoomAnswer): Response {
+  if (answer.kind === "stream") return new Response(answer.body, { headers: streamHeaders(answer.format, answer.requestId) });
+  if (answer.kind === "envelope") return envelopeResponse(answer.envelope, answer.headers);
+  return new Response(null, { status: 204, headers: { "X-Request-Id": c.var.requestId } });
 }
 
 /** `POST …/{chat_id}/approvals/{approval_id}` with `{"approve": true}` or `{"approve": false, "reason": "…"}`. */
@@ -46,5 +50,5 @@ export async function answerApproval(c: Context<AppEnv>): Promise<Response> {
   const { ApprovalDecision } = await requestSchemas();
   const parsed = ApprovalDecision.safeParse(body);
   if (!parsed.success) throw new ApiError(400, describeIssue(parsed.error.issues[0]));
-  return room(c, chatId, "/approve", "json", { method: "POST", body: JSON.stringify({ approval_id: approvalId, ...parsed.data }) });
+  return roomResponse(c, await roomOf(c, chatId).approve(callerOf(c), approvalId, parsed.data));
 }

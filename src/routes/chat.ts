@@ -17,7 +17,7 @@ import { requireKey } from "../security/auth";
 import { limitBody } from "../security/body-limit";
 import { limitPerKey } from "../security/rate-limit";
 import { isStreamed } from "../stream/formats";
-import { answerApproval, chatIdOf, room } from "../resume/room";
+import { answerApproval, callerOf, chatIdOf, roomOf, roomResponse } from "../resume/room";
 import { jsonResponse, streamResponse } from "../stream/respond";
 
 export const chat = new Hono<AppEnv>();
@@ -27,11 +27,8 @@ chat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateChatRequ
   const checked = await checkChat(c, c.req.valid("json"));
   const { chat_id: chatId } = checked.request;
   if (chatId) {
-    return room(c, chatId, "/run", checked.format, {
-      method: "POST",
-      body: await c.req.text(),
-      headers: { "x-chat-lang": checked.lang, "x-chat-images": String(checked.imageCount) },
-    });
+    const { config: _config, format, ...chat } = checked;
+    return roomResponse(c, await roomOf(c, chatId).run({ ...callerOf(c), chat, format, approvals: "sdk" }));
   }
   const waitUntil = (promise: Promise<unknown>) => c.executionCtx.waitUntil(promise);
   const options = {
@@ -52,9 +49,9 @@ chat.get("/:chat_id/stream", requireKey, limitPerKey, async (c) => {
   const { SeqCursor } = await requestSchemas();
   const cursor = SeqCursor.safeParse(raw);
   if (!cursor.success) throw new ApiError(400, `${c.req.header("last-event-id") !== undefined ? "Last-Event-ID" : "after"}: ${cursor.error.issues[0].message}`);
-  return room(c, await chatIdOf(c), `/stream?after=${Number(cursor.data)}`, format, { method: "GET" });
+  return roomResponse(c, await roomOf(c, await chatIdOf(c)).stream(callerOf(c), format, Number(cursor.data)));
 });
 
-chat.post("/:chat_id/stop", requireKey, limitPerKey, async (c) => room(c, await chatIdOf(c), "/stop", "json", { method: "POST" }));
+chat.post("/:chat_id/stop", requireKey, limitPerKey, async (c) => roomResponse(c, await roomOf(c, await chatIdOf(c)).stop(callerOf(c))));
 
 chat.post("/:chat_id/approvals/:approval_id", requireKey, limitPerKey, requireJson, answerApproval);

@@ -11,7 +11,7 @@ import type { AppEnv } from "../app-env";
 import { ApiError } from "../errors";
 import { checkChat } from "../request/check-chat";
 import { requireJson, validateUiChatRequest } from "../request/validate";
-import { answerApproval, chatIdOf, room } from "../resume/room";
+import { answerApproval, callerOf, chatIdOf, roomOf, roomResponse } from "../resume/room";
 import { requireKey } from "../security/auth";
 import { limitBody } from "../security/body-limit";
 import { checkModelInput } from "../security/limits";
@@ -24,7 +24,7 @@ uiChat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateUiChat
   const { approvalAnswers, fromUiRequest } = await uiRequest();
   const body = c.req.valid("json");
   const answers = approvalAnswers(body);
-  if (answers.length) return room(c, body.id, "/continue", "ui", { method: "POST", body: JSON.stringify({ decisions: answers }) });
+  if (answers.length) return roomResponse(c, await roomOf(c, body.id).continue(callerOf(c), answers));
   const ui = fromUiRequest(body);
   let checked;
   try {
@@ -34,15 +34,13 @@ uiChat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateUiChat
     if (err instanceof ApiError && /^query\b/.test(err.message)) throw new ApiError(err.status, ui.fieldOf(err.message), err.headers);
     throw err;
   }
-  return room(c, ui.request.chat_id!, "/run", "ui", {
-    method: "POST",
-    body: JSON.stringify({ request: ui.request, messages: ui.messages }),
-    headers: { "x-chat-body": "ui", "x-chat-lang": checked.lang, "x-chat-images": String(checked.imageCount), "x-chat-approvals": body.approval_flow === "data" ? "data" : "sdk" },
-  });
+  const chat = { request: ui.request, messages: ui.messages, imageCount: checked.imageCount, lang: checked.lang, requestId: checked.requestId };
+  const approvals = body.approval_flow === "data" ? "data" : "sdk";
+  return roomResponse(c, await roomOf(c, body.id).run({ ...callerOf(c), chat, format: "ui", approvals }));
 });
 
-uiChat.get("/:chat_id/stream", requireKey, limitPerKey, async (c) => room(c, await chatIdOf(c), "/stream?after=0&running=1", "ui", { method: "GET" }));
+uiChat.get("/:chat_id/stream", requireKey, limitPerKey, async (c) => roomResponse(c, await roomOf(c, await chatIdOf(c)).stream(callerOf(c), "ui", 0, true)));
 
-uiChat.post("/:chat_id/stop", requireKey, limitPerKey, async (c) => room(c, await chatIdOf(c), "/stop", "json", { method: "POST" }));
+uiChat.post("/:chat_id/stop", requireKey, limitPerKey, async (c) => roomResponse(c, await roomOf(c, await chatIdOf(c)).stop(callerOf(c))));
 
 uiChat.post("/:chat_id/approvals/:approval_id", requireKey, limitPerKey, requireJson, answerApproval);

@@ -36,6 +36,8 @@ export class EventWriter {
   readonly encoder: Encoder;
   readonly #options: EventWriterOptions;
   #parts: string[] = [];
+  /** Characters pushed but not yet written (they are written on a microtask, or at `release()`). */
+  #pending = 0;
   #scheduled = false;
   #held = 0;
   #closed = false;
@@ -64,6 +66,7 @@ export class EventWriter {
     if (this.#closed) return;
     const text = this.encoder.event(event, seq);
     this.#parts.push(text);
+    this.#pending += text.length;
     this.#lastSeq = seq;
     if (!this.#scheduled && !this.#held) {
       this.#scheduled = true;
@@ -88,9 +91,13 @@ export class EventWriter {
     if (this.#held > 0 && --this.#held === 0) this.#flush();
   }
 
-  /** Settles once the client has taken enough of what was written; `undefined` when it is not behind. */
+  /**
+   * Settles once the client has taken enough of what was written; `undefined` when it is not
+   * behind. What was pushed and waits to be written counts too, so a caller that pushes a backlog
+   * in one go (a reader catching up) stops at about one buffer.
+   */
   ready(): Promise<void> | undefined {
-    if (this.#closed || this.#inFlight <= this.#options.maxBufferedBytes) return undefined;
+    if (this.#closed || this.#inFlight + this.#pending <= this.#options.maxBufferedBytes) return undefined;
     return new Promise((resolve) => this.#waiters.push(resolve));
   }
 
@@ -112,6 +119,7 @@ export class EventWriter {
     if (this.#closed || !this.#parts.length) return;
     const text = this.#parts.length === 1 ? this.#parts[0] : this.#parts.join("");
     this.#parts = [];
+    this.#pending = 0;
     // The events' time: they were pushed in this task.
     this.#lastEventAt = this.#write(text);
   };

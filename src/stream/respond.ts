@@ -9,7 +9,7 @@
  */
 import type { RunResult, RunSink } from "../chat/run-result";
 import { envelope, RunAborted, stackOf } from "../errors";
-import type { RunEvent } from "../schema/events";
+import type { Envelope, RunEvent } from "../schema/events";
 import { EventWriter } from "./event-writer";
 import { FORMATS, streamHeaders, type StreamFormat } from "./formats";
 
@@ -30,6 +30,11 @@ export interface RespondOptions {
 }
 
 const baseHeaders = (requestId: string) => ({ "X-Request-Id": requestId, "Cache-Control": "no-store" });
+
+/** An envelope as the HTTP answer: status equal to its code, its `requestId` as `X-Request-Id`, not stored. */
+export function envelopeResponse(body: Envelope, headers: Record<string, string> = {}): Response {
+  return Response.json(body, { status: body.code, headers: { ...baseHeaders(body.requestId), ...headers } });
+}
 
 export function streamResponse(format: StreamFormat, settings: StreamSettings, options: RespondOptions): Response {
   const { requestId } = options;
@@ -71,7 +76,7 @@ export async function jsonResponse(options: RespondOptions): Promise<Response> {
   options.onFinish(result);
   // The client left: nobody reads this; 499 (nginx's "client closed request") keeps logs honest.
   if (abort.signal.aborted) return new Response(null, { status: 499, headers: baseHeaders(options.requestId) });
-  return Response.json(result.envelope, { status: result.envelope.code, headers: { ...baseHeaders(options.requestId), ...result.headers } });
+  return envelopeResponse(result.envelope, result.headers);
 }
 
 /** The run's result; a rejection (a bug of ours) becomes a generic 500 with its stack for the log. */

@@ -1,8 +1,9 @@
 /**
  * The writer's batching: events pushed in one burst leave in one write, on a microtask; between
  * `hold()` and `release()` (a run's upstream read) they leave at `release()`, with no microtask;
- * backpressure counts them from then. EventLog.hold() does the same for every live reader, one
- * that starts to follow during the hold included.
+ * backpressure counts them as soon as they are pushed. EventLog.hold() does the same for every
+ * live reader, one that starts to follow during the hold included; a reader catching up on a
+ * backlog stops at about one buffer when its client does not read.
  */
 import { describe, expect, it } from "vitest";
 import { EventLog } from "../../src/resume/event-log";
@@ -43,12 +44,13 @@ describe("EventWriter batching", () => {
     expect((await read).map(texts)).toEqual([["a", "b"], ["c", "d", "e"]]);
   });
 
-  it("counts a held burst for backpressure as soon as it is released", async () => {
+  it("counts a held burst for backpressure as soon as it is pushed, before it is written", async () => {
     const w = writer(10);
     const reader = w.stream.getReader();
     w.hold();
     w.push(delta("0123456789"), 1);
-    expect(w.ready()).toBeUndefined(); // nothing written yet
+    // Not written yet, but already more than the bound: a caller pushing a backlog stops here.
+    expect(w.ready()).toBeInstanceOf(Promise);
     w.release();
     const behind = w.ready();
     expect(behind).toBeInstanceOf(Promise);
@@ -84,5 +86,32 @@ describe("EventLog hold", () => {
     expect(texts(lateWrites[0])).toEqual(["a", "b", "c"]);
     expect(JSON.parse(earlyWrites.at(-1)!.trim().split("\n").at(-1)!)).toMatchObject({ type: "done", seq: 4 });
     expect(JSON.parse(lateWrites.at(-1)!.trim().split("\n").at(-1)!)).toMatchObject({ type: "done", seq: 4 });
+  });
+});
+
+describe("EventLog readers of a backlog", () => {
+  it("give a reader that never reads about one buffer of a 5 MB backlog, not the whole of it", async () => {
+    const events: RunEvent[] = [];
+    for (let i = 0; i < 5_000; i++) events.push(delta("x".repeat(1_000)));
+    events.push({ type: "done", code: 200, message: "ok", timestamp: new Date(0).toISOString(), requestId: "req_1", data: { steps: [] } });
+    const log = new EventLog("req_1", events);
+    let encoded = 0;
+    const base = ndjsonEncoder();
+    const counting = { ...base, event: (event: RunEvent, seq: number) => {
+      const text = base.event(event, seq);
+      encoded += text.length;
+      return text;
+    } };
+    const stalled = new EventWriter(counting, { requestId: "req_1", heartbeatMs: 0, probeMs: 0, maxBufferedBytes: 64 * 1024, onCancel() {} });
+    log.follow(stalled, 0);
+    // Let every microtask and write settle: nothing more is taken.
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(encoded).toBeGreaterThan(64 * 1024);
+    expect(encoded).toBeLessThan(64 * 1024 + 2_000);
+    // A reader that reads gets all of it.
+    const reading = writer(64 * 1024);
+    log.follow(reading, 0);
+    const all = (await writes(reading.stream)).join("");
+    expect(all.trimEnd().split("\n")).toHaveLength(5_001);
   });
 });

@@ -57,7 +57,7 @@ export function recordResponse(label: string, response: Response): Response {
   return new Response(response.body.pipeThrough(tap), response);
 }
 
-/** The parsed request log lines (src/security/request-log.ts) written so far. */
+/** The parsed request log lines (src/log/request-log.ts) written so far. */
 export function requestLines(): Record<string, unknown>[] {
   const lines: Record<string, unknown>[] = [];
   for (const text of registry.logs) {

@@ -153,8 +153,10 @@ describe("a resumable chat", () => {
     ];
     // As storage is after a restart mid-run: the run marked running, nobody running it.
     await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("CREATE TABLE IF NOT EXISTS runs (scope TEXT PRIMARY KEY, request_id TEXT NOT NULL, status TEXT NOT NULL, expires_at INTEGER) WITHOUT ROWID");
+      state.storage.sql.exec("CREATE TABLE IF NOT EXISTS run_parts (scope TEXT NOT NULL, n INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (scope, n)) WITHOUT ROWID");
       state.storage.sql.exec("INSERT INTO runs (scope, request_id, status, expires_at) VALUES ('anonymous', 'req_kept', 'running', NULL)");
-      state.storage.sql.exec("INSERT INTO batches (scope, first_seq, last_seq, events) VALUES ('anonymous', 1, 2, ?)", JSON.stringify(kept));
+      state.storage.sql.exec("INSERT INTO run_parts (scope, n, text) VALUES ('anonymous', 0, ?)", kept.map((e) => JSON.stringify(e) + "\n").join(""));
     });
     const events = await ndjson(await follow(id));
     expect(events.slice(0, 2)).toEqual(kept.map((e, i) => ({ ...e, seq: i + 1 })));
@@ -167,7 +169,7 @@ describe("a resumable chat", () => {
     const events = await ndjson(await post(userText("[[fake:chunks n=2000]]", { chat_id: id })));
     expect(events.length).toBeGreaterThan(2000);
     const rows = await runInDurableObject(env.CHAT_ROOMS.get(env.CHAT_ROOMS.idFromName(id)), (_i, state) =>
-      state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM batches").one().n,
+      state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM run_parts").one().n,
     );
     expect(rows).toBeLessThanOrEqual(10);
   });

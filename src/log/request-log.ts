@@ -7,9 +7,16 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
-import type { AppEnv } from "../app-env";
 import type { RunResult } from "../chat/run-result";
 import type { Format } from "../stream/formats";
+import { levelOf, runLogFields } from "./run-log";
+
+declare module "hono" {
+  interface ContextVariableMap {
+    /** The request's log line, filled in as the request goes. */
+    log: RequestLog;
+  }
+}
 
 export class RequestLog {
   /** Key fingerprint or `anonymous` (src/security/auth.ts). */
@@ -32,7 +39,7 @@ export class RequestLog {
   }
 }
 
-export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
+export const requestLog: MiddlewareHandler = async (c, next) => {
   const started = Date.now();
   const log = new RequestLog();
   c.set("log", log);
@@ -54,14 +61,13 @@ export const requestLog: MiddlewareHandler<AppEnv> = async (c, next) => {
   }
 };
 
-function line(c: Context<AppEnv>, log: RequestLog, status: number, started: number, headersAt?: number, thrown?: unknown) {
+function line(c: Context, log: RequestLog, status: number, started: number, headersAt?: number, thrown?: unknown) {
   const result = log.result;
-  const envelope = result?.envelope;
   const streamed = status === 200 && log.format !== undefined && log.format !== "json";
-  const code = envelope?.code ?? status;
-  const summary = result?.summary;
+  const code = result?.envelope.code ?? status;
+  const { level: _level, code: _code, error, ...run } = result ? runLogFields(result) : { level: undefined, code: undefined, error: undefined };
   return {
-    level: Math.max(status, code) >= 500 ? "error" : Math.max(status, code) >= 400 ? "warn" : "info",
+    level: levelOf(Math.max(status, code)),
     msg: "request",
     requestId: c.var.requestId,
     method: c.req.method,
@@ -73,21 +79,14 @@ function line(c: Context<AppEnv>, log: RequestLog, status: number, started: numb
     ...(log.format ? { format: log.format } : {}),
     ...(log.key ? { key: log.key } : {}),
     ...(log.user ? { user: log.user } : {}),
-    ...(result ? { outcome: result.outcome } : {}),
-    ...(envelope?.data.usage ? { usage: envelope.data.usage } : {}),
-    ...(summary ? { rounds: summary.rounds } : {}),
-    ...(summary?.toolsListed !== undefined ? { tools_listed: summary.toolsListed } : {}),
-    ...(summary?.tools.length ? { tools: summary.tools } : {}),
+    ...run,
     ...(log.rateLimiterFailed ? { rate_limiter_failed: true } : {}),
-    ...(result?.internalError
-      ? { error: result.internalError.slice(0, 2000) }
-      : errorOf(envelope && envelope.code >= 400 ? envelope.message : undefined, thrown ?? c.error, code)),
+    ...(error ? { error } : errorOf(thrown ?? c.error, code)),
   };
 }
 
 /** Our own error message (never request content), or the stack of an unexpected error. */
-function errorOf(message: string | undefined, err: unknown, code: number) {
-  if (message) return { error: message.slice(0, 500) };
+function errorOf(err: unknown, code: number) {
   if (code < 400 || !err) return {};
   if (err instanceof HTTPException) return { error: err.message.slice(0, 500) };
   return { error: err instanceof Error ? (err.stack ?? err.message).slice(0, 2000) : String(err).slice(0, 500) };
