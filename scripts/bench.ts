@@ -134,7 +134,7 @@ export class ChatRoom extends Base {
     }
     let kept = { batches: 0, bytes: 0, events: 0 };
     try {
-      kept = this.ctx.storage.sql.exec("SELECT count(*) AS batches, coalesce(sum(length(events)), 0) AS bytes, coalesce(max(last_seq), 0) AS events FROM batches").one();
+      kept = this.ctx.storage.sql.exec("SELECT count(*) AS batches, coalesce(sum(length(CAST(text AS BLOB))), 0) AS bytes, coalesce(sum(length(text) - length(replace(text, char(10), ''))), 0) AS events FROM run_parts").one();
     } catch {
       // deleteAll() removed the tables: nothing kept
     }
@@ -295,6 +295,8 @@ async function main() {
   }
 }
 
+const PACED_LABEL = "500-chunk answer, 20 ms apart (10 s)";
+
 interface RowFigures {
   label: string;
   events: number;
@@ -324,8 +326,8 @@ async function measureRows(bundle: Bundle, bindings: Record<string, string>): Pr
       [`${CHUNKS}-chunk answer, bulk`, pacing("bulk", CHUNKS)],
       [`${CHUNKS}-chunk answer, burst`, pacing("burst", CHUNKS)],
       [`${CHUNKS}-chunk answer, paced 1 ms`, pacing("paced", CHUNKS)],
-      // About 50 tokens a second, as Azure streams GPT-4.1: the 250 ms timer flushes dominate.
-      ["500-chunk answer, 20 ms apart", "[[fake:chunks n=500 delay=20]]"],
+      // About 50 tokens a second, as Azure streams GPT-4.1, for 10 seconds: one row per 1.9 s.
+      [PACED_LABEL, "[[fake:chunks n=500 delay=20]]"],
     ];
     const out: RowFigures[] = [];
     // (Miniflare's declared type for this is off; the object is a DurableObjectNamespace.)
@@ -615,6 +617,8 @@ function report({ first, slow, cpu, rows, profiles, startup, startupFine, bundle
     for (const r of rows) {
       console.log(`| ${r.label} | ${r.events} | ${r.batches} | ${r.written} | ${r.read} | ${(r.bytes / 1024).toFixed(1)} KiB | ${(r.databaseBytes / 1024).toFixed(0)} KiB | ${r.writtenWithCleanup} / ${r.readWithCleanup} | ${(r.databaseBytesAfter / 1024).toFixed(0)} KiB |`);
     }
+    const paced = rows.find((r) => r.label === PACED_LABEL);
+    if (paced) console.log(`\nThe paced 10-second answer: ${paced.writtenWithCleanup} rows written, its deletion included  (budget ≤ 16) ${paced.writtenWithCleanup <= 16 ? "OK" : "OVER"}`);
     console.log("");
 
   }

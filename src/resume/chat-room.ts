@@ -6,7 +6,7 @@
  *
  * A run goes on when its client leaves. Its events live in memory for the readers (EventLog) and
  * are kept in storage (EventStore), at most 2 seconds behind; `RESUME_TTL_S` after the terminal
- * event an alarm deletes them. An alarm is set from the run's start, so a run cut off by a restart
+ * event an alarm deletes them (a run cut off so early that nothing was kept is no run: `204`). An alarm is set from the run's start, so a run cut off by a restart
  * (a deploy) is ended with a `503` "interrupted" error event after the events kept, and deleted in
  * time, whether or not anyone reads it. Tool calls that need approval wait in the Approvals.
  */
@@ -66,7 +66,8 @@ export class ChatRoom extends DurableObject<Env> {
     // Taken before anything is awaited: a second run meanwhile is a 409.
     const live: Live = { log: new EventLog(requestId), flushed: 0, parts: 0, abort: new AbortController(), approvals, pauseOf: new Map() };
     this.#live.set(scope, live);
-    this.#stored(requestId, () => this.#store.start(scope, requestId));
+    // The previous run goes; an alarm from now on ends and deletes this one whatever becomes of this instance.
+    this.#stored(requestId, () => this.#store.delete(scope));
     void this.#armAlarm();
     const sink: RunSink = {
       emit: (event) => this.#append(scope, live, event),
@@ -129,15 +130,23 @@ export class ChatRoom extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     const now = Date.now();
     this.#approvals.expire(now);
-    for (const row of this.#store.runs()) {
-      const live = this.#live.get(row.scope);
-      if (row.status === "running" && !live) this.#open(row.scope);
-      else if (row.status === "ended" && (row.expires_at ?? 0) <= now && !(live?.abort && !live.log.terminated)) {
-        this.#store.delete(row.scope);
-        this.#live.delete(row.scope);
+    // After a restart, what storage keeps is read back (a run nobody runs is ended as interrupted).
+    for (const scope of this.#store.scopes()) this.#open(scope);
+    for (const [scope, live] of this.#live) {
+      const expires = this.#expiresAt(live);
+      if (expires !== undefined && expires <= now) {
+        this.#stored(live.log.requestId, () => this.#store.delete(scope));
+        this.#live.delete(scope);
       }
     }
     await this.#armAlarm();
+  }
+
+  /** When an ended run's events are deleted: `RESUME_TTL_S` after its terminal event; undefined while it runs. */
+  #expiresAt(live: Live): number | undefined {
+    const last = live.log.events.at(-1);
+    if (!live.log.terminated || !last || !("timestamp" in last)) return undefined;
+    return Date.parse(last.timestamp) + readConfig(this.env).resumeTtlS * 1000;
   }
 
   #reader(live: Live, format: StreamFormat, after: number, config: Config): RoomAnswer {
@@ -165,11 +174,9 @@ export class ChatRoom extends DurableObject<Env> {
     this.#stored(live.log.requestId, () => (live.parts = this.#store.append(scope, live.parts, events.slice(from))));
   }
 
-  /** Kept in full, and expiring: even when storing the events failed, the run gets its expiry. */
+  /** Kept in full, and expiring: even when storing the events failed, the alarm deletes what was kept in time. */
   #finish(scope: string, live: Live): void {
     this.#flush(scope, live);
-    const ttl = readConfig(this.env).resumeTtlS;
-    this.#stored(live.log.requestId, () => this.#store.end(scope, Date.now() + ttl * 1000));
     void this.#armAlarm();
   }
 
@@ -182,15 +189,17 @@ export class ChatRoom extends DurableObject<Env> {
     }
   }
 
-  /** The next alarm: the first expiry, a wait's deadline, or a check of a running run; with nothing kept, the object's storage is freed. */
+  /**
+   * The next alarm: the first expiry, a wait's deadline, or a check of a running run (which ends
+   * it, should this instance be gone by then); with nothing kept, the object's storage is freed.
+   */
   async #armAlarm(): Promise<void> {
     const now = Date.now();
     let next = this.#approvals.nextAlarm(now);
     const checkMs = Math.max(1, readConfig(this.env).resumeTtlS) * 1000;
-    const runs = this.#store.runs();
-    for (const row of runs) next = Math.min(next ?? Infinity, row.status === "ended" ? (row.expires_at ?? now) : now + checkMs);
+    for (const live of this.#live.values()) next = Math.min(next ?? Infinity, this.#expiresAt(live) ?? now + checkMs);
     if (next !== undefined) await this.ctx.storage.setAlarm(next);
-    else if (!runs.length) {
+    else if (this.#store.isEmpty()) {
       await this.ctx.storage.deleteAll();
       this.#store.dropped();
     }
@@ -200,15 +209,15 @@ export class ChatRoom extends DurableObject<Env> {
   #open(scope: string): Live | undefined {
     const live = this.#live.get(scope);
     if (live) return live;
-    const row = this.#store.run(scope);
-    if (!row) return undefined;
     const { events, parts } = this.#store.events(scope);
-    const restored: Live = { log: new EventLog(row.request_id, events), flushed: events.length, parts, approvals: "sdk", pauseOf: new Map() };
+    if (!events.length) return undefined;
+    const requestId = events[0].requestId;
+    const restored: Live = { log: new EventLog(requestId, events), flushed: events.length, parts, approvals: "sdk", pauseOf: new Map() };
     this.#live.set(scope, restored);
     if (!restored.log.terminated) {
       const message = "The run was interrupted inside the service (its Durable Object restarted); the events above are what was kept";
-      this.#append(scope, restored, { type: "error", ...envelope(503, message, row.request_id, { steps: lastSteps(events) }) });
-      console.log(JSON.stringify({ level: "warn", msg: "resumable run interrupted", requestId: row.request_id, key: scope, events_kept: events.length }));
+      this.#append(scope, restored, { type: "error", ...envelope(503, message, requestId, { steps: lastSteps(events) }) });
+      console.log(JSON.stringify({ level: "warn", msg: "resumable run interrupted", requestId, key: scope, events_kept: events.length }));
     }
     return restored;
   }

@@ -151,11 +151,9 @@ describe("a resumable chat", () => {
       { type: "step", requestId: "req_kept", step: { message_id: "msg_1", present_content: "开始", tool_type: "System", parameters: "{}", tool_status: "Start" } },
       { type: "delta", requestId: "req_kept", message_id: "msg_2", text: "half an answ" },
     ];
-    // As storage is after a restart mid-run: the run marked running, nobody running it.
+    // As storage is after a restart mid-run: events kept, no terminal event, nobody running it.
     await runInDurableObject(stub, (_instance, state) => {
-      state.storage.sql.exec("CREATE TABLE IF NOT EXISTS runs (scope TEXT PRIMARY KEY, request_id TEXT NOT NULL, status TEXT NOT NULL, expires_at INTEGER) WITHOUT ROWID");
       state.storage.sql.exec("CREATE TABLE IF NOT EXISTS run_parts (scope TEXT NOT NULL, n INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (scope, n)) WITHOUT ROWID");
-      state.storage.sql.exec("INSERT INTO runs (scope, request_id, status, expires_at) VALUES ('anonymous', 'req_kept', 'running', NULL)");
       state.storage.sql.exec("INSERT INTO run_parts (scope, n, text) VALUES ('anonymous', 0, ?)", kept.map((e) => JSON.stringify(e) + "\n").join(""));
     });
     const events = await ndjson(await follow(id));
