@@ -23,7 +23,8 @@ const registry: Registry = ((globalThis as Record<string, unknown>)[KEY] ??= {
 /** Shorter strings would match by accident; every test secret is longer. */
 const MIN_SECRET_CHARS = 8;
 
-const SECRET_VARS = ["AZURE_OPENAI_API_KEY", "MCP_AUTH_TOKEN", "API_KEYS"] as const;
+/** The secrets, and the operator's instructions (SYSTEM_PROMPT), which are never shown back either. */
+const SECRET_VARS = ["AZURE_OPENAI_API_KEY", "OPENAI_API_KEY", "MCP_AUTH_TOKEN", "API_KEYS", "SYSTEM_PROMPT"] as const;
 
 export function addSecretsFrom(vars: Partial<Record<string, unknown>>): void {
   for (const name of SECRET_VARS) {
