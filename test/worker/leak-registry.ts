@@ -87,7 +87,8 @@ export function findLeaks(): Leak[] {
   addSecretsFrom(env as unknown as Record<string, unknown>);
   const needles = [...registry.secrets].map((secret) => ({
     secret,
-    forms: [secret, encodeURIComponent(secret), btoa(secret).replace(/=+$/, "")],
+    // Text beyond Latin-1 (an operator's prompt in Chinese) has no plain base64 form.
+    forms: [secret, encodeURIComponent(secret), ...(/^[\u0000-\u00ff]*$/.test(secret) ? [btoa(secret).replace(/=+$/, "")] : [])],
   }));
   const leaks: Leak[] = [];
   const scan = (where: string, text: string) => {
