@@ -28,15 +28,7 @@ declare namespace Cloudflare {
     /** Several MCP servers, a JSON list (src/mcp/servers-config.ts); their tokens in the secrets they name. */
     MCP_SERVERS?: string;
     APPROVAL_TIMEOUT_MS?: string;
-    /** The assistant's settings (src/chat/model-params.ts): the operator's instructions and model parameters. */
-    SYSTEM_PROMPT?: string;
-    CLIENT_SYSTEM?: string;
-    MODEL_PARAMS?: string;
-    CLIENT_OPTIONS?: string;
-    /** `azure` (default) or `openai`: any OpenAI-compatible chat-completions endpoint (src/upstream). */
-    UPSTREAM?: string;
-    OPENAI_BASE_URL?: string;
+    /** The key of an OpenAI-compatible upstream (`UPSTREAM=openai`), sent as `Authorization: Bearer`. */
     OPENAI_API_KEY?: string;
-    OPENAI_MODEL?: string;
   }
 }
