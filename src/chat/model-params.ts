@@ -1,6 +1,5 @@
 /**
- * The assistant's settings, the operator's and not the caller's (README "The assistant's
- * settings"): the operator's instructions (`SYSTEM_PROMPT`), whether a client may add system
+ * The assistant's settings, the operator's and not the caller's (docs/assistant.md): the operator's instructions (`SYSTEM_PROMPT`), whether a client may add system
  * messages (`CLIENT_SYSTEM`), the model parameters sent with every round (`MODEL_PARAMS`) and which
  * of them a request's `options` may set (`CLIENT_OPTIONS`). Read with the config, so no zod here:
  * the request's `options` are validated by src/schema/request.ts, built from the same table.
