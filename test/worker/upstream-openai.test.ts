@@ -24,6 +24,8 @@ interface Upstream {
   key: string;
   stepType: "AzureOpenAI" | "OpenAI";
   model: string;
+  /** The 502 for an upstream 404: which settings to check. */
+  notFound: RegExp;
   /** The path, headers and body `model` of a request as it should arrive. */
   expectRequest(record: RecordedRequest): void;
 }
@@ -37,6 +39,7 @@ const UPSTREAMS: Upstream[] = [
     key: "AZURE_OPENAI_API_KEY",
     stepType: "AzureOpenAI",
     model: "gpt-4.1",
+    notFound: /^Azure OpenAI found no such deployment \(HTTP 404\): check AZURE_OPENAI_DEPLOYMENT_NAME, AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_VERSION$/,
     expectRequest(record) {
       expect(record).toMatchObject({ api: "deployments", path: "/openai/deployments/gpt-4.1/chat/completions" });
       expect(record.headers["api-key"]).toBe(AZURE_KEY);
@@ -51,6 +54,7 @@ const UPSTREAMS: Upstream[] = [
     key: "OPENAI_API_KEY",
     stepType: "OpenAI",
     model: "gpt-4.1-mini",
+    notFound: /^The OpenAI-compatible upstream found no such model or path \(HTTP 404\): check OPENAI_MODEL and OPENAI_BASE_URL/,
     expectRequest(record) {
       expect(record).toMatchObject({ api: "openai", path: "/v1/chat/completions", query: {} });
       expect(record.headers.authorization).toBe(`Bearer ${OPENAI_KEY}`);
@@ -173,6 +177,10 @@ describe.each(UPSTREAMS)("through $name", (upstream) => {
   it("reports refused credentials as a 502 naming the key's setting", async () => {
     const res = await chat("[[fake:auth]]", {}, "application/json");
     await envelopeOf(res, 502, new RegExp(`^${escape(upstream.says)} refused our credentials \\(HTTP 401\\): check ${upstream.key} and ${upstream.endpoint}$`));
+  });
+
+  it("reports an upstream 404 as a 502 naming the settings to check", async () => {
+    await envelopeOf(await chat("[[fake:not_found]]", {}, "application/json"), 502, upstream.notFound);
   });
 
   it("keeps the key out of the response and the log when the upstream's 400 repeats it", async () => {
