@@ -4,7 +4,7 @@
  *
  *   npm run chat -- "你好" [--image cat.jpg]… [--url http://127.0.0.1:8000] [--key KEY]
  *                  [--format ndjson|sse|json] [--lang zh|en] [--user ID] [--system TEXT] [--verbose]
- *                  [--chat ID [--approve all|none]]
+ *                  [--temperature T] [--max-tokens N] [--chat ID [--approve all|none]]
  *   npm run chat -- --chat ID --resume [--after N]      follow that chat's latest run
  *   npm run chat -- --chat ID --stop                    stop it
  *   npm run chat -- --selftest [URL]
@@ -17,7 +17,9 @@
  * `--approve all|none` answers every one, and without it the call is left waiting and the curl
  * that answers it is printed (tools/chat-approve.ts). Exit code: 0 done (or stopped with --stop), 1 an error from the server
  * (or a failed selftest), 2 a usage error, 130 interrupted. CHATAPI_URL and CHATAPI_KEY are the
- * defaults of --url and --key.
+ * defaults of --url and --key. --temperature and --max-tokens are the request's `options`: the
+ * service takes them when its CLIENT_OPTIONS allows (by default it does), and never a max_tokens
+ * above its own.
  */
 import { readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
@@ -30,7 +32,7 @@ import { Approver, type ApproveMode } from "../tools/chat-approve";
 import { ChatPrinter } from "../tools/chat-print";
 import { selftest } from "../tools/chat-selftest";
 
-const USAGE = `usage: npm run chat -- MESSAGE [--image FILE]… [--url URL] [--key KEY] [--format ndjson|sse|json] [--lang zh|en] [--user ID] [--system TEXT] [--verbose] [--chat ID [--approve all|none]]
+const USAGE = `usage: npm run chat -- MESSAGE [--image FILE]… [--url URL] [--key KEY] [--format ndjson|sse|json] [--lang zh|en] [--user ID] [--system TEXT] [--verbose] [--temperature T] [--max-tokens N] [--chat ID [--approve all|none]]
        npm run chat -- --chat ID --resume [--after N] [--approve all|none] [--url URL] [--key KEY] [--format ndjson|sse] [--verbose]
        npm run chat -- --chat ID --stop [--url URL] [--key KEY]
        npm run chat -- --selftest [URL] [--key KEY]`;
@@ -49,6 +51,8 @@ function parse(argv: string[]) {
       lang: { type: "string", short: "l", default: "zh" },
       user: { type: "string", default: "cli_user" },
       system: { type: "string" },
+      temperature: { type: "string" },
+      "max-tokens": { type: "string" },
       verbose: { type: "boolean", short: "v" },
       chat: { type: "string", short: "c" },
       resume: { type: "boolean" },
@@ -74,6 +78,11 @@ function parse(argv: string[]) {
   if (values.approve !== undefined && !["all", "none"].includes(values.approve)) throw new UsageError(`--approve must be all or none, not ${values.approve}`);
   if (values.approve !== undefined && (values.chat === undefined || values.stop || values.format === "json")) {
     throw new UsageError("--approve answers tool calls that wait for approval, which only a streamed chat with --chat ID has");
+  }
+  if (values.temperature !== undefined && !/^\d+(?:\.\d+)?$/.test(values.temperature)) throw new UsageError(`--temperature must be a number such as 0.2, not ${values.temperature}`);
+  if (values["max-tokens"] !== undefined && !/^[1-9]\d{0,8}$/.test(values["max-tokens"])) throw new UsageError(`--max-tokens must be a whole number above 0, not ${values["max-tokens"]}`);
+  if ((values.temperature !== undefined || values["max-tokens"] !== undefined) && (values.resume || values.stop)) {
+    throw new UsageError(`--temperature and --max-tokens go with a message, not --${values.resume ? "resume" : "stop"}`);
   }
   if (values.after !== undefined && !/^\d{1,15}$/.test(values.after)) throw new UsageError(`--after must be a whole number (the last event's seq you have), not ${values.after}`);
   return {
@@ -112,7 +121,16 @@ function buildRequest(args: ReturnType<typeof parse>): ChatRequest {
     : args.text;
   const query: ChatRequest["query"] = [{ role: "user", content }];
   if (args.system) query.unshift({ role: "system", content: args.system });
-  return { user_id: args.user!, query, ...(args.chat !== undefined ? { chat_id: args.chat } : {}) };
+  const options: NonNullable<ChatRequest["options"]> = {
+    ...(args.temperature !== undefined ? { temperature: Number(args.temperature) } : {}),
+    ...(args["max-tokens"] !== undefined ? { max_tokens: Number(args["max-tokens"]) } : {}),
+  };
+  return {
+    user_id: args.user!,
+    query,
+    ...(args.chat !== undefined ? { chat_id: args.chat } : {}),
+    ...(Object.keys(options).length ? { options } : {}),
+  };
 }
 
 /** On stderr, so stdout stays the chat: a cut connection, and the attempt to pick it up again. */

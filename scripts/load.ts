@@ -235,8 +235,8 @@ function checkEvents(events: Event[], requestId: string | null, nonce: string, e
   if (end.type !== "done" || end.code !== 200) fail(`ended with ${end.type} ${end.code}`);
   const first = events[0];
   if (first.type !== "step" || first.step?.tool_type !== "System" || first.step.tool_status !== "Start") fail("does not start with the System step");
-  const model = events.find((e) => e.type === "step" && e.step?.tool_type === "AzureOpenAI" && e.step.tool_status === "Start");
-  if (!model) fail("no AzureOpenAI step");
+  const model = events.find((e) => e.type === "step" && (e.step?.tool_type === "AzureOpenAI" || e.step?.tool_type === "OpenAI") && e.step.tool_status === "Start");
+  if (!model) fail("no model step (AzureOpenAI or OpenAI)");
   const deltas = events.filter((e) => e.type === "delta");
   if (events.indexOf(deltas[0]) < events.indexOf(model!)) fail("a delta before its model step");
   if (deltas.some((d) => d.message_id !== model!.step!.message_id)) fail("a delta of another step");

@@ -19,7 +19,10 @@ import { parseEnv } from "node:util";
 import { startLocalStack, type LocalStack } from "../tools/local-stack";
 
 /** Settings that may come from the environment when .dev.vars does not name them. */
-const FROM_ENVIRONMENT = ["AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "MCP_SERVER_URL", "MCP_AUTH_TOKEN", "API_KEYS", "ALLOW_ANONYMOUS"];
+const FROM_ENVIRONMENT = [
+  "AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "UPSTREAM", "OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL",
+  "MCP_SERVER_URL", "MCP_AUTH_TOKEN", "API_KEYS", "ALLOW_ANONYMOUS",
+];
 
 const args = process.argv.slice(2);
 const inspect = args.includes("--inspect");

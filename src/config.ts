@@ -6,6 +6,8 @@ import { DEFAULT_LIMITS } from "./request/limits";
  */
 import { readMcpServers, type McpServerConfig } from "./mcp/servers-config";
 import { Redactor } from "./security/redact";
+import { readAssistant, type AssistantConfig } from "./chat/model-params";
+import { AZURE_LABEL, OPENAI_LABEL, type UpstreamLabel } from "./upstream/label";
 
 export interface Config {
   azure: {
@@ -33,6 +35,21 @@ export interface Config {
     /** The config's redactor (`redact` below), for Azure's error messages. */
     redact: Redactor;
   };
+  /** `UPSTREAM=openai`: any OpenAI-compatible chat-completions endpoint (src/upstream/adapters.ts). */
+  openai: {
+    /** `OPENAI_BASE_URL` without its trailing slash; requests go to `{baseUrl}/chat/completions`. */
+    baseUrl: string;
+    /** `OPENAI_API_KEY`, sent as `Authorization: Bearer`; empty = no Authorization header (a local server). */
+    apiKey: string;
+    /** `OPENAI_MODEL`, sent as `model`. */
+    model: string;
+    roundTimeoutMs: number;
+    redact: Redactor;
+  };
+  /** Which upstream chats go to (`UPSTREAM`), as the rest of the service sees it. */
+  upstream: UpstreamConfig;
+  /** The operator's instructions and model parameters (src/chat/model-params.ts). */
+  assistant: AssistantConfig;
   upstreamTimeoutMs: number;
   /** Retries of an upstream 429 / 5xx before the first byte. */
   upstreamMaxRetries: number;
@@ -80,14 +97,30 @@ export interface Config {
   /** `Retry-After` (seconds) of a 429 from our own rate limits: the period of the `[[ratelimits]]` bindings. */
   rateLimitRetryAfterS: number;
   /**
-   * Replaces every configured secret (AZURE_OPENAI_API_KEY, MCP_AUTH_TOKEN, each of API_KEYS) in
-   * upstream text with `[redacted]` (src/security/redact.ts). The same object as `azure.redact`
-   * and `mcp.redact`.
+   * Replaces every configured secret (AZURE_OPENAI_API_KEY, OPENAI_API_KEY, MCP_AUTH_TOKEN, each of
+   * API_KEYS) and SYSTEM_PROMPT in upstream text with `[redacted]` (src/security/redact.ts). The
+   * same object as `azure.redact`, `openai.redact` and `mcp.redact`.
    */
   redact: Redactor;
 }
 
 export type AzureApi = "deployments" | "v1" | "ai-gateway";
+
+export interface UpstreamConfig {
+  kind: "azure" | "openai";
+  /** How messages name it and its settings. */
+  label: UpstreamLabel;
+  /** The model step's `tool_type`. */
+  stepType: "AzureOpenAI" | "OpenAI";
+  /** What is sent as `model` and named in the model steps: the Azure deployment, or OPENAI_MODEL. */
+  model: string;
+  /** True when it is the local demo upstream that `npm start` runs. */
+  demo: boolean;
+  /** What is missing or wrong, said in a 503 before anything goes upstream. */
+  problem?: string;
+}
+
+const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
 
 /** A Cloudflare AI Gateway endpoint for Azure: `https://gateway.ai.cloudflare.com/v1/{account}/{gateway}/azure-openai/{resource}`. */
 const AI_GATEWAY_PATH = /\/azure-openai\/[^/?#]+\/*$/;
@@ -116,21 +149,37 @@ export function readConfig(env: Env): Config {
 function parse(env: Env): Config {
   const apiKeys = list(env.API_KEYS) ?? [];
   const servers = mcpServers(env);
-  // Every configured secret, the tokens MCP_SERVERS names included.
-  const redact = new Redactor([env.AZURE_OPENAI_API_KEY, env.MCP_AUTH_TOKEN, ...apiKeys, ...servers.servers.map((s) => s.authToken)]);
+  const assistant = readAssistant(env);
+  // Every configured secret, the tokens MCP_SERVERS names included, and the operator's instructions
+  // (an upstream that repeats them in an error message does not show them to the client).
+  const redact = new Redactor([
+    env.AZURE_OPENAI_API_KEY, env.OPENAI_API_KEY, env.MCP_AUTH_TOKEN, ...apiKeys, ...servers.servers.map((s) => s.authToken), assistant.systemPrompt,
+  ]);
   const endpoint = (env.AZURE_OPENAI_ENDPOINT ?? "").trim();
   const apiVersion = (env.AZURE_OPENAI_API_VERSION ?? "").trim() || "2024-10-21";
+  const roundTimeoutMs = int(env.UPSTREAM_ROUND_TIMEOUT_MS, 300_000, 1, 3_600_000);
+  const azure: Config["azure"] = {
+    endpoint,
+    apiKey: (env.AZURE_OPENAI_API_KEY ?? "").trim(),
+    apiVersion,
+    deployment: (env.AZURE_OPENAI_DEPLOYMENT_NAME ?? "").trim() || "gpt-4.1",
+    ...azureApi(endpoint, apiVersion),
+    demo: env.DEMO_UPSTREAM === "true",
+    roundTimeoutMs,
+    redact,
+  };
+  const openai: Config["openai"] = {
+    baseUrl: ((env.OPENAI_BASE_URL ?? "").trim() || OPENAI_DEFAULT_BASE_URL).replace(/\/+$/, ""),
+    apiKey: (env.OPENAI_API_KEY ?? "").trim(),
+    model: (env.OPENAI_MODEL ?? "").trim(),
+    roundTimeoutMs,
+    redact,
+  };
   return {
-    azure: {
-      endpoint,
-      apiKey: (env.AZURE_OPENAI_API_KEY ?? "").trim(),
-      apiVersion,
-      deployment: (env.AZURE_OPENAI_DEPLOYMENT_NAME ?? "").trim() || "gpt-4.1",
-      ...azureApi(endpoint, apiVersion),
-      demo: env.DEMO_UPSTREAM === "true",
-      roundTimeoutMs: int(env.UPSTREAM_ROUND_TIMEOUT_MS, 300_000, 1, 3_600_000),
-      redact,
-    },
+    azure,
+    openai,
+    upstream: chooseUpstream(env, azure, openai),
+    assistant,
     upstreamTimeoutMs: int(env.UPSTREAM_TIMEOUT_MS, 30_000, 1, 600_000),
     upstreamMaxRetries: int(env.UPSTREAM_MAX_RETRIES, 2, 0, 2),
     upstreamRetryMaxWaitMs: int(env.UPSTREAM_RETRY_MAX_WAIT_MS, 10_000, 0, 60_000),
@@ -166,6 +215,29 @@ function parse(env: Env): Config {
     rateLimitRetryAfterS: int(env.RATE_LIMIT_RETRY_AFTER_S, 60, 1, 3600),
     redact,
   };
+}
+
+/** `UPSTREAM`: Azure OpenAI (default) or an OpenAI-compatible endpoint, and what keeps it from working. */
+function chooseUpstream(env: Env, azure: Config["azure"], openai: Config["openai"]): UpstreamConfig {
+  const kind = (env.UPSTREAM ?? "").trim().toLowerCase() || "azure";
+  if (kind === "openai") {
+    let problem: string | undefined;
+    if (!/^https?:\/\/[^/?#\s]+/i.test(openai.baseUrl)) {
+      problem = "The OpenAI-compatible upstream is misconfigured: OPENAI_BASE_URL must be an http(s) URL such as https://api.openai.com/v1";
+    } else if (!openai.model) {
+      problem = "The OpenAI-compatible upstream is not configured: set OPENAI_MODEL (the model to ask for, e.g. gpt-4.1-mini)";
+    } else if (!openai.apiKey && openai.baseUrl === OPENAI_DEFAULT_BASE_URL) {
+      problem = "The OpenAI-compatible upstream is not configured: set the secret OPENAI_API_KEY (or OPENAI_BASE_URL for another endpoint)";
+    }
+    return { kind: "openai", label: OPENAI_LABEL, stepType: "OpenAI", model: openai.model, demo: false, ...(problem ? { problem } : {}) };
+  }
+  let problem: string | undefined;
+  if (kind !== "azure") problem = `UPSTREAM must be azure or openai, not ${JSON.stringify(kind.slice(0, 40))}`;
+  else if (!azure.endpoint) {
+    problem = "Azure OpenAI is not configured: set AZURE_OPENAI_ENDPOINT (and the secret AZURE_OPENAI_API_KEY), or run `npm start`, which starts a local demo upstream";
+  } else if (!azure.apiKey) problem = "Azure OpenAI is not configured: set the secret AZURE_OPENAI_API_KEY";
+  else if (azure.problem) problem = `Azure OpenAI is misconfigured: ${azure.problem}`;
+  return { kind: "azure", label: AZURE_LABEL, stepType: "AzureOpenAI", model: azure.deployment, demo: azure.demo, ...(problem ? { problem } : {}) };
 }
 
 function corsOrigins(raw: string | undefined): string[] | "*" {

@@ -28,5 +28,7 @@ declare namespace Cloudflare {
     /** Several MCP servers, a JSON list (src/mcp/servers-config.ts); their tokens in the secrets they name. */
     MCP_SERVERS?: string;
     APPROVAL_TIMEOUT_MS?: string;
+    /** The key of an OpenAI-compatible upstream (`UPSTREAM=openai`), sent as `Authorization: Bearer`. */
+    OPENAI_API_KEY?: string;
   }
 }

@@ -23,8 +23,15 @@ export const V1_CHAT_PATH_RE = /^\/openai\/v1\/chat\/completions\/?$/;
 /** A Cloudflare AI Gateway for Azure: `/v1/{account}/{gateway}/azure-openai/{resource}/{deployment}/chat/completions`. */
 export const GATEWAY_CHAT_PATH_RE = /\/azure-openai\/([^/]+)\/([^/]+)\/chat\/completions\/?$/;
 
-/** The three ways a chat completion is asked for (src/chat/upstream.ts speaks each). */
-export type ChatApi = "deployments" | "v1" | "ai-gateway";
+/**
+ * An OpenAI-compatible endpoint (`UPSTREAM=openai`): `{base}/chat/completions` where the base ends in
+ * `/v1` (OpenAI, Ollama, vLLM, llama.cpp's server) or `/compat` (Cloudflare AI Gateway's
+ * OpenAI-compatible endpoint, `/v1/{account}/{gateway}/compat`). Bearer auth, `model` in the body.
+ */
+export const OPENAI_CHAT_PATH_RE = /\/(?:v1|compat)\/chat\/completions\/?$/;
+
+/** The ways a chat completion is asked for: Azure's three and the OpenAI-compatible one (src/upstream/adapters.ts speaks each). */
+export type ChatApi = "deployments" | "v1" | "ai-gateway" | "openai";
 
 /** Which way a request path asks for a chat completion, and the deployment it names; null: none. */
 export function chatRoute(pathname: string): { api: ChatApi; deployment: string | null } | null {
@@ -33,6 +40,7 @@ export function chatRoute(pathname: string): { api: ChatApi; deployment: string 
   if (V1_CHAT_PATH_RE.test(pathname)) return { api: "v1", deployment: null };
   m = GATEWAY_CHAT_PATH_RE.exec(pathname);
   if (m) return { api: "ai-gateway", deployment: decodeURIComponent(m[2]) };
+  if (OPENAI_CHAT_PATH_RE.test(pathname)) return { api: "openai", deployment: null };
   return null;
 }
 
@@ -220,6 +228,14 @@ export function promptFilterError(filter?: ContentFilterResults): WireResponse {
 }
 export function authError(): WireResponse {
   return errorResponse(401, { code: "401", message: AUTH_MESSAGE }, { "www-authenticate": 'AzureApiManagementKey realm="https://example.openai.azure.com/openai",name="api-key",type="header"' });
+}
+/** OpenAI's 401 for a missing or wrong bearer key. */
+export function openaiAuthError(): WireResponse {
+  return {
+    status: 401,
+    headers: { ...JSON_HEADERS, "x-request-id": `req_${crypto.randomUUID().replaceAll("-", "")}` },
+    body: JSON.stringify({ error: { message: "You didn't provide an API key. You need to provide your API key in an Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).", type: "invalid_request_error", param: null, code: null } }),
+  };
 }
 export function deploymentNotFoundError(): WireResponse {
   return errorResponse(404, { code: "DeploymentNotFound", message: "The API deployment for this resource does not exist. If you created the deployment within the last 5 minutes, please wait a moment and try again." });

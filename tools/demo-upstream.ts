@@ -1,7 +1,9 @@
 /**
  * Demo upstream: the embedded local default for `npm start` when no Azure endpoint is configured.
  * It speaks Azure OpenAI's chat-completions wire format (tools/azure-wire.ts, same path and
- * api-version query, any api-key) and answers deterministically from what it received. It is a
+ * api-version query, any api-key), also at the OpenAI-compatible `/v1/chat/completions`
+ * (`UPSTREAM=openai`, `OPENAI_BASE_URL=http://127.0.0.1:PORT/v1`), and answers deterministically
+ * from what it received. It is a
  * demo, clearly labelled as such (model "chatapi-demo"), never GPT-4.1.
  *
  *   npm run demo:upstream -- [--port 8788] [--host 127.0.0.1] [--delay 15]   (scripts/demo-upstream.ts)
@@ -143,9 +145,10 @@ async function handle(req: IncomingMessage, res: ServerResponse, delayMs: number
   if (req.method === "GET" && (url.pathname === "/" || url.pathname === "/health")) {
     return res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ status: "ok", demo: true, model: DEMO_MODEL }));
   }
-  // Azure's classic and v1 paths and an AI Gateway's, as the fake Azure serves them (the demo asks no key).
+  // Azure's classic and v1 paths, an AI Gateway's, and the OpenAI-compatible /v1/chat/completions, as
+  // the fake Azure serves them (the demo asks no key).
   const route = req.method === "POST" ? chatRoute(url.pathname) : null;
-  if (!route || (route.api !== "v1" && !url.searchParams.get("api-version"))) return send(res, resourceNotFoundError());
+  if (!route || (route.api !== "v1" && route.api !== "openai" && !url.searchParams.get("api-version"))) return send(res, resourceNotFoundError());
   let body: WireRequest;
   try { body = JSON.parse(await readBody(req)) ?? {}; } catch { return send(res, badRequestError("We could not parse the JSON body of your request.")); }
   const spec = demoAnswer(body);

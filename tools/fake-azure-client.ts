@@ -23,7 +23,7 @@ export interface RecordedRequest {
   status: number | null;
   scenario: string | null;
   /** Which way the request asked for a completion (tools/azure-wire.ts `chatRoute`); null: none. */
-  api: "deployments" | "v1" | "ai-gateway" | null;
+  api: "deployments" | "v1" | "ai-gateway" | "openai" | null;
 }
 
 /** A fresh nonce to put in a request (e.g. in the user text) so scripts and records match it. */

@@ -6,9 +6,14 @@
  * POST /openai/deployments/{deployment}/chat/completions?api-version=…   (classic Azure)
  * POST /openai/v1/chat/completions                                      (Azure's v1 API: the deployment is `model`)
  * POST /…/azure-openai/{resource}/{deployment}/chat/completions?api-version=…   (a Cloudflare AI Gateway for Azure)
- *   - no `api-key` header → 401 (Azure body); no api-version (classic, gateway) → 404 "Resource
- *     not found"; v1 without `model` → 400; other paths → 404 "Resource not found"; body not JSON → 400.
- *   - each request is recorded with its path, query, headers and which of the three `api` it used.
+ * POST /v1/chat/completions, /…/compat/chat/completions   (an OpenAI-compatible endpoint: OpenAI, Ollama,
+ *                                                          vLLM, AI Gateway's compat endpoint; `model` in the body)
+ *   - Azure's paths: no `api-key` header → 401 (Azure body); the OpenAI-compatible one: no
+ *     `Authorization: Bearer …` → 401 (OpenAI's body). No api-version (classic, gateway) → 404
+ *     "Resource not found"; v1 or OpenAI-compatible without `model` → 400; other paths → 404
+ *     "Resource not found"; body not JSON → 400. Past those checks every path answers alike: the
+ *     same scenarios, scripts and stream quirks.
+ *   - each request is recorded with its path, query, headers and which `api` it used.
  *   - `stream: true` → SSE; otherwise a `chat.completion` JSON body. Usage chunk only with
  *     `stream_options.include_usage: true`.
  *   - Response chosen by, in order: (1) the script queue of a nonce the raw body contains,
@@ -49,7 +54,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import {
-  authError, badRequestError, chatRoute, lastUserIndex, messageText, resourceNotFoundError,
+  authError, badRequestError, chatRoute, lastUserIndex, messageText, openaiAuthError, resourceNotFoundError,
   SSE_KEEPALIVE, type WireRequest, type WireResponse,
 } from "./azure-wire";
 import { readBody } from "./http";
@@ -189,13 +194,15 @@ export async function startFakeAzure(opts: { port?: number } = {}): Promise<Fake
     let wire: WireResponse | null = null;
     const route = req.method === "POST" ? chatRoute(url.pathname) : null;
     rec.api = route?.api ?? null;
-    if (!route || (route.api !== "v1" && !url.searchParams.get("api-version"))) wire = resourceNotFoundError();
-    else if (!req.headers["api-key"]) wire = authError();
+    const azure = route !== null && route.api !== "openai";
+    if (!route || (azure && route.api !== "v1" && !url.searchParams.get("api-version"))) wire = resourceNotFoundError();
+    else if (azure && !req.headers["api-key"]) wire = authError();
+    else if (!azure && !/^Bearer \S+/.test(String(req.headers.authorization ?? ""))) wire = openaiAuthError();
     let body: WireRequest = {};
     if (!wire) {
       try { body = JSON.parse(rec.body) ?? {}; } catch { wire = badRequestError("We could not parse the JSON body of your request."); }
     }
-    if (!wire && route?.api === "v1" && typeof body.model !== "string") wire = badRequestError("you must provide a model parameter", "model");
+    if (!wire && (route?.api === "v1" || route?.api === "openai") && typeof body.model !== "string") wire = badRequestError("you must provide a model parameter", "model");
     if (wire) {
       rec.status = wire.status;
       return sendWire(res, wire);

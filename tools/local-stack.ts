@@ -2,8 +2,9 @@
  * The stack `npm start` runs, also used by the end-to-end tests of the page and the CLI: the Worker
  * under wrangler's dev server (tools/worker.ts; without the DevTools inspector unless
  * `inspector: true`) with what is configured, and clearly labelled local defaults for what is not:
- *   - no AZURE_OPENAI_ENDPOINT → the local demo upstream (Azure's wire format, deterministic
- *     answers labelled as demo, never GPT-4.1);
+ *   - no AZURE_OPENAI_ENDPOINT (and not UPSTREAM=openai) → the local demo upstream (Azure's wire
+ *     format, deterministic answers labelled as demo, never GPT-4.1); with UPSTREAM=openai the
+ *     configured OpenAI-compatible endpoint (OPENAI_BASE_URL, OPENAI_MODEL) is used as is;
  *   - no MCP_SERVER_URL (nor MCP_SERVERS) → the ModelScope mock MCP server (with `mockApproval`,
  *     as the one server of MCP_SERVERS, those of its tools waiting for approval);
  *   - no API_KEYS (and no ALLOW_ANONYMOUS) → ALLOW_ANONYMOUS=true (local development only).
@@ -47,10 +48,15 @@ export function isConfigured(configured: Record<string, string>, name: string): 
 /** Which local defaults a configuration needs. */
 export function localDefaults(configured: Record<string, string>): { demoUpstream: boolean; mockMcp: boolean; anonymous: boolean } {
   return {
-    demoUpstream: !isConfigured(configured, "AZURE_OPENAI_ENDPOINT"),
+    demoUpstream: !openaiUpstream(configured) && !isConfigured(configured, "AZURE_OPENAI_ENDPOINT"),
     mockMcp: !isConfigured(configured, "MCP_SERVER_URL") && !isConfigured(configured, "MCP_SERVERS"),
     anonymous: !isConfigured(configured, "API_KEYS") && !isConfigured(configured, "ALLOW_ANONYMOUS"),
   };
+}
+
+/** `UPSTREAM=openai`: an OpenAI-compatible endpoint, not Azure. */
+export function openaiUpstream(configured: Record<string, string>): boolean {
+  return (configured.UPSTREAM ?? "").trim().toLowerCase() === "openai";
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -67,6 +73,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       Object.assign(vars, { AZURE_OPENAI_ENDPOINT: demo.url, AZURE_OPENAI_API_KEY: "local-demo-key", DEMO_UPSTREAM: "true" });
       const placeholder = isPlaceholder(configured.AZURE_OPENAI_ENDPOINT ?? "") ? " (AZURE_OPENAI_ENDPOINT is still the example's placeholder)" : "";
       notes.push(`DEMO upstream at ${demo.url}${placeholder}: answers are canned from what it receives, NOT GPT-4.1. Fill in .dev.vars (see .dev.vars.example) for real Azure OpenAI.`);
+    } else if (openaiUpstream(configured)) {
+      const base = (configured.OPENAI_BASE_URL ?? "").trim() || "https://api.openai.com/v1";
+      notes.push(`OpenAI-compatible upstream (UPSTREAM=openai): ${base}/chat/completions, model ${(configured.OPENAI_MODEL ?? "").trim() || "(OPENAI_MODEL is not set)"}.`);
     } else {
       notes.push("Azure OpenAI: using AZURE_OPENAI_ENDPOINT from your configuration.");
     }

@@ -20,6 +20,7 @@ export const requestDefs: Def[] = [
   [req.InputImagePart, { id: "InputImagePart", description: "An image: a data:image/{png|jpeg|webp|gif};base64,… URL (at most 20 MiB, 10 per request) or an https:// URL." }],
   [req.OutputTextPart, { id: "OutputTextPart", description: "A text part of an earlier assistant answer." }],
   [req.ImageDetail, { id: "ImageDetail", description: "How closely the model looks at an image." }],
+  [req.ModelOptions, { id: "ModelOptions", description: "Model parameters for this chat. Only those the service's CLIENT_OPTIONS allows (default temperature, max_tokens) may be set; any other is a 400 naming it. A max_tokens above the service's own (MODEL_PARAMS) is lowered to it." }],
   [req.ApprovalDecision, { id: "ApprovalDecision", description: "The answer to an approval_request: approve the tool call, or deny it with an optional reason." }],
 ];
 
@@ -34,7 +35,7 @@ export const eventDefs: Def[] = [
   [ev.EnvelopeData, { id: "EnvelopeData", description: "Every step once, in its final state, in start order; the answer and usage where some exist." }],
   [ev.Step, { id: "Step", description: "One step of the work. parameters is a JSON string; execution_duration is in whole milliseconds." }],
   [ev.Usage, { id: "Usage", description: "Token usage reported by the model." }],
-  [ev.ToolType, { id: "ToolType", description: "System (the request), InputParser, AzureOpenAI (one per model round), MCP (tool listing and calls)." }],
+  [ev.ToolType, { id: "ToolType", description: "System (the request), InputParser, AzureOpenAI (one per model round on Azure OpenAI), OpenAI (one per model round on an OpenAI-compatible upstream, UPSTREAM=openai), MCP (tool listing and calls)." }],
   [ev.ToolStatus, { id: "ToolStatus", description: "Start when a step begins; Success or Error when it ends." }],
 ];
 

@@ -101,12 +101,18 @@ export async function freePort(host = "127.0.0.1"): Promise<number> {
  * (dotenv-expand). So a value is quoted with a quote character it does not contain — single
  * quotes, else backquotes (neither has escape sequences), else double quotes unless the value holds
  * `\n` or `\r` (which dotenv would turn into line breaks there) — and its `$` is written `\$`,
- * which dotenv-expand turns back into `$`. A value that can't be written so (a line break, or all
- * three quote characters) is refused rather than mangled.
+ * which dotenv-expand turns back into `$`. A value with line breaks goes in double quotes, each
+ * written `\n` / `\r`, when it has no double quote and no `\n` / `\r` of its own. A value that
+ * can't be written so is refused rather than mangled.
  */
 export function envLine(name: string, value: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new Error(`not a variable name: ${JSON.stringify(name)}`);
   const escaped = value.replaceAll("$", "\\$");
+  // Line breaks (a multi-line SYSTEM_PROMPT): dotenv turns \n and \r inside double quotes into them,
+  // so they can go that way when the value has no double quote and no backslash-n or -r of its own.
+  if (/[\r\n]/.test(value) && !value.includes('"') && !/\\[nr]/.test(value)) {
+    return `${name}="${escaped.replaceAll("\r", "\\r").replaceAll("\n", "\\n")}"`;
+  }
   const quote = /[\r\n]/.test(value) ? undefined : ["'", "`", '"'].find((q) => !value.includes(q) && (q !== '"' || !/\\[nr]/.test(value)));
   if (!quote) throw new Error(`${name}: a value with a line break or with every kind of quote cannot be passed to wrangler dev`);
   return `${name}=${quote}${escaped}${quote}`;

@@ -1,5 +1,6 @@
 /**
- * Reads an Azure chat-completions SSE body and hands each parsed chunk to `onChunk` as it comes.
+ * Reads a chat-completions SSE body (Azure OpenAI's, or an OpenAI-compatible endpoint's) and hands
+ * each parsed chunk to `onChunk` as it comes.
  * A plain read loop with a callback: in workerd the per-read cost is dominated by promise hops,
  * and an async generator per read measurably adds to it (see `npm run bench`).
  *
@@ -17,6 +18,7 @@
 import { createParser } from "eventsource-parser";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { ApiError } from "../errors";
+import { AZURE_LABEL, type UpstreamLabel } from "../upstream/label";
 
 /** Longest SSE event (all its lines) accepted from Azure, in characters (each at least a byte). */
 export const MAX_EVENT_CHARS = 1024 * 1024;
@@ -38,6 +40,8 @@ export interface ReadOptions {
   /** The sink's batching (RunSink's hold / release): called around the chunks of each read. */
   hold?: () => void;
   release?: () => void;
+  /** Who sends the stream, as messages name it (default Azure OpenAI). */
+  label?: UpstreamLabel;
 }
 
 const STREAM = { stream: true };
@@ -49,14 +53,14 @@ export function setRoundDeadline(body: ReadableStream<Uint8Array>, at: number, t
   roundDeadlines.set(body, { at, timeoutMs });
 }
 
-export function roundTimeoutMessage(timeoutMs: number): string {
-  return `Azure OpenAI did not finish the round within ${timeoutMs} ms (UPSTREAM_ROUND_TIMEOUT_MS)`;
+export function roundTimeoutMessage(timeoutMs: number, label: UpstreamLabel = AZURE_LABEL): string {
+  return `${label.Name} did not finish the round within ${timeoutMs} ms (UPSTREAM_ROUND_TIMEOUT_MS)`;
 }
 
 export async function pumpChunks(
   body: ReadableStream<Uint8Array>,
   onChunk: (chunk: ChatCompletionChunk) => void,
-  { idleTimeoutMs, signal, round = roundDeadlines.get(body), ready, hold, release }: ReadOptions,
+  { idleTimeoutMs, signal, round = roundDeadlines.get(body), ready, hold, release, label = AZURE_LABEL }: ReadOptions,
 ): Promise<void> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
@@ -77,20 +81,20 @@ export async function pumpChunks(
       try {
         chunk = JSON.parse(event.data);
       } catch {
-        badData = "Azure OpenAI sent a chunk that is not JSON";
+        badData = `${label.Name} sent a chunk that is not JSON`;
         return;
       }
       if (!chunk || typeof chunk !== "object" || Array.isArray(chunk)) {
-        badData = "Azure OpenAI sent a chunk that is not a chat completion chunk";
+        badData = `${label.Name} sent a chunk that is not a chat completion chunk`;
       } else if ("error" in chunk) {
         // What Azure and OpenAI send when the model fails mid-answer: `data: {"error": {...}}`.
-        badData = "Azure OpenAI reported an error in the middle of the stream";
+        badData = `${label.Name} reported an error in the middle of the stream`;
       } else {
         onChunk(chunk as ChatCompletionChunk);
       }
     },
   });
-  const lines = new LineFeeder((line) => parser.feed(line));
+  const lines = new LineFeeder((line) => parser.feed(line), label);
 
   // One timer per quiet period, not per read: it re-arms itself for the time still left.
   const deadline = round?.at ?? Infinity;
@@ -111,8 +115,8 @@ export async function pumpChunks(
   signal.addEventListener("abort", onAbort, { once: true });
   const stopped = (now = Date.now()) => {
     if (signal.aborted) throw signal.reason;
-    if (over || now >= deadline) throw new ApiError(504, roundTimeoutMessage(round!.timeoutMs));
-    if (idle) throw new ApiError(504, `Azure OpenAI sent no data for ${idleTimeoutMs} ms (UPSTREAM_TIMEOUT_MS)`);
+    if (over || now >= deadline) throw new ApiError(504, roundTimeoutMessage(round!.timeoutMs, label));
+    if (idle) throw new ApiError(504, `${label.Name} sent no data for ${idleTimeoutMs} ms (UPSTREAM_TIMEOUT_MS)`);
   };
 
   let ended = false;
@@ -128,7 +132,7 @@ export async function pumpChunks(
         result = await reader.read();
       } catch (err) {
         stopped();
-        throw new ApiError(502, "The Azure OpenAI stream broke off: " + (err instanceof Error ? err.message : "read failed"));
+        throw new ApiError(502, `The stream of ${label.name} broke off: ` + (err instanceof Error ? err.message : "read failed"));
       }
       const now = Date.now();
       stopped(now);
@@ -166,7 +170,10 @@ class LineFeeder {
   #pendingChars = 0;
   #eventChars = 0;
 
-  constructor(private readonly feed: (line: string) => void) {}
+  constructor(
+    private readonly feed: (line: string) => void,
+    private readonly label: UpstreamLabel,
+  ) {}
 
   push(text: string): void {
     const length = text.length;
@@ -182,7 +189,7 @@ class LineFeeder {
       const stop = end + (text.charCodeAt(end) === 13 && text.charCodeAt(end + 1) === 10 ? 2 : 1);
       const lineChars = this.#pendingChars + (end - start);
       this.#eventChars = lineChars === 0 ? 0 : this.#eventChars + lineChars;
-      if (this.#eventChars > MAX_EVENT_CHARS) throw tooLarge();
+      if (this.#eventChars > MAX_EVENT_CHARS) throw tooLarge(this.label);
       const piece = text.slice(start, stop);
       if (this.#pendingChars) {
         this.#pending.push(piece);
@@ -197,11 +204,11 @@ class LineFeeder {
     if (start < length) {
       this.#pending.push(start ? text.slice(start) : text);
       this.#pendingChars += length - start;
-      if (this.#eventChars + this.#pendingChars > MAX_EVENT_CHARS) throw tooLarge();
+      if (this.#eventChars + this.#pendingChars > MAX_EVENT_CHARS) throw tooLarge(this.label);
     }
   }
 }
 
-function tooLarge(): ApiError {
-  return new ApiError(502, `Azure OpenAI sent an event larger than ${MAX_EVENT_CHARS / 1048576} MiB`);
+function tooLarge(label: UpstreamLabel): ApiError {
+  return new ApiError(502, `${label.Name} sent an event larger than ${MAX_EVENT_CHARS / 1048576} MiB`);
 }

@@ -7,6 +7,7 @@
 import type { ChatCompletionChunk, ChatCompletionMessageFunctionToolCall } from "openai/resources/chat/completions";
 import { ApiError } from "../errors";
 import type { Usage } from "../schema/events";
+import { AZURE_LABEL } from "../upstream/label";
 import { pumpChunks, type ReadOptions } from "./chunks";
 
 export interface RoundResult {
@@ -36,6 +37,7 @@ export async function readRound(
   let usage: Usage | undefined;
   let filtered: string[] = [];
   const calls: { id: string; name: string; arguments: string }[] = [];
+  const { Name, name } = options.label ?? AZURE_LABEL;
 
   const take = (chunk: ChatCompletionChunk) => {
     if (chunk.usage && typeof chunk.usage === "object") {
@@ -54,7 +56,7 @@ export async function readRound(
     if (Array.isArray(delta?.tool_calls)) {
       for (const part of delta.tool_calls) {
         if (!Number.isInteger(part?.index) || part.index < 0 || part.index > 127) {
-          throw new ApiError(502, "Azure OpenAI sent a tool call chunk without a valid index");
+          throw new ApiError(502, `${Name} sent a tool call chunk without a valid index`);
         }
         const call = (calls[part.index] ??= { id: "", name: "", arguments: "" });
         if (part.id) call.id = part.id;
@@ -76,11 +78,11 @@ export async function readRound(
   }
 
   if (finishReason === null) {
-    throw new RoundError(new ApiError(502, "The Azure OpenAI stream ended without a finish reason (broken stream)"), usage);
+    throw new RoundError(new ApiError(502, `The stream of ${name} ended without a finish reason (broken stream)`), usage);
   }
   if (finishReason === "content_filter") {
     const which = filtered.length ? ` (${filtered.join(", ")})` : "";
-    throw new RoundError(new ApiError(400, `The answer was filtered by Azure OpenAI's content filter${which}; data.answer holds the text before the cut.`), usage);
+    throw new RoundError(new ApiError(400, `The answer was filtered by ${name}'s content filter${which}; data.answer holds the text before the cut.`), usage);
   }
   return {
     text,

@@ -1,7 +1,9 @@
 /**
  * One chat, from validated request to final envelope: the System and InputParser steps, the MCP
- * tool list, then model rounds (each an AzureOpenAI step) with the tool calls they ask for (each
- * an MCP step) until the model answers or the round limit is reached. Everything that happens is
+ * tool list, then model rounds (each an AzureOpenAI step, or an OpenAI step under `UPSTREAM=openai`)
+ * with the tool calls they ask for (each an MCP step) until the model answers or the round limit is
+ * reached. The model is sent the operator's instructions (SYSTEM_PROMPT) first, then the chat, with
+ * the operator's model parameters and those the request may set. Everything that happens is
  * sent to the sink as it happens. The result is the `done` envelope or the error envelope, also
  * when the run is stopped (499); it rejects only on a bug of ours, which the caller reports.
  */
@@ -19,6 +21,7 @@ import type { ChatRequest } from "../schema/request";
 import { textsFor, type Lang, type Texts } from "../steps/i18n";
 import { StepRecorder, type StepHandle } from "../steps/recorder";
 import { toAzureMessages } from "./messages";
+import { operatorMessages, roundParams } from "./model-params";
 import type { RunResult, RunSink, RunSummary } from "./run-result";
 import { readRound, RoundError } from "./round";
 import { runToolCalls } from "./tool-calls";
@@ -50,7 +53,8 @@ export async function runChat(input: RunInput): Promise<RunResult> {
   let usage: Usage | undefined;
   let modelStep: StepHandle | undefined;
 
-  const model = t.model(config.azure.deployment, config.azure.demo);
+  const upstream = config.upstream;
+  const model = upstream.kind === "openai" ? t.openaiModel(upstream.model) : t.model(upstream.model, upstream.demo);
   const system = steps.start("System", t.systemStart(request.user_id), { user_id: request.user_id });
   try {
     steps
@@ -61,7 +65,10 @@ export async function runChat(input: RunInput): Promise<RunResult> {
       .success(JSON.stringify({ query_items: request.query.length, images: input.imageCount, roles: request.query.map((m) => m.role) }));
 
     const tools = input.tools ? await listTools(input.tools, steps, t, summary, signal, input.approvals !== undefined) : [];
-    const messages: ChatCompletionMessageParam[] = input.messages ? [...input.messages] : toAzureMessages(request.query);
+    // The one place the model's input is put together: the operator's instructions always first.
+    const operator = operatorMessages(config.assistant);
+    const messages: ChatCompletionMessageParam[] = [...operator, ...(input.messages ?? toAzureMessages(request.query))];
+    const params = roundParams(config.assistant, request.options, tools.length > 0);
     const onText = (messageId: string) => (text: string) => {
       if (answer.length + text.length > config.maxAnswerChars) {
         throw new ApiError(502, `The answer grew longer than ${config.maxAnswerChars} characters (MAX_ANSWER_CHARS); it was cut off`);
@@ -73,15 +80,18 @@ export async function runChat(input: RunInput): Promise<RunResult> {
     for (let round = 1; ; round++) {
       summary.rounds = round;
       const lastRound = round >= config.maxToolRounds;
+      // `messages` counts the chat's messages, not the operator's instructions, which are never shown back.
+      const counts = { round, messages: messages.length - operator.length, tools: tools.length };
       modelStep = steps.start(
-        "AzureOpenAI",
+        upstream.stepType,
         t.modelStart(model, round),
-        { deployment: config.azure.deployment, demo: config.azure.demo || undefined, round, messages: messages.length, tools: tools.length },
+        upstream.kind === "openai" ? { model: upstream.model, ...counts } : { deployment: upstream.model, demo: upstream.demo || undefined, ...counts },
       );
       const response = await openCompletionStream(
         input.client,
         {
-          model: config.azure.deployment,
+          ...params,
+          model: upstream.model,
           messages,
           stream: true,
           stream_options: { include_usage: true },
@@ -102,6 +112,7 @@ export async function runChat(input: RunInput): Promise<RunResult> {
           ready: sink.ready,
           hold: sink.hold,
           release: sink.release,
+          label: upstream.label,
         });
       } catch (err) {
         if (err instanceof RoundError) usage = addUsage(usage, err.usage);
@@ -136,7 +147,7 @@ export async function runChat(input: RunInput): Promise<RunResult> {
     };
   } catch (err) {
     const aborted = signal.aborted ? (signal.reason instanceof RunAborted ? signal.reason : new RunAborted("client_closed")) : undefined;
-    const { error, internalError } = aborted ? { error: new ApiError(499 as ContentfulStatusCode, aborted.message) } : classify(err, config.upstreamTimeoutMs);
+    const { error, internalError } = aborted ? { error: new ApiError(499 as ContentfulStatusCode, aborted.message) } : classify(err, config);
     if (modelStep && !modelStep.finished) modelStep.error(error.message);
     system.error(error.message, t.systemError(error.message));
     return {
@@ -206,9 +217,9 @@ function addUsage(total: Usage | undefined, more: Usage | undefined): Usage | un
 }
 
 /** Our reported errors and the SDK's upstream failures keep their meaning; anything else is a bug of ours: a generic 500. */
-function classify(err: unknown, timeoutMs: number): { error: ApiError; internalError?: string } {
+function classify(err: unknown, config: Config): { error: ApiError; internalError?: string } {
   if (err instanceof RoundError) return { error: err.error };
   if (err instanceof ApiError) return { error: err };
-  if (err instanceof OpenAIError) return { error: upstreamError(err, timeoutMs) };
+  if (err instanceof OpenAIError) return { error: upstreamError(err, config.upstreamTimeoutMs, config.redact, config.upstream.label) };
   return { error: new ApiError(500, "Internal error"), internalError: stackOf(err) };
 }

@@ -1,5 +1,5 @@
 /**
- * Builds the run of one checked chat request: the Azure client and the MCP tool source from the
+ * Builds the run of one checked chat request: the upstream's client and the MCP tool source from the
  * config, then `runChat`. The same for a plain chat (in the Worker) and a resumable one (in its
  * Durable Object). The MCP session is closed in the background once the run is over.
  */
@@ -13,7 +13,7 @@ import type { ToolSet } from "../mcp/types";
 import type { ApprovalGate } from "./approvals";
 import { runChat } from "./run";
 import type { RunResult, RunSink } from "./run-result";
-import { azureClient } from "./upstream";
+import { upstreamClient } from "./upstream";
 
 export interface CheckedChat {
   request: ChatRequest;
@@ -33,7 +33,7 @@ export function startChat(
 ): (sink: RunSink) => Promise<RunResult> {
   return (sink) => {
     const tools = toolSet(config);
-    const run = runChat({ config, client: azureClient(config.azure, config.upstreamTimeoutMs), tools, approvals, sink, ...chat });
+    const run = runChat({ config, client: upstreamClient(config), tools, approvals, sink, ...chat });
     if (tools?.close) waitUntil(run.catch(() => {}).then(() => tools.close!()).catch(() => {}));
     return run;
   };

@@ -1,8 +1,9 @@
 /**
- * Azure's failures as the service's errors (README "Errors"), classified by the openai SDK's
- * error classes; the SDK's error stays attached as `cause`. Messages point at the setting to check
- * and never echo a key (Azure's text passes through the config's redactor), a URL with a key, or
- * Azure's text for auth failures.
+ * The upstream's failures (Azure OpenAI, or an OpenAI-compatible endpoint: `label` names it and its
+ * settings) as the service's errors (README "Errors"), classified by the openai SDK's error
+ * classes; the SDK's error stays attached as `cause`. Messages point at the setting to check and
+ * never echo a key (the upstream's text passes through the config's redactor), a URL with a key,
+ * or the upstream's text for auth failures.
  */
 import {
   APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, AuthenticationError, BadRequestError,
@@ -11,6 +12,7 @@ import {
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError } from "../errors";
 import { NO_SECRETS, type Redactor } from "../security/redact";
+import { AZURE_LABEL, type UpstreamLabel } from "../upstream/label";
 import { UpstreamError } from "../upstream/safe-fetch";
 
 /** The ApiErrors this module made from an upstream failure (see isUpstreamError). */
@@ -37,44 +39,45 @@ export function upstreamApiError(
   return error;
 }
 
-export function upstreamError(err: unknown, timeoutMs: number, redact: Redactor = NO_SECRETS): ApiError {
+export function upstreamError(err: unknown, timeoutMs: number, redact: Redactor = NO_SECRETS, label: UpstreamLabel = AZURE_LABEL): ApiError {
+  const { Name, name } = label;
   if (err instanceof ApiError) return err;
   const fail = (status: ContentfulStatusCode, message: string, headers?: Record<string, string>) =>
     upstreamApiError(status, message, err, redact, headers);
 
   if (err instanceof UpstreamError) return fail(502, err.message);
   if (err instanceof APIConnectionTimeoutError) {
-    return fail(504, `Azure OpenAI did not start answering within ${timeoutMs} ms (UPSTREAM_TIMEOUT_MS)`);
+    return fail(504, `${Name} did not start answering within ${timeoutMs} ms (UPSTREAM_TIMEOUT_MS)`);
   }
   if (err instanceof APIConnectionError) {
     // A redirect (or another answer we refused) is thrown by our fetch; the SDK wraps it.
     if (err.cause instanceof UpstreamError) return fail(502, err.cause.message);
-    return fail(502, "Could not reach Azure OpenAI: check AZURE_OPENAI_ENDPOINT");
+    return fail(502, `Could not reach ${name}: check ${label.endpoint}`);
   }
-  if (err instanceof APIUserAbortError) return fail(502, "The request to Azure OpenAI was cancelled");
+  if (err instanceof APIUserAbortError) return fail(502, `The request to ${name} was cancelled`);
   if (err instanceof BadRequestError && isContentFilter(err)) {
-    return fail(400, "The prompt was filtered by Azure OpenAI's content filter" + categories(err.error) + ".");
+    return fail(400, `The prompt was filtered by ${name}'s content filter` + categories(err.error) + ".");
   }
   if (err instanceof BadRequestError || err instanceof UnprocessableEntityError) {
-    return fail(400, `Azure OpenAI rejected the request: ${cut(err.error, redact)}`);
+    return fail(400, `${Name} rejected the request: ${cut(err.error, redact)}`);
   }
   if (err instanceof AuthenticationError || err instanceof PermissionDeniedError) {
-    return fail(502, `Azure OpenAI refused our credentials (HTTP ${err.status}): check AZURE_OPENAI_API_KEY and AZURE_OPENAI_ENDPOINT`);
+    return fail(502, `${Name} refused our credentials (HTTP ${err.status}): check ${label.key} and ${label.endpoint}`);
   }
   if (err instanceof NotFoundError) {
-    return fail(502, "Azure OpenAI found no such deployment (HTTP 404): check AZURE_OPENAI_DEPLOYMENT_NAME, AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_VERSION");
+    return fail(502, label.notFound);
   }
   if (err instanceof RateLimitError) {
     const retryAfter = Math.max(1, Math.ceil(retryDelayMs(err.headers, 0) / 1000));
-    return fail(429, "Azure OpenAI is rate limiting this service; retry later", { "Retry-After": String(retryAfter) });
+    return fail(429, `${Name} is rate limiting this service; retry later`, { "Retry-After": String(retryAfter) });
   }
-  if (err instanceof InternalServerError) return fail(502, `Azure OpenAI failed (HTTP ${err.status})`);
+  if (err instanceof InternalServerError) return fail(502, `${Name} failed (HTTP ${err.status})`);
   if (err instanceof APIError && err.status !== undefined) {
     // Statuses without a class of their own (409, 413, other 4xx).
-    if (err.status === 413) return fail(413, "Azure OpenAI says the request is too large");
-    return fail(502, `Azure OpenAI failed (HTTP ${err.status})`);
+    if (err.status === 413) return fail(413, `${Name} says the request is too large`);
+    return fail(502, `${Name} failed (HTTP ${err.status})`);
   }
-  return fail(502, "Could not reach Azure OpenAI: check AZURE_OPENAI_ENDPOINT");
+  return fail(502, `Could not reach ${name}: check ${label.endpoint}`);
 }
 
 function isContentFilter(err: BadRequestError): boolean {

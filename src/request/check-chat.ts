@@ -1,7 +1,8 @@
 /**
  * The checks of `POST /api/chat` that need no upstream, after the key, rate limit, content type,
  * body size and schema middleware: text and message bounds, the response format (406), images,
- * the configuration (503) and the per-user rate limit. Each failure is thrown as a plain HTTP
+ * the configuration (503), the operator's rules for system messages and options (400) and the
+ * per-user rate limit. Each failure is thrown as a plain HTTP
  * error with the envelope; a request that passes them all gets a `200` stream at once (or, in
  * JSON, the envelope when the work is done).
  */
@@ -10,6 +11,7 @@ import type { AppEnv } from "../app-env";
 import type { CheckedChat } from "../chat/start-chat";
 import { readConfig, type Config } from "../config";
 import { ApiError } from "../errors";
+import { checkClientOptions, checkClientSystem } from "../chat/model-params";
 import { userHash as hashUser } from "../security/digest";
 import { checkLimits } from "../security/limits";
 import { limitPerUser } from "../security/rate-limit";
@@ -37,11 +39,10 @@ export async function checkChat(c: Context<AppEnv>, request: ChatRequest, fixedF
   if (request.stream === false && !fixedFormat) format = "json";
   c.var.log.format = format;
   const imageCount = checkImages(request);
-  if (!config.azure.endpoint) {
-    throw new ApiError(503, "Azure OpenAI is not configured: set AZURE_OPENAI_ENDPOINT (and the secret AZURE_OPENAI_API_KEY), or run `npm start`, which starts a local demo upstream");
-  }
-  if (!config.azure.apiKey) throw new ApiError(503, "Azure OpenAI is not configured: set the secret AZURE_OPENAI_API_KEY");
-  if (config.azure.problem) throw new ApiError(503, `Azure OpenAI is misconfigured: ${config.azure.problem}`);
+  if (config.upstream.problem) throw new ApiError(503, config.upstream.problem);
+  if (config.assistant.problem) throw new ApiError(503, `The assistant's settings are misconfigured: ${config.assistant.problem}`);
+  checkClientSystem(request.query, config.assistant);
+  checkClientOptions(request.options, config.assistant);
   if (config.mcp.serversError) throw new ApiError(503, `MCP is misconfigured: ${config.mcp.serversError}`);
   await limitPerUser(c, userHash);
   return { config, request, format, imageCount, lang: c.var.language as Lang, requestId: c.var.requestId };

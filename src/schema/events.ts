@@ -4,7 +4,7 @@
  */
 import * as z from "zod";
 
-export const ToolType = z.enum(["System", "InputParser", "AzureOpenAI", "MCP"]);
+export const ToolType = z.enum(["System", "InputParser", "AzureOpenAI", "OpenAI", "MCP"]);
 export const ToolStatus = z.enum(["Start", "Success", "Error"]);
 
 export const Step = z.object({

@@ -4,6 +4,7 @@
  */
 import * as z from "zod";
 import { CHAT_ID_MAX, CHAT_ID_PATTERN, MAX_CONTENT_PARTS, USER_ID_MAX } from "../request/limits";
+import { MODEL_PARAM_NAMES, MODEL_PARAM_SPECS, type ModelParamName } from "../chat/model-params";
 
 export const ImageDetail = z.enum(["auto", "low", "high"]);
 
@@ -49,6 +50,25 @@ export const AssistantMessage = z.strictObject({
 
 export const QueryMessage = z.discriminatedUnion("role", [SystemMessage, UserMessage, AssistantMessage]);
 
+/**
+ * Model parameters a request may ask for (`options`), each with the values the chat-completions API
+ * accepts; which of them a request may set is the operator's choice (CLIENT_OPTIONS, checked after
+ * this schema), and a `max_tokens` above the operator's is lowered to it.
+ */
+export const ModelOptions = z.strictObject(
+  Object.fromEntries(
+    MODEL_PARAM_NAMES.map((name) => {
+      const spec = MODEL_PARAM_SPECS[name];
+      const schema =
+        spec.type === "boolean" ? z.boolean()
+        : spec.type === "integer" ? z.int().min(spec.min).max(spec.max)
+        : z.number().min(spec.min).max(spec.max);
+      return [name, schema.optional()];
+    }),
+  ) as { [K in ModelParamName]: z.ZodOptional<(typeof MODEL_PARAM_SPECS)[K] extends { type: "boolean" } ? z.ZodBoolean : z.ZodNumber> },
+);
+export type ModelOptions = z.infer<typeof ModelOptions>;
+
 export const ChatId = z.string().min(1).max(CHAT_ID_MAX).regex(CHAT_ID_PATTERN, "must be 1 to 128 characters of A-Z a-z 0-9 _ -");
 
 /** Unknown fields are a 400 naming them, as OpenAI's API does: a typo such as `"steam": false` must not pass silently. */
@@ -58,6 +78,8 @@ export const ChatRequest = z.strictObject({
   stream: z.boolean().optional(),
   /** Makes the chat resumable: it runs in a Durable Object and outlives its connection. */
   chat_id: ChatId.optional(),
+  /** Model parameters for this chat, among those the operator allows (CLIENT_OPTIONS; default temperature, max_tokens). */
+  options: ModelOptions.optional(),
 });
 
 export type ChatRequest = z.infer<typeof ChatRequest>;

@@ -9,6 +9,7 @@ const texts = {
     systemError: (message: string) => `请求处理失败：${message}`,
     inputParser: (items: number, images: number) => `解析输入：${items} 条消息，${images} 张图片`,
     model: (deployment: string, demo: boolean) => (demo ? "本地演示上游（demo，非 GPT-4.1）" : `Azure OpenAI 模型 ${deployment}`),
+    openaiModel: (model: string) => `OpenAI 兼容模型 ${model}`,
     modelStart: (model: string, round: number) => `调用${model}（第 ${round} 轮）`,
     modelDone: (model: string, round: number) => `${model}第 ${round} 轮完成`,
     modelToolCalls: (model: string, round: number, count: number) => `${model}第 ${round} 轮请求调用 ${count} 个工具`,
@@ -34,6 +35,7 @@ const texts = {
     inputParser: (items: number, images: number) =>
       `Parsing input: ${items} ${items === 1 ? "message" : "messages"}, ${images} ${images === 1 ? "image" : "images"}`,
     model: (deployment: string, demo: boolean) => (demo ? "the local demo upstream (demo, not GPT-4.1)" : `Azure OpenAI model ${deployment}`),
+    openaiModel: (model: string) => `OpenAI-compatible model ${model}`,
     modelStart: (model: string, round: number) => `Calling ${model} (round ${round})`,
     modelDone: (model: string, round: number) => `Round ${round} of ${model} finished`,
     modelToolCalls: (model: string, round: number, count: number) =>

@@ -105,7 +105,7 @@ export function uiEncoder({ approvals = "sdk", seen = [] }: UiEncoderOptions = {
 
   /** Model rounds as steps, tool calls as dynamic tool parts. */
   function stepChunks(step: Step): string {
-    if (step.tool_type === "AzureOpenAI") {
+    if (step.tool_type === "AzureOpenAI" || step.tool_type === "OpenAI") {
       if (step.tool_status === "Start") return chunk({ type: "start-step" });
       return closeText() + chunk({ type: "finish-step" });
     }

@@ -16,7 +16,7 @@ import * as z from "zod";
 import { toAzureMessages } from "../chat/messages";
 import { ApiError } from "../errors";
 import { MAX_CONTENT_PARTS, USER_ID_MAX } from "../request/limits";
-import { ChatId, type ChatRequest, type QueryMessage } from "../schema/request";
+import { ChatId, ModelOptions, type ChatRequest, type QueryMessage } from "../schema/request";
 
 const UiPart = z.looseObject({ type: z.string() });
 const UiMessage = z.looseObject({
@@ -33,6 +33,8 @@ export const UiChatRequest = z.looseObject({
   user_id: z.string().min(1).max(USER_ID_MAX).optional(),
   /** How a tool call that waits for approval is shown: the AI SDK's approval flow (ai 6 and 7), or a `data-approval` part (ai 5). */
   approval_flow: z.enum(["ai-sdk", "data"]).optional(),
+  /** Model parameters, an extra body field as `user_id` is: the same as /api/chat's `options`. */
+  options: ModelOptions.optional(),
 });
 export type UiChatRequest = z.infer<typeof UiChatRequest>;
 
@@ -131,7 +133,7 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
 
   if (!query.some((m) => m.role === "user")) throw new ApiError(400, "messages: no user message with text or an image");
   return {
-    request: { user_id: body.user_id ?? `ui_${body.id}`.slice(0, USER_ID_MAX), chat_id: body.id, query, stream: true },
+    request: { user_id: body.user_id ?? `ui_${body.id}`.slice(0, USER_ID_MAX), chat_id: body.id, query, stream: true, ...(body.options ? { options: body.options } : {}) },
     messages,
     origins,
     fieldOf: (message) => {

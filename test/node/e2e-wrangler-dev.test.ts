@@ -15,6 +15,8 @@ const fake = () => inject("fakeAzureUrl");
 const AZURE_KEY = "e2e-azure-key-51c2";
 /** Client keys with what a shell, dotenv or dotenv-expand would otherwise read as syntax. */
 const TRICKY_KEYS = ["e2e-key-$HOME-${PATH}-\\$x", "e2e-key-it's-#not-a-comment", 'e2e-key-"quoted"'];
+/** An operator's instructions over several lines, with what dotenv-expand would read as a reference. */
+const SYSTEM_PROMPT = "You are the e2e assistant.\nPrices are in $USD; it's ${HOME} #1.\r\n\n  Keep it short.";
 
 /** The second Worker (without the inspector), booted beside the first; its test checks it. */
 let other: Promise<RunningWorker>;
@@ -29,6 +31,7 @@ beforeAll(async () => {
       ALLOW_ANONYMOUS: "true",
       API_KEYS: TRICKY_KEYS.join(","),
       UPSTREAM_TIMEOUT_MS: "5000",
+      SYSTEM_PROMPT,
     },
     timeoutMs: 150_000,
   });
@@ -118,6 +121,17 @@ describe("the boot helper (tools/worker.ts)", () => {
     });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('"answer":"echo: key check"');
+  });
+
+  it("delivers a multi-line SYSTEM_PROMPT byte for byte: the model gets it first, the client never sees it", async () => {
+    const nonce = newNonce("e2e-prompt");
+    const res = await chat(`prompt check ${nonce}`);
+    const text = await res.text();
+    expect(text).toContain('"type":"done"');
+    expect(text).not.toContain("e2e assistant");
+    const [record] = await waitForFake(fake(), nonce, (r) => r.length === 1);
+    expect(JSON.parse(record.body).messages[0]).toEqual({ role: "system", content: SYSTEM_PROMPT });
+    expect(dev.output()).not.toContain("e2e assistant");
   });
 
   it("refuses a wrong key, so the keys above were really checked", async () => {

@@ -17,7 +17,7 @@ import { pathToFileURL } from "node:url";
 import { parseEnv } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DEMO_LABEL } from "../../tools/demo-upstream";
-import { newNonce, scriptFake } from "../../tools/fake-azure-client";
+import { newNonce, scriptFake, waitForFake } from "../../tools/fake-azure-client";
 import { isPlaceholder, localDefaults } from "../../tools/local-stack";
 import { readNdjsonTimed } from "../../tools/ndjson";
 import { hasProc, listeningPorts, processName, processTree, socketCount } from "../../tools/proc";
@@ -35,7 +35,8 @@ const START = join(ROOT, "scripts/start.ts");
 /** `npm start` (scripts/start.ts) in `dir`, with APP_PORT and no settings from the environment. */
 function spawnStart(dir: string, port: number, flags: string[] = []): { child: ChildProcess; output: () => string } {
   const env: Record<string, string | undefined> = { ...process.env, APP_HOST: "127.0.0.1", APP_PORT: String(port) };
-  for (const name of ["AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "MCP_SERVER_URL", "MCP_AUTH_TOKEN", "API_KEYS", "ALLOW_ANONYMOUS"]) delete env[name];
+  const fromEnvironment = ["AZURE_OPENAI_ENDPOINT", "AZURE_OPENAI_API_KEY", "UPSTREAM", "OPENAI_BASE_URL", "OPENAI_API_KEY", "OPENAI_MODEL", "MCP_SERVER_URL", "MCP_AUTH_TOKEN", "API_KEYS", "ALLOW_ANONYMOUS"];
+  for (const name of fromEnvironment) delete env[name];
   const child = spawn(process.execPath, [...NPM_START, START, ...flags], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout!.on("data", (c) => (output += c));
@@ -95,7 +96,7 @@ async function npmStartIn(devVars: { example: true } | { lines: string[] }, opti
 }
 
 /**
- * The three `npm start`s below boot side by side as the file starts (each takes seconds, mostly
+ * The `npm start`s below boot side by side as the file starts (each takes seconds, mostly
  * waiting); each describe awaits its own. All are stopped, and their folders removed, at the end.
  */
 const booting: Promise<Started>[] = [];
@@ -132,6 +133,11 @@ const bigStart = hasProc()
       ),
     )
   : undefined;
+// An OpenAI-compatible upstream (the fake's /v1/chat/completions, Bearer auth) instead of Azure.
+const OPENAI_KEY = "start-test-openai-key-5e2a";
+const openaiStart = bootEarly(() =>
+  npmStartIn({ lines: ["UPSTREAM=openai", `OPENAI_BASE_URL=${inject("fakeAzureUrl")}v1`, `OPENAI_API_KEY=${OPENAI_KEY}`, "OPENAI_MODEL=llama3.2"] }),
+);
 const inspectStart = hasProc() ? bootEarly(() => npmStartIn({ example: true }, { flags: ["--inspect"] })) : undefined;
 
 /** The ports of npm start's processes that answer as a DevTools inspector (GET /json/version). */
@@ -169,6 +175,9 @@ describe(".dev.vars.example", () => {
     expect(isPlaceholder("https://my-resource.openai.azure.com/")).toBe(false);
     expect(localDefaults({ AZURE_OPENAI_ENDPOINT: "https://YOUR-RESOURCE.openai.azure.com/", API_KEYS: "k1" })).toEqual({ demoUpstream: true, mockMcp: true, anonymous: false });
     expect(localDefaults({ AZURE_OPENAI_ENDPOINT: "https://my-resource.openai.azure.com/", MCP_SERVER_URL: "http://127.0.0.1:3000/mcp", ALLOW_ANONYMOUS: "true" })).toEqual({ demoUpstream: false, mockMcp: false, anonymous: false });
+    // UPSTREAM=openai: the configured OpenAI-compatible endpoint, never the demo (which is Azure's stand-in).
+    expect(localDefaults({ UPSTREAM: "openai", OPENAI_BASE_URL: "http://127.0.0.1:11434/v1" }).demoUpstream).toBe(false);
+    expect(localDefaults({ UPSTREAM: "azure" }).demoUpstream).toBe(true);
     // Servers configured with MCP_SERVERS alone: no mock beside them.
     expect(localDefaults({ MCP_SERVERS: '[{"label":"a","url":"https://mcp.example/mcp"}]' }).mockMcp).toBe(false);
   });
@@ -219,6 +228,33 @@ describe("npm start with .dev.vars.example copied as .dev.vars", () => {
     for (let i = 0; i < 30 && left().length; i++) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(left()).toEqual([]);
   });
+});
+
+describe("npm start with UPSTREAM=openai and OPENAI_* in .dev.vars", () => {
+  it("runs no demo upstream, says which endpoint and model it uses, and the demo page's chat streams from it with Bearer auth", async () => {
+    const { url, output } = await openaiStart();
+    expect(output()).toContain(`[chatapi] OpenAI-compatible upstream (UPSTREAM=openai): ${inject("fakeAzureUrl")}v1/chat/completions, model llama3.2.`);
+    expect(output()).not.toContain("DEMO upstream");
+    expect(output()).not.toContain(OPENAI_KEY);
+    // The page is served, and a chat as the page sends it (NDJSON) streams to its end.
+    expect((await fetch(`${url}/`)).status).toBe(200);
+    const nonce = newNonce("start-openai");
+    await scriptFake(inject("fakeAzureUrl"), nonce, [{ text: "Hello from the OpenAI-compatible upstream." }]);
+    const res = await fetch(`${url}/api/chat`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/x-ndjson", "accept-language": "en" },
+      body: JSON.stringify({ user_id: "newcomer", query: [{ role: "user", content: `Hello ${nonce}` }] }),
+    });
+    expect(res.status).toBe(200);
+    const events = (await res.text()).trim().split("\n").map((line) => JSON.parse(line) as { type: string; data?: { answer?: string; steps: { tool_type: string; present_content: string }[] } });
+    const end = events.at(-1)!;
+    expect(end).toMatchObject({ type: "done", data: { answer: "Hello from the OpenAI-compatible upstream." } });
+    expect(end.data!.steps.find((s) => s.tool_type === "OpenAI")?.present_content).toContain("llama3.2");
+    const [record] = await waitForFake(inject("fakeAzureUrl"), nonce, (r) => r.length === 1);
+    expect(record).toMatchObject({ api: "openai", path: "/v1/chat/completions" });
+    expect(record.headers.authorization).toBe(`Bearer ${OPENAI_KEY}`);
+    expect(JSON.parse(record.body).model).toBe("llama3.2");
+  }, 150_000);
 });
 
 describe.runIf(hasProc())("npm start without the DevTools inspector, through a 10 MB answer", () => {

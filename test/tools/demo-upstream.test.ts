@@ -108,6 +108,18 @@ describe("demo upstream answers", () => {
     } finally { await slow.close(); }
   });
 
+  it("answers at the OpenAI-compatible /v1/chat/completions too (UPSTREAM=openai for `npm start`), with no key needed", async () => {
+    const res = await fetch(`${demo.url}v1/chat/completions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ model: "llama3.2", ...req([{ role: "user", content: "Hello there" }]) }),
+    });
+    expect(res.status).toBe(200);
+    const { chunks, done } = sseChunks(await res.text());
+    expect(done).toBe(true);
+    expect(contentOf(chunks)).toContain(DEMO_LABEL);
+  });
+
   it("404s other paths", async () => {
     const res = await fetch(`${demo.url}openai/other`, { method: "POST", body: "{}" });
     expect(res.status).toBe(404);

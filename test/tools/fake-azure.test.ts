@@ -330,3 +330,41 @@ describe("Azure's v1 API and a Cloudflare AI Gateway's paths", () => {
     expect((await post(ask("x"), { url: `${base}/chat/completions` })).status).toBe(404);
   });
 });
+
+describe("an OpenAI-compatible endpoint's path (UPSTREAM=openai)", () => {
+  it("serves /v1/chat/completions to the OpenAI SDK with Bearer auth, the same scenarios, and records api openai", async () => {
+    const nonce = newNonce("openai");
+    const client = new OpenAI({ baseURL: `${fake.url}v1`, apiKey: "sk-fake-openai", maxRetries: 0 });
+    const stream = await client.chat.completions.create({ model: "gpt-4.1-mini", messages: [{ role: "user", content: `[[fake:chunks n=3]] ${nonce}` }], stream: true, stream_options: { include_usage: true } });
+    let text = "";
+    let usage: unknown;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta?.content ?? "";
+      usage ??= chunk.usage ?? undefined;
+    }
+    expect(text).toBe("w0 w1 w2 ");
+    expect(usage).toMatchObject({ prompt_tokens: expect.any(Number) });
+    const [rec] = await fakeRequests(fake.url, nonce);
+    expect(rec).toMatchObject({ api: "openai", path: "/v1/chat/completions", query: {}, status: 200, scenario: "chunks" });
+    expect(rec.headers.authorization).toBe("Bearer sk-fake-openai");
+  });
+
+  it("serves AI Gateway's compat path too: /v1/{account}/{gateway}/compat/chat/completions", async () => {
+    const nonce = newNonce("compat");
+    const client = new OpenAI({ baseURL: `${fake.url}v1/acct/gw/compat`, apiKey: "sk-fake-openai", maxRetries: 0 });
+    const answer = await client.chat.completions.create({ model: "openai/gpt-4.1-mini", messages: [{ role: "user", content: `compat ${nonce}` }] });
+    expect(answer.choices[0].message.content).toBe(`echo: compat ${nonce}`);
+    const [rec] = await fakeRequests(fake.url, nonce);
+    expect(rec).toMatchObject({ api: "openai", path: "/v1/acct/gw/compat/chat/completions" });
+  });
+
+  it("refuses a request without a Bearer key (401, OpenAI's body; an api-key header does not do) or without model (400)", async () => {
+    const url = `${fake.url}v1/chat/completions`;
+    const noKey = await post({ ...ask("x"), model: "m" }, { url });
+    expect(noKey.status).toBe(401);
+    expect(((await noKey.json()) as { error: { message: string } }).error.message).toMatch(/Bearer auth/);
+    const noModel = await post(ask("x"), { url, headers: { authorization: "Bearer k" } });
+    expect(noModel.status).toBe(400);
+    expect(((await noModel.json()) as { error: { param: string } }).error.param).toBe("model");
+  });
+});

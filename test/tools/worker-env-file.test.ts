@@ -12,12 +12,14 @@ describe("envLine", () => {
     ["a single quote: backquotes", "K", "it's", "K=`it's`"],
     ["single quotes and backquotes: double quotes", "K", "it's `x`", 'K="it\'s `x`"'],
     ["a # that is not a comment", "K", "a #b", "K='a #b'"],
+    ["line breaks (a multi-line prompt): double quotes, each written \\n", "SYSTEM_PROMPT", "You are kind.\nIt's $5.\r\nBye", 'SYSTEM_PROMPT="You are kind.\\nIt\'s \\$5.\\r\\nBye"'],
   ])("writes %s", (_, name, value, line) => {
     expect(envLine(name, value)).toBe(line);
   });
 
   it.each([
-    ["a line break", "a\nb"],
+    ["a line break and a double quote", 'a\n"b"'],
+    ["a line break and a backslash-n of its own", "a\nb\\n"],
     ["every kind of quote", `'"\``],
     ["a backslash-n where only double quotes are left", "it's `x` \\n"],
   ])("refuses a value with %s rather than mangle it", (_, value) => {

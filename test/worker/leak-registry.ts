@@ -23,7 +23,8 @@ const registry: Registry = ((globalThis as Record<string, unknown>)[KEY] ??= {
 /** Shorter strings would match by accident; every test secret is longer. */
 const MIN_SECRET_CHARS = 8;
 
-const SECRET_VARS = ["AZURE_OPENAI_API_KEY", "MCP_AUTH_TOKEN", "API_KEYS"] as const;
+/** The secrets, and the operator's instructions (SYSTEM_PROMPT), which are never shown back either. */
+const SECRET_VARS = ["AZURE_OPENAI_API_KEY", "OPENAI_API_KEY", "MCP_AUTH_TOKEN", "API_KEYS", "SYSTEM_PROMPT"] as const;
 
 export function addSecretsFrom(vars: Partial<Record<string, unknown>>): void {
   for (const name of SECRET_VARS) {
@@ -86,7 +87,8 @@ export function findLeaks(): Leak[] {
   addSecretsFrom(env as unknown as Record<string, unknown>);
   const needles = [...registry.secrets].map((secret) => ({
     secret,
-    forms: [secret, encodeURIComponent(secret), btoa(secret).replace(/=+$/, "")],
+    // Text beyond Latin-1 (an operator's prompt in Chinese) has no plain base64 form.
+    forms: [secret, encodeURIComponent(secret), ...(/^[\u0000-\u00ff]*$/.test(secret) ? [btoa(secret).replace(/=+$/, "")] : [])],
   }));
   const leaks: Leak[] = [];
   const scan = (where: string, text: string) => {
