@@ -111,8 +111,8 @@ export async function pumpChunks(
   signal.addEventListener("abort", onAbort, { once: true });
   const stopped = (now = Date.now()) => {
     if (signal.aborted) throw signal.reason;
-    if (over || now >= deadline) throw new ApiError(504, roundTimeoutMessage(round!.timeoutMs));
-    if (idle) throw new ApiError(504, `Azure OpenAI sent no data for ${idleTimeoutMs} ms (UPSTREAM_TIMEOUT_MS)`);
+    if (over || now >= deadline) throw new ApiError(504, roundTimeoutMessage(round!.timeoutMs), {}, { reason: "timeout" });
+    if (idle) throw new ApiError(504, `Azure OpenAI sent no data for ${idleTimeoutMs} ms (UPSTREAM_TIMEOUT_MS)`, {}, { reason: "timeout" });
   };
 
   let ended = false;
@@ -128,7 +128,7 @@ export async function pumpChunks(
         result = await reader.read();
       } catch (err) {
         stopped();
-        throw new ApiError(502, "The Azure OpenAI stream broke off: " + (err instanceof Error ? err.message : "read failed"));
+        throw new ApiError(502, "The Azure OpenAI stream broke off: " + (err instanceof Error ? err.message : "read failed"), {}, { reason: "brokenStream" });
       }
       const now = Date.now();
       stopped(now);

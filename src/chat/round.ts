@@ -76,11 +76,11 @@ export async function readRound(
   }
 
   if (finishReason === null) {
-    throw new RoundError(new ApiError(502, "The Azure OpenAI stream ended without a finish reason (broken stream)"), usage);
+    throw new RoundError(new ApiError(502, "The Azure OpenAI stream ended without a finish reason (broken stream)", {}, { reason: "brokenStream" }), usage);
   }
   if (finishReason === "content_filter") {
     const which = filtered.length ? ` (${filtered.join(", ")})` : "";
-    throw new RoundError(new ApiError(400, `The answer was filtered by Azure OpenAI's content filter${which}; data.answer holds the text before the cut.`), usage);
+    throw new RoundError(new ApiError(400, `The answer was filtered by Azure OpenAI's content filter${which}; data.answer holds the text before the cut.`, {}, { reason: "answerFiltered" }), usage);
   }
   return {
     text,

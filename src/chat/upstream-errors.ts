@@ -10,6 +10,7 @@ import {
 } from "openai";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError } from "../errors";
+import type { ReasonKey } from "../steps/i18n";
 import { NO_SECRETS, type Redactor } from "../security/redact";
 import { UpstreamError } from "../upstream/safe-fetch";
 
@@ -31,50 +32,51 @@ export function upstreamApiError(
   cause: unknown,
   redact: Redactor = NO_SECRETS,
   headers: Record<string, string> = {},
+  reason?: ReasonKey,
 ): ApiError {
-  const error = new ApiError(status, redact.redact(message), headers, { cause });
+  const error = new ApiError(status, redact.redact(message), headers, { cause, reason });
   fromUpstream.add(error);
   return error;
 }
 
 export function upstreamError(err: unknown, timeoutMs: number, redact: Redactor = NO_SECRETS): ApiError {
   if (err instanceof ApiError) return err;
-  const fail = (status: ContentfulStatusCode, message: string, headers?: Record<string, string>) =>
-    upstreamApiError(status, message, err, redact, headers);
+  const fail = (status: ContentfulStatusCode, message: string, reason?: ReasonKey, headers?: Record<string, string>) =>
+    upstreamApiError(status, message, err, redact, headers, reason);
 
   if (err instanceof UpstreamError) return fail(502, err.message);
   if (err instanceof APIConnectionTimeoutError) {
-    return fail(504, `Azure OpenAI did not start answering within ${timeoutMs} ms (UPSTREAM_TIMEOUT_MS)`);
+    return fail(504, `Azure OpenAI did not start answering within ${timeoutMs} ms (UPSTREAM_TIMEOUT_MS)`, "timeout");
   }
   if (err instanceof APIConnectionError) {
     // A redirect (or another answer we refused) is thrown by our fetch; the SDK wraps it.
     if (err.cause instanceof UpstreamError) return fail(502, err.cause.message);
-    return fail(502, "Could not reach Azure OpenAI: check AZURE_OPENAI_ENDPOINT");
+    return fail(502, "Could not reach Azure OpenAI: check AZURE_OPENAI_ENDPOINT", "unreachable");
   }
   if (err instanceof APIUserAbortError) return fail(502, "The request to Azure OpenAI was cancelled");
   if (err instanceof BadRequestError && isContentFilter(err)) {
-    return fail(400, "The prompt was filtered by Azure OpenAI's content filter" + categories(err.error) + ".");
+    return fail(400, "The prompt was filtered by Azure OpenAI's content filter" + categories(err.error) + ".", "promptFiltered");
   }
   if (err instanceof BadRequestError || err instanceof UnprocessableEntityError) {
-    return fail(400, `Azure OpenAI rejected the request: ${cut(err.error, redact)}`);
+    return fail(400, `Azure OpenAI rejected the request: ${cut(err.error, redact)}`, "rejected");
   }
   if (err instanceof AuthenticationError || err instanceof PermissionDeniedError) {
-    return fail(502, `Azure OpenAI refused our credentials (HTTP ${err.status}): check AZURE_OPENAI_API_KEY and AZURE_OPENAI_ENDPOINT`);
+    return fail(502, `Azure OpenAI refused our credentials (HTTP ${err.status}): check AZURE_OPENAI_API_KEY and AZURE_OPENAI_ENDPOINT`, "credentials");
   }
   if (err instanceof NotFoundError) {
-    return fail(502, "Azure OpenAI found no such deployment (HTTP 404): check AZURE_OPENAI_DEPLOYMENT_NAME, AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_VERSION");
+    return fail(502, "Azure OpenAI found no such deployment (HTTP 404): check AZURE_OPENAI_DEPLOYMENT_NAME, AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_VERSION", "deploymentNotFound");
   }
   if (err instanceof RateLimitError) {
     const retryAfter = Math.max(1, Math.ceil(retryDelayMs(err.headers, 0) / 1000));
-    return fail(429, "Azure OpenAI is rate limiting this service; retry later", { "Retry-After": String(retryAfter) });
+    return fail(429, "Azure OpenAI is rate limiting this service; retry later", "rateLimited", { "Retry-After": String(retryAfter) });
   }
   if (err instanceof InternalServerError) return fail(502, `Azure OpenAI failed (HTTP ${err.status})`);
   if (err instanceof APIError && err.status !== undefined) {
     // Statuses without a class of their own (409, 413, other 4xx).
-    if (err.status === 413) return fail(413, "Azure OpenAI says the request is too large");
+    if (err.status === 413) return fail(413, "Azure OpenAI says the request is too large", "tooLarge");
     return fail(502, `Azure OpenAI failed (HTTP ${err.status})`);
   }
-  return fail(502, "Could not reach Azure OpenAI: check AZURE_OPENAI_ENDPOINT");
+  return fail(502, "Could not reach Azure OpenAI: check AZURE_OPENAI_ENDPOINT", "unreachable");
 }
 
 function isContentFilter(err: BadRequestError): boolean {

@@ -146,7 +146,7 @@ function checkEventStream(response: Response, redact: Redactor): void {
 }
 
 function roundTimeoutError(roundTimeoutMs: number, cause: unknown, redact: Redactor) {
-  return upstreamApiError(504, `Azure OpenAI did not finish the round within ${roundTimeoutMs} ms (UPSTREAM_ROUND_TIMEOUT_MS)`, cause, redact);
+  return upstreamApiError(504, `Azure OpenAI did not finish the round within ${roundTimeoutMs} ms (UPSTREAM_ROUND_TIMEOUT_MS)`, cause, redact, {}, "timeout");
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
