@@ -8,7 +8,7 @@
 // the history of earlier exchanges is sent as text. A tool call that waits for approval shows
 // Approve / Deny in its timeline entry, answered with POST /api/chat/{chat_id}/approvals/{id}; a
 // reload replays the run, so a call still waiting shows its buttons again.
-import { ChatApiError, answerApproval, resumeChat, stopChat, streamChat } from "./client.js";
+import { ChatApiError, answerApproval, resumeChat, stopChat, streamChat } from "../client/src/index";
 import { applyTexts, texts } from "./i18n.js";
 import { createAttachments } from "./attachments.js";
 import { Turn } from "./timeline.js";
@@ -199,6 +199,8 @@ async function drive(turn, open, { check, gone = "resumeGone" } = {}) {
     else if (error instanceof ChatApiError) {
       for (const step of error.data.steps) turn.step(step);
       turn.showError(error.code, error.message, error.requestId);
+      // A key is needed (or the one given is wrong): the settings open where it goes.
+      if (error.code === 401) $(".settings").open = true;
     } else turn.networkError(error instanceof Error ? error.message : String(error));
   } finally {
     clearTimeout(run.stopTimer);
@@ -217,6 +219,8 @@ async function send() {
   showComposerError("");
   ui.input.value = "";
   attachments.clear();
+  // The Send button is disabled while the answer comes: the keyboard stays in the message box.
+  ui.input.focus();
 
   const past = history();
   const droppedImages = turns.filter((turn) => turn.state === "done").reduce((n, turn) => n + turn.message.images.length, 0);
@@ -227,7 +231,8 @@ async function send() {
   follow.stick();
   const request = { user_id: ui.userId.value.trim() || defaultUserId(), chat_id: chatId, query: [...past, userMessage(text, images)] };
   await drive(turn, (options) => streamChat(request, options));
-  ui.input.focus();
+  // Back to the message box, unless the reader has moved on (to a link in the answer, say).
+  if (document.activeElement === document.body || document.activeElement === null) ui.input.focus();
 }
 
 /**
@@ -252,6 +257,8 @@ function stop() {
   const run = running;
   if (!run || run.stopAsked) return;
   run.stopAsked = true;
+  // The Stop button is disabled now: the keyboard goes back to the message box.
+  if (document.activeElement === ui.stop) ui.input.focus();
   ui.stop.disabled = true;
   // Before the first event the run may not exist yet: the stop goes out when it does.
   if (run.started) void sendStop(run);
