@@ -71,9 +71,9 @@ export function markdownView(node) {
     while (same < blocks.length && same < tokens.length && blocks[same].raw === tokens[same].raw) same++;
     for (const block of blocks.splice(same)) block.el?.remove();
     for (const token of tokens.slice(same)) {
-      const html = marked.parser(Object.assign([token], { links: tokens.links }));
+      const html = marked.parser(Object.assign([token], { links: tokens.links })).trim();
       let el = null;
-      if (html.trim()) {
+      if (html) {
         el = document.createElement("div");
         el.className = "md-block";
         el.append(purify.sanitize(html, PURIFY));
