@@ -5,6 +5,7 @@
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import type { Envelope } from "./schema/events";
+import type { ReasonKey } from "./steps/i18n";
 
 export class ApiError extends HTTPException {
   constructor(
@@ -12,12 +13,18 @@ export class ApiError extends HTTPException {
     message: string,
     /** Response headers that belong to this error, e.g. `Retry-After` on a 429. */
     readonly headers: Record<string, string> = {},
-    /** `cause`: the error this one reports (e.g. the openai SDK's), kept for debugging; never shown. */
-    options: { cause?: unknown } = {},
+    /**
+     * `cause`: the error this one reports (e.g. the openai SDK's), kept for debugging; never shown.
+     * `reason`: what went wrong, for the step texts in the request's language (src/steps/i18n.ts).
+     */
+    options: { cause?: unknown; reason?: ReasonKey } = {},
   ) {
     super(status, { message, cause: options.cause });
     this.name = "ApiError";
+    this.reason = options.reason;
   }
+
+  readonly reason?: ReasonKey;
 }
 
 export type EnvelopeData = Envelope["data"];

@@ -10,7 +10,9 @@
  *   import { startDemoUpstream } from "../tools/demo-upstream";               // in-process
  *
  * Answers:
- *   - last message is a `tool` message → a labelled excerpt (first lines) of the tool result;
+ *   - last message is a `tool` message → a labelled excerpt (first lines) of the tool result, in a
+ *     Markdown paragraph of its own (a list when the result is one); when the tool call was declined (the Worker tells the model so in the tool
+ *     message), a short acknowledgement instead, as a model would answer, never the instruction;
  *   - the request offers a tool whose name contains `search_models`, the last user text asks to
  *     find/search a model (Chinese or English), and no `tool` message follows it yet → a streamed
  *     call to that tool with {"query": <keyword from the text>, "limit": 5};
@@ -19,7 +21,8 @@
  *     message follows it yet → a call to that tool with {"model_id": <the id>};
  *   - otherwise: the number of messages received, the last user text, and for each image of that
  *     message its format and pixel size (read from the header; https:// images are not fetched).
- *   Chinese when the last user text contains CJK characters, English otherwise.
+ *   Chinese when the last user text contains CJK characters, English otherwise; the demo label too
+ *   (DEMO_LABEL, DEMO_LABEL_EN).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -35,7 +38,12 @@ export const DEMO_MODEL = "chatapi-demo";
 /** A model id as ModelScope writes it, e.g. Qwen/Qwen2.5-7B-Instruct. */
 const MODEL_ID_RE = /[A-Za-z0-9][\w.-]*\/[A-Za-z0-9][\w.-]*/;
 const INFO_RE = /\b(info|information|details?|about)\b|详情|信息|介绍/i;
-export const DEMO_LABEL = "【演示模式 / demo upstream，非 GPT-4.1】";
+/** The label that starts every demo answer: Chinese answers. */
+export const DEMO_LABEL = "【演示模式，非 GPT-4.1】";
+/** The label that starts every demo answer: English answers. */
+export const DEMO_LABEL_EN = "[Demo upstream, not GPT-4.1]";
+/** How the Worker tells the model a tool call was declined (src/chat/tool-calls.ts). */
+const DECLINED_RE = /^Error: The user declined this tool call/;
 export interface DemoUpstream { url: string; close(): Promise<void> }
 export interface DemoOptions { port?: number; host?: string; /** ms between streamed chunks (default 15) */ delayMs?: number }
 
@@ -100,13 +108,21 @@ export function demoAnswer(req: WireRequest): AnswerSpec {
   const answer = (text: string): AnswerSpec => ({ pieces: chunkText(text), finishReason: "stop", usage: usageOf(prompt, estimateTokens(text)) });
 
   if (last?.role === "tool") {
-    const lines = messageText(last.content).split("\n").map((l) => l.trimEnd()).filter(Boolean);
-    const head = lines.slice(0, 8).map((l) => (l.length > 200 ? l.slice(0, 200) + "…" : l));
+    const result = messageText(last.content);
     const name = toolName(msgs, last.tool_call_id);
+    if (DECLINED_RE.test(result)) {
+      return answer(zh
+        ? `${DEMO_LABEL}好的，我不会调用 ${name}。需要的话，可以换个方式告诉我你想做什么。`
+        : `${DEMO_LABEL_EN} OK, I won't call ${name}. If you like, tell me another way to go about it.`);
+    }
+    const lines = result.split("\n").map((l) => l.trimEnd()).filter(Boolean);
+    const head = lines.slice(0, 8).map((l) => (l.length > 200 ? l.slice(0, 200) + "…" : l));
     const more = lines.length > head.length;
+    // A paragraph of its own after the sentence: a result that is a list (as ModelScope's are) shows as one.
+    const list = head.join("\n");
     return answer(zh
-      ? `${DEMO_LABEL}工具 ${name} 返回了结果，以下是前 ${head.length} 行（演示模式只摘录，不做真正的总结）：\n${head.join("\n")}${more ? "\n……" : ""}`
-      : `${DEMO_LABEL} The tool ${name} returned a result; its first ${head.length} line(s) (demo mode quotes, it does not really summarise):\n${head.join("\n")}${more ? "\n…" : ""}`);
+      ? `${DEMO_LABEL}工具 ${name} 返回了结果，以下是前 ${head.length} 行（演示模式只摘录，不做真正的总结）：\n\n${list}${more ? "\n\n……" : ""}`
+      : `${DEMO_LABEL_EN} The tool ${name} returned a result; its first ${head.length} line(s) (demo mode quotes, it does not really summarise):\n\n${list}${more ? "\n\n…" : ""}`);
   }
 
   const offered = (req.tools ?? []).map((t) => t.function?.name);
@@ -130,7 +146,7 @@ export function demoAnswer(req: WireRequest): AnswerSpec {
     ? `${DEMO_LABEL}\n本地演示上游收到了 ${msgs.length} 条消息。你最后说：「${quoted || "（没有文字）"}」。` +
       (imgs.length ? `\n其中有 ${imgs.length} 张图片：${imgs.join("；")}。` : "") +
       "\n配置 AZURE_OPENAI_ENDPOINT 和 AZURE_OPENAI_API_KEY 后即可使用真正的 Azure OpenAI GPT-4.1。"
-    : `${DEMO_LABEL}\nThe local demo upstream received ${msgs.length} message${msgs.length === 1 ? "" : "s"}. Your last message: "${quoted || "(no text)"}".` +
+    : `${DEMO_LABEL_EN}\nThe local demo upstream received ${msgs.length} message${msgs.length === 1 ? "" : "s"}. Your last message: "${quoted || "(no text)"}".` +
       (imgs.length ? `\nIt contains ${imgs.length} image${imgs.length === 1 ? "" : "s"}: ${imgs.join("; ")}.` : "") +
       "\nSet AZURE_OPENAI_ENDPOINT and AZURE_OPENAI_API_KEY to use the real Azure OpenAI GPT-4.1.";
   const spec = answer(text);

@@ -115,8 +115,8 @@ export async function pumpChunks(
   signal.addEventListener("abort", onAbort, { once: true });
   const stopped = (now = Date.now()) => {
     if (signal.aborted) throw signal.reason;
-    if (over || now >= deadline) throw new ApiError(504, roundTimeoutMessage(round!.timeoutMs, label));
-    if (idle) throw new ApiError(504, `${label.Name} sent no data for ${idleTimeoutMs} ms (UPSTREAM_TIMEOUT_MS)`);
+    if (over || now >= deadline) throw new ApiError(504, roundTimeoutMessage(round!.timeoutMs, label), {}, { reason: "timeout" });
+    if (idle) throw new ApiError(504, `${label.Name} sent no data for ${idleTimeoutMs} ms (UPSTREAM_TIMEOUT_MS)`, {}, { reason: "timeout" });
   };
 
   let ended = false;
@@ -132,7 +132,7 @@ export async function pumpChunks(
         result = await reader.read();
       } catch (err) {
         stopped();
-        throw new ApiError(502, `The stream of ${label.name} broke off: ` + (err instanceof Error ? err.message : "read failed"));
+        throw new ApiError(502, `The stream of ${label.name} broke off: ` + (err instanceof Error ? err.message : "read failed"), {}, { reason: "brokenStream" });
       }
       const now = Date.now();
       stopped(now);

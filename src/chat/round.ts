@@ -78,11 +78,11 @@ export async function readRound(
   }
 
   if (finishReason === null) {
-    throw new RoundError(new ApiError(502, `The stream of ${name} ended without a finish reason (broken stream)`), usage);
+    throw new RoundError(new ApiError(502, `The stream of ${name} ended without a finish reason (broken stream)`, {}, { reason: "brokenStream" }), usage);
   }
   if (finishReason === "content_filter") {
     const which = filtered.length ? ` (${filtered.join(", ")})` : "";
-    throw new RoundError(new ApiError(400, `The answer was filtered by ${name}'s content filter${which}; data.answer holds the text before the cut.`), usage);
+    throw new RoundError(new ApiError(400, `The answer was filtered by ${name}'s content filter${which}; data.answer holds the text before the cut.`, {}, { reason: "answerFiltered" }), usage);
   }
   return {
     text,

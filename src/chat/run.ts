@@ -18,7 +18,7 @@ import type { ToolSet, ToolSpec } from "../mcp/types";
 import type { ApprovalGate } from "./approvals";
 import type { Usage } from "../schema/events";
 import type { ChatRequest } from "../schema/request";
-import { textsFor, type Lang, type Texts } from "../steps/i18n";
+import { reasonText, textsFor, type Lang, type Texts } from "../steps/i18n";
 import { StepRecorder, type StepHandle } from "../steps/recorder";
 import { toAzureMessages } from "./messages";
 import { operatorMessages, roundParams } from "./model-params";
@@ -71,7 +71,7 @@ export async function runChat(input: RunInput): Promise<RunResult> {
     const params = roundParams(config.assistant, request.options, tools.length > 0);
     const onText = (messageId: string) => (text: string) => {
       if (answer.length + text.length > config.maxAnswerChars) {
-        throw new ApiError(502, `The answer grew longer than ${config.maxAnswerChars} characters (MAX_ANSWER_CHARS); it was cut off`);
+        throw new ApiError(502, `The answer grew longer than ${config.maxAnswerChars} characters (MAX_ANSWER_CHARS); it was cut off`, {}, { reason: "answerTooLong" });
       }
       answer += text;
       sink.emit({ type: "delta", requestId, message_id: messageId, text });
@@ -147,9 +147,11 @@ export async function runChat(input: RunInput): Promise<RunResult> {
     };
   } catch (err) {
     const aborted = signal.aborted ? (signal.reason instanceof RunAborted ? signal.reason : new RunAborted("client_closed")) : undefined;
-    const { error, internalError } = aborted ? { error: new ApiError(499 as ContentfulStatusCode, aborted.message) } : classify(err, config);
+    const { error, internalError } = aborted
+      ? { error: new ApiError(499 as ContentfulStatusCode, aborted.message, {}, { reason: aborted.why === "stopped" ? "stopped" : "clientGone" }) }
+      : classify(err, config);
     if (modelStep && !modelStep.finished) modelStep.error(error.message);
-    system.error(error.message, t.systemError(error.message));
+    system.error(error.message, t.systemError(reasonText(error, lang)));
     return {
       ok: false,
       outcome: aborted ? aborted.why : "error",
@@ -179,7 +181,7 @@ async function listTools(source: ToolSet, steps: StepRecorder, t: Texts, summary
   listings.forEach((listing, i) => {
     const step = handles[i];
     if (listing.error !== undefined) {
-      step.error(listing.error, t.listToolsError(several ? `${listing.server}: ${listing.error}` : listing.error));
+      step.error(listing.error, t.listToolsError(several ? listing.server : undefined, listing.error));
       return;
     }
     const held = canApprove ? [] : listing.tools.filter((tool) => tool.approval);
@@ -221,5 +223,5 @@ function classify(err: unknown, config: Config): { error: ApiError; internalErro
   if (err instanceof RoundError) return { error: err.error };
   if (err instanceof ApiError) return { error: err };
   if (err instanceof OpenAIError) return { error: upstreamError(err, config.upstreamTimeoutMs, config.redact, config.upstream.label) };
-  return { error: new ApiError(500, "Internal error"), internalError: stackOf(err) };
+  return { error: new ApiError(500, "Internal error", {}, { reason: "internal" }), internalError: stackOf(err) };
 }

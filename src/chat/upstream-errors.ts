@@ -11,6 +11,7 @@ import {
 } from "openai";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError } from "../errors";
+import type { ReasonKey } from "../steps/i18n";
 import { NO_SECRETS, type Redactor } from "../security/redact";
 import { AZURE_LABEL, type UpstreamLabel } from "../upstream/label";
 import { UpstreamError } from "../upstream/safe-fetch";
@@ -33,8 +34,9 @@ export function upstreamApiError(
   cause: unknown,
   redact: Redactor = NO_SECRETS,
   headers: Record<string, string> = {},
+  reason?: ReasonKey,
 ): ApiError {
-  const error = new ApiError(status, redact.redact(message), headers, { cause });
+  const error = new ApiError(status, redact.redact(message), headers, { cause, reason });
   fromUpstream.add(error);
   return error;
 }
@@ -42,42 +44,42 @@ export function upstreamApiError(
 export function upstreamError(err: unknown, timeoutMs: number, redact: Redactor = NO_SECRETS, label: UpstreamLabel = AZURE_LABEL): ApiError {
   const { Name, name } = label;
   if (err instanceof ApiError) return err;
-  const fail = (status: ContentfulStatusCode, message: string, headers?: Record<string, string>) =>
-    upstreamApiError(status, message, err, redact, headers);
+  const fail = (status: ContentfulStatusCode, message: string, reason?: ReasonKey, headers?: Record<string, string>) =>
+    upstreamApiError(status, message, err, redact, headers, reason);
 
   if (err instanceof UpstreamError) return fail(502, err.message);
   if (err instanceof APIConnectionTimeoutError) {
-    return fail(504, `${Name} did not start answering within ${timeoutMs} ms (UPSTREAM_TIMEOUT_MS)`);
+    return fail(504, `${Name} did not start answering within ${timeoutMs} ms (UPSTREAM_TIMEOUT_MS)`, "timeout");
   }
   if (err instanceof APIConnectionError) {
     // A redirect (or another answer we refused) is thrown by our fetch; the SDK wraps it.
     if (err.cause instanceof UpstreamError) return fail(502, err.cause.message);
-    return fail(502, `Could not reach ${name}: check ${label.endpoint}`);
+    return fail(502, `Could not reach ${name}: check ${label.endpoint}`, "unreachable");
   }
   if (err instanceof APIUserAbortError) return fail(502, `The request to ${name} was cancelled`);
   if (err instanceof BadRequestError && isContentFilter(err)) {
-    return fail(400, `The prompt was filtered by ${name}'s content filter` + categories(err.error) + ".");
+    return fail(400, `The prompt was filtered by ${name}'s content filter` + categories(err.error) + ".", "promptFiltered");
   }
   if (err instanceof BadRequestError || err instanceof UnprocessableEntityError) {
-    return fail(400, `${Name} rejected the request: ${cut(err.error, redact)}`);
+    return fail(400, `${Name} rejected the request: ${cut(err.error, redact)}`, "rejected");
   }
   if (err instanceof AuthenticationError || err instanceof PermissionDeniedError) {
-    return fail(502, `${Name} refused our credentials (HTTP ${err.status}): check ${label.key} and ${label.endpoint}`);
+    return fail(502, `${Name} refused our credentials (HTTP ${err.status}): check ${label.key} and ${label.endpoint}`, "credentials");
   }
   if (err instanceof NotFoundError) {
-    return fail(502, label.notFound);
+    return fail(502, label.notFound, "deploymentNotFound");
   }
   if (err instanceof RateLimitError) {
     const retryAfter = Math.max(1, Math.ceil(retryDelayMs(err.headers, 0) / 1000));
-    return fail(429, `${Name} is rate limiting this service; retry later`, { "Retry-After": String(retryAfter) });
+    return fail(429, `${Name} is rate limiting this service; retry later`, "rateLimited", { "Retry-After": String(retryAfter) });
   }
   if (err instanceof InternalServerError) return fail(502, `${Name} failed (HTTP ${err.status})`);
   if (err instanceof APIError && err.status !== undefined) {
     // Statuses without a class of their own (409, 413, other 4xx).
-    if (err.status === 413) return fail(413, `${Name} says the request is too large`);
+    if (err.status === 413) return fail(413, `${Name} says the request is too large`, "tooLarge");
     return fail(502, `${Name} failed (HTTP ${err.status})`);
   }
-  return fail(502, `Could not reach ${name}: check ${label.endpoint}`);
+  return fail(502, `Could not reach ${name}: check ${label.endpoint}`, "unreachable");
 }
 
 function isContentFilter(err: BadRequestError): boolean {

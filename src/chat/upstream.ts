@@ -133,7 +133,7 @@ function checkEventStream(response: Response, redact: Redactor, label: UpstreamL
 }
 
 function roundTimeoutError(roundTimeoutMs: number, cause: unknown, redact: Redactor, label: UpstreamLabel) {
-  return upstreamApiError(504, roundTimeoutMessage(roundTimeoutMs, label), cause, redact);
+  return upstreamApiError(504, roundTimeoutMessage(roundTimeoutMs, label), cause, redact, {}, "timeout");
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -1,4 +1,10 @@
-/** Step texts (`present_content`) and the done message: Chinese by default, English on request. */
+/**
+ * Step texts (`present_content`) and the done message: Chinese by default, English on request.
+ * A step text is wholly in the request's language, the reason of a failure too: the service's
+ * own English message (what a developer reads, with the setting to check) stays in the step's
+ * `observation` and the envelope's `message`.
+ */
+import type { ApiError } from "../errors";
 
 export type Lang = "zh" | "en";
 
@@ -15,7 +21,7 @@ const texts = {
     modelToolCalls: (model: string, round: number, count: number) => `${model}第 ${round} 轮请求调用 ${count} 个工具`,
     listTools: "获取 MCP 服务器的工具列表",
     listToolsDone: (count: number) => `MCP 服务器提供 ${count} 个工具`,
-    listToolsError: (message: string) => `获取 MCP 工具失败：${message}`,
+    listToolsError: (server: string | undefined, _message: string) => `获取 MCP 工具失败${server ? `（${server}）` : ""}：MCP 服务器没有正常响应`,
     listServerTools: (server: string) => `获取 MCP 服务器 ${server} 的工具列表`,
     toolsHeldForApproval: (count: number) => `（另有 ${count} 个需要审批的工具未提供：审批需要 chat_id）`,
     toolsOverLimit: (count: number, max: number) => `（另有 ${count} 个工具超出单次请求 ${max} 个的上限，未提供）`,
@@ -42,7 +48,7 @@ const texts = {
       `Round ${round} of ${model} asked for ${count} tool ${count === 1 ? "call" : "calls"}`,
     listTools: "Listing the MCP server's tools",
     listToolsDone: (count: number) => `The MCP server offers ${count} ${count === 1 ? "tool" : "tools"}`,
-    listToolsError: (message: string) => `Listing MCP tools failed: ${message}`,
+    listToolsError: (server: string | undefined, message: string) => `Listing MCP tools failed: ${server ? `${server}: ` : ""}${message}`,
     listServerTools: (server: string) => `Listing the tools of MCP server ${server}`,
     toolsHeldForApproval: (count: number) => ` (${count} more ${count === 1 ? "tool needs" : "tools need"} approval and ${count === 1 ? "is" : "are"} not offered: approval needs a chat_id)`,
     toolsOverLimit: (count: number, max: number) => ` (${count} more ${count === 1 ? "tool is" : "tools are"} not offered: one request carries at most ${max})`,
@@ -58,6 +64,45 @@ const texts = {
 } satisfies Record<Lang, unknown>;
 
 export type Texts = (typeof texts)["zh"];
+
+/** Why a chat failed, in Chinese; in English the error's own message is the reason. */
+const reasonsZh = {
+  stopped: "已被客户端停止",
+  clientGone: "客户端已断开",
+  answerTooLong: "回答超过长度上限，已截断",
+  internal: "服务内部错误",
+  promptFiltered: "提示内容被 Azure OpenAI 的内容过滤器拦截",
+  answerFiltered: "回答被 Azure OpenAI 的内容过滤器截断",
+  rejected: "Azure OpenAI 拒绝了这个请求",
+  rateLimited: "Azure OpenAI 限流，请稍后重试",
+  timeout: "Azure OpenAI 响应超时",
+  credentials: "Azure OpenAI 不接受服务配置的凭据",
+  deploymentNotFound: "Azure OpenAI 上没有找到配置的部署",
+  unreachable: "无法连接 Azure OpenAI",
+  brokenStream: "Azure OpenAI 的数据流中断或损坏",
+  tooLarge: "请求太大",
+} as const;
+
+/** What a failure's reason can say in every language (ApiError's `reason`). */
+export type ReasonKey = keyof typeof reasonsZh;
+
+/** For an error without a reason of its own, by status. */
+const byStatusZh: Record<number, string> = {
+  400: "请求无效",
+  413: "请求太大",
+  429: "请求太频繁，请稍后重试",
+  499: "已被客户端停止",
+  500: "服务内部错误",
+  502: "上游服务出错",
+  503: "服务暂时不可用",
+  504: "上游服务响应超时",
+};
+
+/** The reason of a failed chat, for its step text in `lang`. */
+export function reasonText(error: ApiError, lang: Lang): string {
+  if (lang === "en") return error.message;
+  return error.reason ? reasonsZh[error.reason] : (byStatusZh[error.status] ?? `错误 ${error.status}`);
+}
 
 export function textsFor(lang: Lang): Texts {
   return texts[lang];

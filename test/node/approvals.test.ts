@@ -374,6 +374,9 @@ describe("answering on the page (Chromium)", () => {
     await page.screenshot({ path: `${SCREENSHOTS}/approval-waiting.png` });
 
     await group.getByRole("button", { name: "批准" }).click();
+    // The buttons go once the answer is taken: the keyboard goes to the decision, read out.
+    await page.waitForFunction(() => document.activeElement?.classList.contains("approval-note"));
+    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe("已批准");
     expect(await ended(page)).toBe("done");
     expect(await call(page).getAttribute("data-status")).toBe("Success");
     expect(await call(page).locator(".step-content").textContent()).toBe("工具 one__echo 调用成功");
@@ -384,16 +387,26 @@ describe("answering on the page (Chromium)", () => {
     expect(errors).toEqual([]);
   }, 180_000);
 
-  it("in a new chat, in English: a reason typed, Deny: the step ends Error with it, and the answer goes on", async () => {
+  it("in a new chat, in English, on a phone's width: a reason typed, Deny: the step ends Error with it (shown as declined, not failed), and the answer goes on", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
     await page.click("#new-chat");
     await page.click("button[data-lang=en]");
     await send(page, echoCall);
     const group = page.getByRole("group", { name: "Allow the call to one/echo?" });
     await group.getByRole("textbox", { name: "Reason (optional)" }).fill("not this one");
+    // Approve and Deny side by side, within the screen.
+    const [approveBox, denyBox] = [await group.getByRole("button", { name: "Approve" }).boundingBox(), await group.getByRole("button", { name: "Deny" }).boundingBox()];
+    expect(denyBox!.y).toBe(approveBox!.y);
+    expect(denyBox!.x + denyBox!.width).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: `${SCREENSHOTS}/approval-phone.png` });
     await group.getByRole("button", { name: "Deny" }).click();
     expect(await ended(page)).toBe("done");
+    await page.setViewportSize({ width: 1000, height: 800 });
     expect(await page.locator(".turn").count()).toBe(1);
-    expect(await call(page).getAttribute("data-status")).toBe("Error");
+    // On the wire the step ended Error with the reason; the page shows a decline, not a failure.
+    expect(await call(page).getAttribute("data-status")).toBe("Declined");
+    expect(await call(page).locator(".step-status").textContent()).toBe("Declined");
+    expect(await call(page).locator(".step-detail pre").last().textContent()).toBe("Not approved: not this one");
     expect(await call(page).getAttribute("data-approval")).toBe("denied");
     expect(await call(page).locator(".step-content").textContent()).toBe("Tool one__echo was not approved: not this one");
     expect(await call(page).getByRole("button").count()).toBe(0);
@@ -430,7 +443,8 @@ describe("answering on the page (Chromium)", () => {
       await send(timed, echoCall);
       expect(await ended(timed)).toBe("done");
       expect(await timed.evaluate(() => (window as unknown as { __approvalsShown: number }).__approvalsShown)).toBe(1);
-      expect(await call(timed).getAttribute("data-status")).toBe("Error");
+      expect(await call(timed).getAttribute("data-status")).toBe("Declined");
+      expect(await call(timed).locator(".step-status").textContent()).toBe("未获批准");
       expect(await call(timed).locator(".step-content").textContent()).toBe("工具 one__echo 未获批准：审批超时");
       expect(await call(timed).locator(".approval").count()).toBe(0);
       expect(await timed.getByRole("button", { name: "批准" }).count()).toBe(0);

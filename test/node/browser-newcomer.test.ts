@@ -93,7 +93,8 @@ describe("the page: what a newcomer met", () => {
     expect(bodies.map(images)).toEqual([10, 1]);
     expect(bodies[1].query.slice(0, 2)).toEqual([
       { role: "user", content: "这些是什么？\n〔这里附有 10 张图片，当时已发送，不再重发〕" },
-      { role: "assistant", content: first.answer },
+      // The answer's Markdown as it came (the page shows it rendered), as the page keeps it.
+      { role: "assistant", content: await page.evaluate(() => JSON.parse(localStorage.getItem("chatapi.conversation")!).turns[0].answer) },
     ]);
     expect(bodies[1].chat_id).toBe(bodies[0].chat_id);
     expect(errors).toEqual([]);

@@ -142,6 +142,8 @@ describe("the page at /", () => {
     expect(step(mid, "AzureOpenAI")).toMatchObject({ status: "Start" });
     expect(await page.isEnabled("#stop")).toBe(true);
     await page.click("#stop");
+    // The Stop button goes disabled: the keyboard is back in the message box, not lost.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("message");
 
     const stopped = await turnWhen(page, `t.state !== "streaming" && t.state !== "waiting"`);
     expect(stopped.state).toBe("stopped");
@@ -198,16 +200,23 @@ describe("the page at /", () => {
     const bad = await finished(page);
     expect(bad.state).toBe("error");
     expect(bad.statusText).toBe("出错");
-    expect(bad.error).toMatch(/^错误 400：.*image/i);
+    // In the page's words; the server's own message (which names the image) folded under them.
+    expect(bad.error).toBe("服务无法处理这个请求：请检查消息和图片。（错误 400）");
+    expect(bad.errorDetail).toMatch(/image/i);
     expect(bad.meta).toMatch(/请求 ID：req_\w+/);
     await page.screenshot({ path: `${SHOTS}/error-400.png`, fullPage: true });
 
     await page.click(".settings summary");
     await page.fill("#api-key", "wrong-key");
+    await page.click(".settings summary");
+    expect(await page.locator(".settings").getAttribute("open")).toBeNull();
     await send(page, "你好");
     const denied = await finished(page);
     expect(denied.state).toBe("error");
-    expect(denied.error).toBe("错误 401：Invalid API key");
+    expect(denied.error).toBe("API 密钥缺失或无效：请在「设置」中填写正确的密钥。（错误 401）");
+    expect(denied.errorDetail).toBe("Invalid API key");
+    // The key is what is wrong: the settings stay open, where it goes.
+    expect(await page.locator(".settings").getAttribute("open")).not.toBeNull();
     expect(errors).toEqual([]);
   });
 
@@ -219,10 +228,14 @@ describe("the page at /", () => {
     await page.reload();
     await page.waitForSelector("body[data-ready=true]");
     expect(await page.inputValue("#api-key")).toBe(API_KEY);
-    expect(await page.getAttribute("#message", "placeholder")).toBe("Type a message, Enter to send");
+    expect(await page.getAttribute("#message", "placeholder")).toBe("Message");
+    expect(await page.textContent("#key-hint")).toBe("Enter to send · Shift+Enter for a new line");
     expect(await page.getAttribute("html", "lang")).toBe("en");
 
-    await send(page, "hello there");
+    await page.fill("#message", "hello there");
+    await page.click("#send");
+    // Send goes disabled while the answer comes: the keyboard is in the message box.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("message");
     const mid = await turnWhen(page, `t.state === "streaming" && t.answer.length > 0`);
     expect(step(mid, "System")).toMatchObject({ status: "Start", badge: "Running" });
     const end = await finished(page);

@@ -35,8 +35,8 @@ describe("the built client", () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
     expect(pkg.exports["./client"]).toEqual({ types: "./client/dist/types/client/src/index.d.ts", default: "./client/dist/index.js" });
     expect(join(ROOT, pkg.exports["./client"].types)).toBe(CLIENT_TYPES_ENTRY);
-    // `prepare` (every npm install / npm ci / npm pack) builds the client first, then copies Swagger UI for /docs.
-    expect(pkg.scripts.prepare).toBe("tsx scripts/build-client.ts && tsx scripts/build-docs.ts");
+    // `prepare` (every npm install / npm ci / npm pack) builds the client, then the page's script, then copies Swagger UI for /docs.
+    expect(pkg.scripts.prepare).toBe("tsx scripts/build-client.ts && tsx scripts/build-page.ts && tsx scripts/build-docs.ts");
   });
 });
 

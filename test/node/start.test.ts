@@ -16,7 +16,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseEnv } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { DEMO_LABEL } from "../../tools/demo-upstream";
+import { DEMO_LABEL_EN } from "../../tools/demo-upstream";
 import { newNonce, scriptFake, waitForFake } from "../../tools/fake-azure-client";
 import { isPlaceholder, localDefaults } from "../../tools/local-stack";
 import { readNdjsonTimed } from "../../tools/ndjson";
@@ -212,7 +212,7 @@ describe("npm start with .dev.vars.example copied as .dev.vars", () => {
     expect(res.status).toBe(200);
     const envelope = (await res.json()) as { code: number; data: { answer: string } };
     expect(envelope.code).toBe(200);
-    expect(envelope.data.answer.startsWith(DEMO_LABEL)).toBe(true);
+    expect(envelope.data.answer.startsWith(DEMO_LABEL_EN)).toBe(true);
     expect(envelope.data.answer).toContain('Your last message: "Hello!"');
 
     const demoUrl = /DEMO upstream at (http:\/\/[^ :]+:\d+\/)/.exec(output)![1];

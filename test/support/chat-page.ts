@@ -60,7 +60,9 @@ export async function startPageServers(corsOrigin?: string): Promise<PageServers
 }
 
 export interface StepView {
-  tool: string; status: string; badge: string; content: string; duration: string; bar: number; details: string;
+  tool: string; status: string; badge: string; content: string; duration: string; bar: number;
+  /** The raw parameters and result (folded under "Details" until opened), and whether they are open. */
+  details: string; detailsOpen: boolean;
   /** The bar's left edge from its track's, and the track's width (px). */
   barLeft: number; track: number;
   /** The server's execution_duration the page drew (data-duration), or null while none. */
@@ -69,7 +71,12 @@ export interface StepView {
   visible: boolean;
 }
 export interface TurnView {
-  state: string; statusText: string; answer: string; error: string | null; meta: string; steps: StepView[]; userImages: number;
+  state: string; statusText: string;
+  /** The answer as shown: the text of its rendered Markdown. */
+  answer: string;
+  /** What the page says went wrong, and the server's own message folded under it (null when none). */
+  error: string | null; errorDetail: string | null;
+  meta: string; steps: StepView[]; userImages: number;
   userText: string;
   /** The one-line summary of the finished steps, when shown (narrow screens). */
   summary: string | null;
@@ -91,7 +98,8 @@ export function installProbe() {
       state: turn.dataset.state ?? "",
       statusText: text(".turn-status"),
       answer: text(".answer"),
-      error: errorNode.hidden ? null : errorNode.textContent,
+      error: errorNode.hidden ? null : text(".error-text"),
+      errorDetail: errorNode.hidden || turn.querySelector<HTMLElement>(".error-detail")!.hidden ? null : text(".error-message"),
       meta: text(".turn-meta"),
       userImages: turn.querySelectorAll(".user-images img").length,
       userText: text(".user-text"),
@@ -112,6 +120,7 @@ export function installProbe() {
           durationMs: s.dataset.duration ? Number(s.dataset.duration) : null,
           visible: shown(s),
           details: [...s.querySelectorAll("pre")].map((p) => p.textContent).join("\n"),
+          detailsOpen: s.querySelector<HTMLDetailsElement>(".step-detail")!.open,
         };
       }),
     };

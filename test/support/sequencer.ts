@@ -13,13 +13,15 @@ import { BaseSequencer, type TestSpecification } from "vitest/node";
 /**
  * The longest files of the node project, longest first, as measured in a full run on the 2-core
  * development machine (seconds): start 57, browser 47, browser-newcomer 44, cli 43, approvals 31,
- * ai-sdk-react 26, docs-browser 20, ai-sdk 16, client 13, e2e-wrangler-dev 6. The rest take a few
+ * ai-sdk-react 26, docs-browser 20, ai-sdk 16, client 13, e2e-wrangler-dev 6; browser-page took 52 in a
+ * run of the three page files side by side, not yet measured in a full run. The rest take a few
  * seconds each: they fill the end of the run, where long files would leave cores idle.
  */
 const SLOW_FIRST = [
   "test/node/start.test.ts",
   "test/node/browser.test.ts",
   "test/node/browser-newcomer.test.ts",
+  "test/node/browser-page.test.ts",
   "test/node/cli.test.ts",
   "test/node/approvals.test.ts",
   "test/node/ai-sdk-react.test.ts",

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_LABEL, DEMO_MODEL, describeImage, extractQuery, startDemoUpstream, type DemoUpstream } from "../../tools/demo-upstream";
+import { DEMO_LABEL, DEMO_LABEL_EN, DEMO_MODEL, describeImage, extractQuery, startDemoUpstream, type DemoUpstream } from "../../tools/demo-upstream";
 import { schemaErrors } from "../support/azure-schema";
 import { contentOf, readPieces, sseChunks } from "../../tools/sse";
 import { tinyPng as png } from "../../tools/png";
@@ -69,7 +69,8 @@ const userWithImages = (text: string) => ({ role: "user", content: [{ type: "tex
 describe("demo upstream answers", () => {
   it("describes the request in English, with each image's format and size, labelled as a demo", async () => {
     const { text, finish, chunks } = await streamed(req([{ role: "system", content: "be brief" }, userWithImages("What is in these pictures?")]));
-    expect(text.startsWith(DEMO_LABEL)).toBe(true);
+    expect(text.startsWith(DEMO_LABEL_EN)).toBe(true);
+    expect(text).not.toMatch(/[\u3400-\u9fff]/);
     expect(text).not.toMatch(/I am GPT-4\.1/);
     expect(text).toContain("received 2 messages");
     expect(text).toContain('"What is in these pictures?"');
@@ -95,7 +96,7 @@ describe("demo upstream answers", () => {
     const body = await res.json();
     expect(schemaErrors("createChatCompletionResponse", body)).toEqual([]);
     expect(body.model).toBe(DEMO_MODEL);
-    expect(body.choices[0].message.content.startsWith(DEMO_LABEL)).toBe(true);
+    expect(body.choices[0].message.content.startsWith(DEMO_LABEL_EN)).toBe(true);
   });
 
   it("streams slowly enough to watch (default ~15 ms per chunk)", async () => {
@@ -142,17 +143,27 @@ describe("demo tool calling", () => {
     expect(finish).toBe("tool_calls");
   });
 
-  it("summarises the tool result, labelled as a demo", async () => {
+  it("quotes the tool result in a Markdown paragraph of its own (its list stays a list), labelled as a demo", async () => {
     const messages = [
       { role: "user", content: "Please find a model for image classification" },
       { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "hf__search_models", arguments: '{"query":"image classification","limit":5}' } }] },
       { role: "tool", tool_call_id: "call_1", content: "1. google/vit-base\n2. microsoft/resnet-50\n\n3. facebook/convnext" },
     ];
     const { text, finish } = await streamed(req(messages, { tools }));
-    expect(text.startsWith(DEMO_LABEL)).toBe(true);
+    expect(text.startsWith(DEMO_LABEL_EN)).toBe(true);
     expect(text).toContain("hf__search_models");
-    expect(text).toContain("1. google/vit-base\n2. microsoft/resnet-50\n3. facebook/convnext");
+    expect(text).toContain(":\n\n1. google/vit-base\n2. microsoft/resnet-50\n3. facebook/convnext");
     expect(finish).toBe("stop");
+  });
+
+  it("answers a declined tool call as a model would, without quoting what the Worker told it", async () => {
+    const call = { id: "call_1", type: "function", function: { name: "hf__search_models", arguments: '{"query":"qwen","limit":5}' } };
+    const declined = "Error: The user declined this tool call (not now). Do not call it again for this request; answer without it.";
+    const en = await streamed(req([{ role: "user", content: "find a qwen model" }, { role: "assistant", content: null, tool_calls: [call] }, { role: "tool", tool_call_id: "call_1", content: declined }], { tools }));
+    expect(en.text).toBe(`${DEMO_LABEL_EN} OK, I won't call hf__search_models. If you like, tell me another way to go about it.`);
+    const zh = await streamed(req([{ role: "user", content: "帮我找一个 qwen 模型" }, { role: "assistant", content: null, tool_calls: [call] }, { role: "tool", tool_call_id: "call_1", content: declined }], { tools }));
+    expect(zh.text).toBe(`${DEMO_LABEL}好的，我不会调用 hf__search_models。需要的话，可以换个方式告诉我你想做什么。`);
+    for (const { text } of [en, zh]) expect(text).not.toMatch(/declined|Do not call/);
   });
 
   it("calls get_model_info with the model id when asked about one (English or Chinese); without the tool offered, just answers", async () => {

@@ -1,5 +1,8 @@
-// One exchange on the page: the user's message, the steps as a timeline, the streamed answer,
-// and, in the timeline entry of a tool call that waits for a person, Approve / Deny buttons.
+// One exchange on the page: the user's message, the steps as a timeline, the streamed answer
+// (Markdown, page/markdown.js), and, in the timeline entry of a tool call that waits for a person,
+// Approve / Deny buttons. Each step reads as a sentence (the server's present_content, its status,
+// how long it took); its raw parameters and result are folded away under "Details".
+import { markdownView } from "./markdown.js";
 
 const el = (tag, className, text) => {
   const node = document.createElement(tag);
@@ -25,19 +28,23 @@ function pretty(text) {
   }
 }
 
-function details(labelKey, text) {
-  const box = el("details", "step-detail");
-  const summary = el("summary");
-  const label = el("span", "detail-label");
+/** A labelled block of a step's details: its parameters or its result. */
+function detailPart(labelKey, text) {
+  const label = el("p", "detail-label");
   label.dataset.i18n = labelKey;
-  summary.append(label, el("code", "detail-preview", text.replace(/\s+/g, " ").slice(0, 160)));
-  box.append(summary, el("pre", "", pretty(text)));
-  return box;
+  return [label, el("pre", "", pretty(text))];
 }
 
 const ms = (n) => (n >= 1000 ? `${(n / 1000).toFixed(2)} s` : `${Math.round(n)} ms`);
 
 const RUNNING = new Set(["waiting", "streaming"]);
+
+/** How a tool call that waited for approval ended without running: denied, or unanswered in time. */
+function declined(step) {
+  if (step.tool_type !== "MCP" || step.tool_status !== "Error") return undefined;
+  const approval = parseJson(step.parameters)?.approval;
+  return approval === "denied" || approval === "timed_out" ? approval : undefined;
+}
 
 /** The code of the `error` event that ends every reader's stream of a stopped run. */
 export const STOPPED_CODE = 499;
@@ -114,12 +121,22 @@ export class Turn {
     });
     this.timeline = el("ol", "timeline");
     this.answerNode = el("div", "answer");
+    // Read out politely as it grows, and focusable, so a keyboard user can be taken to it.
     this.answerNode.setAttribute("aria-live", "polite");
+    this.answerNode.tabIndex = -1;
+    this.markdown = markdownView(this.answerNode);
     this.statusNode = el("div", "turn-status");
     this.metaNode = el("div", "turn-meta");
+    // What went wrong in the page's words; the server's own message (for whoever runs it) folded below.
     this.errorNode = el("div", "turn-error");
     this.errorNode.setAttribute("role", "alert");
     this.errorNode.hidden = true;
+    this.errorText = el("p", "error-text");
+    this.errorDetail = el("details", "error-detail");
+    const errorSummary = el("summary");
+    errorSummary.dataset.i18n = "errorDetails";
+    this.errorDetail.append(errorSummary, el("code", "error-message"));
+    this.errorNode.append(this.errorText, this.errorDetail);
 
     const answerTitle = el("h3", "section-title answer-title");
     answerTitle.dataset.i18n = "answer";
@@ -222,9 +239,10 @@ export class Turn {
     }
   }
 
+  /** The answer so far, rendered as Markdown (at most once a frame while it streams). */
   setAnswer(text) {
     this.answer = text;
-    this.answerNode.textContent = text;
+    this.markdown.set(text);
   }
 
   step(step) {
@@ -233,11 +251,18 @@ export class Turn {
     if (!entry) {
       const node = el("li", "step");
       node.dataset.tool = step.tool_type;
+      // One line a person reads: what it did, its outcome, how long it took.
       const head = el("div", "step-head");
-      head.append(el("span", "step-status"), el("span", "step-tool", step.tool_type), el("span", "step-content"), el("span", "step-duration"));
+      head.append(el("span", "step-content"), el("span", "step-status"), el("span", "step-duration"));
       const track = el("div", "step-track");
+      track.setAttribute("aria-hidden", "true");
       track.append(el("div", "step-bar"));
-      node.append(head, track);
+      // The raw parameters and result, folded until asked for.
+      const detail = el("details", "step-detail");
+      const summary = el("summary");
+      summary.dataset.i18n = "stepDetails";
+      detail.append(summary, el("div", "step-detail-body"));
+      node.append(head, track, detail);
       this.timeline.append(node);
       entry = { node, step, seenAt: performance.now(), live: !this.replaying };
       this.steps.set(step.message_id, entry);
@@ -246,9 +271,11 @@ export class Turn {
     const { node } = entry;
     node.dataset.status = this.shownStatus(step);
     node.querySelector(".step-content").textContent = step.present_content;
-    node.querySelectorAll(".step-detail").forEach((d) => d.remove());
-    if (step.parameters && step.parameters !== "{}") node.append(details("parameters", step.parameters));
-    if (step.observation) node.append(details("observation", step.observation));
+    const parts = [];
+    if (step.parameters && step.parameters !== "{}") parts.push(...detailPart("parameters", step.parameters));
+    if (step.observation) parts.push(...detailPart("observation", step.observation));
+    node.querySelector(".step-detail-body").replaceChildren(...parts);
+    node.querySelector(".step-detail").hidden = parts.length === 0;
     node.querySelector(".step-status").textContent = this.badge(step);
     // Its call no longer waits (it ran, was denied, timed out, or the run ended): no more buttons.
     if (entry.approval && step.tool_status !== "Start") this.closeApproval(entry);
@@ -293,6 +320,8 @@ export class Turn {
     deny.dataset.i18n = "deny";
     const note = el("span", "approval-note");
     note.setAttribute("role", "status");
+    // Where the keyboard goes once the buttons are gone: the decision, read out.
+    note.tabIndex = -1;
     const controls = el("div", "approval-controls");
     controls.append(reasonLabel, approve, deny);
     box.append(question, controls, note);
@@ -303,7 +332,7 @@ export class Turn {
       const why = reason.value.trim();
       void this.decide(entry, why ? { approve: false, reason: why } : { approve: false });
     });
-    // Before the details (parameters, result), which are re-appended at each update of the step.
+    // Between the step's line and its folded details.
     entry.node.querySelector(".step-track").after(box);
     this.relabelApproval(entry);
   }
@@ -328,7 +357,13 @@ export class Turn {
     }
     if (entry.approval === approval) {
       if (entry.step.tool_status !== "Start" && approval.state === "failed") approval.state = "gone";
+      const hadFocus = approval.box.contains(document.activeElement) || document.activeElement === document.body;
       this.relabelApproval(entry);
+      if (hadFocus) {
+        // Failed: back to the button pressed, to try again; otherwise to the decision.
+        const target = approval.state === "failed" ? approval.box.querySelector(decision.approve ? ".approval-approve" : ".approval-deny") : approval.box.querySelector(".approval-note");
+        target?.focus();
+      }
       this.onChange?.();
     }
   }
@@ -409,6 +444,7 @@ export class Turn {
     if (envelope.type === "error" && envelope.code === STOPPED_CODE) this.stopMessage = envelope.message;
     for (const step of envelope.data.steps) this.step(step);
     if (envelope.data.answer !== undefined && envelope.data.answer !== this.answer) this.setAnswer(envelope.data.answer);
+    this.markdown.flush();
     this.requestId = envelope.requestId;
     this.usage = envelope.data.usage;
     if (this.stopMessage !== undefined) this.stopped();
@@ -446,6 +482,7 @@ export class Turn {
   }
 
   end(elapsed) {
+    this.markdown.flush();
     for (const entry of this.steps.values()) if (entry.approval?.state === "pending" || entry.approval?.state === "failed") this.closeApproval(entry);
     this.elapsed = elapsed ?? this.elapsed ?? performance.now() - this.t0;
     this.draw();
@@ -458,12 +495,16 @@ export class Turn {
    * as they were when the stop came, unfinished, not failed. Their observation still says why.
    */
   shownStatus(step) {
-    return this.stopMessage !== undefined && step.tool_status === "Error" && step.observation === this.stopMessage ? "Start" : step.tool_status;
+    if (this.stopMessage !== undefined && step.tool_status === "Error" && step.observation === this.stopMessage) return "Start";
+    // A call the person declined (or left unanswered) did not fail: it was not run.
+    if (declined(step)) return "Declined";
+    return step.tool_status;
   }
 
   /** A step's badge; one still running when the exchange ended (stopped, failed) never finished. */
   badge(step) {
     const status = this.shownStatus(step);
+    if (status === "Declined") return this.texts().status[declined(step) === "timed_out" ? "TimedOut" : "Declined"];
     return this.texts().status[status === "Start" && !this.running ? "Unfinished" : status];
   }
 
@@ -506,7 +547,9 @@ export class Turn {
     this.relabelStatus();
     if (this.error) {
       const { key, detail, code, message } = this.error;
-      this.errorNode.textContent = key ? t[key](detail) : t.errorCode(code, message);
+      this.errorText.textContent = key ? t[key](detail) : t.errorCode(code);
+      this.errorDetail.hidden = !!key || !message;
+      this.errorDetail.querySelector(".error-message").textContent = key ? "" : (message ?? "");
     }
     this.droppedNote.textContent = this.message.droppedImages ? t.imagesNotResent(this.message.droppedImages) : "";
     this.refreshSteps();

@@ -1,5 +1,5 @@
 // Images attached to the next message: checked (type, size, count) before they are read as data URLs.
-import { imageProblem, MAX_IMAGES } from "./client.js";
+import { imageProblem, MAX_IMAGES } from "../client/src/index";
 
 const MIB = 1024 * 1024;
 
