@@ -118,7 +118,8 @@ describe("demo upstream answers", () => {
     expect(res.status).toBe(200);
     const { chunks, done } = sseChunks(await res.text());
     expect(done).toBe(true);
-    expect(contentOf(chunks)).toContain(DEMO_LABEL);
+    // An English message: the English label.
+    expect(contentOf(chunks)).toContain(DEMO_LABEL_EN);
   });
 
   it("404s other paths", async () => {
