@@ -43,6 +43,14 @@ describe("the document and the app's routes", () => {
   });
 });
 
+describe("what /docs offers", () => {
+  it("lists application/json first for POST /api/chat's 200, so Swagger UI's Try it out asks for the envelope; the streamed types stay documented", () => {
+    const content = resolve(openapi.paths["/api/chat"].post.responses["200"]).content;
+    expect(Object.keys(content)).toEqual(["application/json", "application/x-ndjson", "text/event-stream"]);
+    expect(content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Envelope" });
+  });
+});
+
 describe("answers as documented", () => {
   it("GET /health and GET /api/schema", async () => {
     const health = await checkResponse("GET", "/health", await request("GET", "/health"));
