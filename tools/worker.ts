@@ -183,7 +183,7 @@ async function startWorkerOnce(options: WorkerOptions): Promise<RunningWorker> {
   // Without the inspector the child (tools/wrangler-dev-api.ts) says on an IPC channel when its own
   // server is up, and on which origin: only then is /health asked, so no other server's answer is
   // taken for it.
-  const ipc = api ? ["ipc"] : [];
+  const ipc: "ipc"[] = api ? ["ipc"] : [];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: inherit ? ["inherit", "inherit", "inherit", ...ipc] : ["ignore", "pipe", "pipe", ...ipc],
