@@ -32,6 +32,9 @@ const BANNER = "// Generated from client/src by `npm run build:client`; do not e
 export async function clientBundleText(): Promise<string> {
   const result = await build({
     entryPoints: [CLIENT_ENTRY],
+    // Paths in the bundle's comments are relative to the repository, wherever the build runs
+    // (`npm pack` in client/ runs it from there).
+    absWorkingDir: root,
     bundle: true,
     format: "esm",
     platform: "neutral",
