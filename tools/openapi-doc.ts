@@ -48,7 +48,7 @@ function ref(schema: z.ZodType): JsonObject {
   return { $ref: `${SCHEMAS}${named[1].id}` };
 }
 
-// --- Errors: one reusable response per code (README "Errors") --------------------------------
+// --- Errors: one reusable response per code (docs/api.md, "Errors") --------------------------------
 
 type Header = "X-Request-Id" | "Retry-After" | "WWW-Authenticate" | "Allow";
 

@@ -1,5 +1,5 @@
 /**
- * Azure's failures as the service's errors (README "Errors"), classified by the openai SDK's
+ * Azure's failures as the service's errors (docs/api.md, "Errors"), classified by the openai SDK's
  * error classes; the SDK's error stays attached as `cause`. Messages point at the setting to check
  * and never echo a key (Azure's text passes through the config's redactor), a URL with a key, or
  * Azure's text for auth failures.

@@ -39,7 +39,7 @@ const clients = new WeakMap<Config["azure"], OpenAI>();
 const settings = new WeakMap<OpenAI, ClientSettings>();
 const DEFAULT_SETTINGS: ClientSettings = { roundTimeoutMs: 300_000, redact: NO_SECRETS };
 
-/** The SDK client for the configured endpoint, one per config (README "Upstream options"). */
+/** The SDK client for the configured endpoint, one per config (docs/settings.md, "Upstream options"). */
 export function azureClient(azure: Config["azure"], timeoutMs: number): OpenAI {
   let client = clients.get(azure);
   if (!client) {

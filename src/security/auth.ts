@@ -1,5 +1,5 @@
 /**
- * API keys (README "Settings"): `Authorization: Bearer KEY` checked against `API_KEYS`
+ * API keys (docs/settings.md): `Authorization: Bearer KEY` checked against `API_KEYS`
  * in constant time: SHA-256 digests compared with `crypto.subtle.timingSafeEqual`, every
  * configured key every time. Fails closed: with no keys and no `ALLOW_ANONYMOUS=true`, every
  * request is a 503 that says what to configure. With `ALLOW_ANONYMOUS=true` a request without a

@@ -29,7 +29,7 @@ describe("the document and the app's routes", () => {
     expect([...served].sort()).toEqual([...documented].filter((op) => !STATIC_OPERATIONS.includes(op)).sort());
   });
 
-  it("documents the error codes of README \"Errors\" as envelopes, and bearer auth on the chat endpoints", () => {
+  it("documents the error codes of docs/api.md \"Errors\" as envelopes, and bearer auth on the chat endpoints", () => {
     const codes = Object.keys(openapi.components.responses).map((name) => Number(name.replace("Error", "")));
     expect(codes).toEqual(expect.arrayContaining([400, 401, 404, 405, 406, 409, 413, 415, 429, 499, 502, 503, 504]));
     for (const name of Object.keys(openapi.components.responses)) {

@@ -1,4 +1,4 @@
-/** API keys (README, "Security" and "Settings"): fail closed, 401 with WWW-Authenticate, open routes stay open. */
+/** API keys (docs/settings.md, "Security" and "Settings"): fail closed, 401 with WWW-Authenticate, open routes stay open. */
 import { describe, expect, it } from "vitest";
 import type { Envelope } from "../../src/schema/events";
 import { envelopeOf, ndjson, terminal } from "./helpers";
