@@ -28,7 +28,7 @@
  *   6. startup CPU (`wrangler check startup`'s profile) and its top functions;
  *   7. the bundle's size.
  * Budgets: ≤ 5 ms added median latency, ≤ 2× the pass-through's CPU, resumable ≤ 1.5× plain CPU,
- * first event < 50 ms with a slow upstream, ≤ 150 KiB gzip (issue 13: startup ≤ 10 ms, ≤ 1 ms before the first event, per chunk ≤ 1.1× the JS floor).
+ * first event < 50 ms with a slow upstream, ≤ 150 KiB gzip, startup ≤ 10 ms, ≤ 1 ms before the first event, per chunk ≤ 1.1× the JS floor.
  *
  * Loopback only; bounded in count; stops by itself. Options: --runs N (latency samples, default
  * 200), --answers N (2,000-chunk answers per side and pacing, default 20), --chunks N (default 2000),

@@ -1,24 +1,27 @@
 /**
  * `npm run schema`: writes the documents generated from the zod schemas of src/schema:
- * schema/chatapi.schema.json (JSON Schema, served at GET /api/schema) and public/openapi.json
- * (OpenAPI 3.1, a static asset at GET /openapi.json, rendered at /docs).
+ * schema/chatapi.schema.json (JSON Schema, served at GET /api/schema), public/openapi.json
+ * (OpenAPI 3.1, a static asset at GET /openapi.json, rendered at /docs) and client/src/wire.ts (the
+ * typed client's wire types, compiled from that JSON Schema).
  * `npm run schema -- --check` exits 1 when a committed file is out of date.
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { clientWireTypesText } from "../tools/client-wire-types";
 import { openApiText } from "../tools/openapi-doc";
 import { schemaText } from "../tools/schema-doc";
 
-const files: [string, () => string][] = [
+const files: [string, () => string | Promise<string>][] = [
   ["schema/chatapi.schema.json", schemaText],
   ["public/openapi.json", openApiText],
+  ["client/src/wire.ts", clientWireTypesText],
 ];
 
 const check = process.argv.includes("--check");
 let stale = 0;
 for (const [name, text] of files) {
   const file = fileURLToPath(new URL(`../${name}`, import.meta.url));
-  const fresh = text();
+  const fresh = await text();
   if (check) {
     let current = "";
     try {

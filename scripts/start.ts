@@ -17,6 +17,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
 import { startLocalStack, type LocalStack } from "../tools/local-stack";
+import { PortInUseError } from "../tools/worker";
 
 /** Settings that may come from the environment when .dev.vars does not name them. */
 const FROM_ENVIRONMENT = [
@@ -69,10 +70,21 @@ const stack = await startLocalStack({
   stdio: "inherit",
   ...(inspect ? { inspector: true, args: passed } : { inspector: false, persist: true, watch: true }),
 }).catch((error: Error) => {
-  console.error(`[chatapi] ${error.message}`);
+  if (error instanceof PortInUseError) {
+    const other = error.port + 1;
+    console.error(
+      `[chatapi] Port ${error.port} on ${error.host} is in use by another process: stop it, or choose another port ` +
+        `(APP_PORT=${other} npm start, or npm start -- --port ${other}).`,
+    );
+  } else console.error(`[chatapi] ${error.message}`);
   process.exit(1);
 });
 for (const note of stack.notes) console.log(`[chatapi] ${note}`);
+console.log(
+  varsFile
+    ? `[chatapi] Settings were read from ${varsFile} at start: restart npm start after changing it (source files reload by themselves).`
+    : "[chatapi] No .dev.vars: copy .dev.vars.example to .dev.vars to configure, then restart npm start (source files reload by themselves).",
+);
 console.log(
   inspect
     ? `[chatapi] DevTools inspector on, port ${stack.worker.inspectorPort} (wrangler dev's CLI; its proxy slows large answers down)`

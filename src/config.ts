@@ -1,7 +1,7 @@
 import { DEFAULT_LIMITS } from "./request/limits";
 
 /**
- * Worker variables and secrets (the README's settings table) read once per env object into a
+ * Worker variables and secrets (the settings table of docs/settings.md) read once per env object into a
  * typed config with safe defaults.
  */
 import { readMcpServers, type McpServerConfig } from "./mcp/servers-config";
@@ -125,7 +125,7 @@ const OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1";
 /** A Cloudflare AI Gateway endpoint for Azure: `https://gateway.ai.cloudflare.com/v1/{account}/{gateway}/azure-openai/{resource}`. */
 const AI_GATEWAY_PATH = /\/azure-openai\/[^/?#]+\/*$/;
 
-/** Which way an endpoint and version are spoken to, and why they cannot be (README "Upstream options"). */
+/** Which way an endpoint and version are spoken to, and why they cannot be (docs/settings.md, "Upstream options"). */
 export function azureApi(endpoint: string, apiVersion: string): { api: AzureApi; problem?: string } {
   const v1 = apiVersion.toLowerCase() === "v1";
   if (AI_GATEWAY_PATH.test(endpoint)) {

@@ -4,13 +4,14 @@
  *   - public/client.js: the ES module the page at / imports (and any page from an allowed origin,
  *     as /client.js). Committed, so the Worker's static assets are complete in any clone; a test
  *     fails when it is stale (test/node/client-package.test.ts).
- *   - client/dist/: the `chatapi/client` package entry (package.json `exports`): index.js and its
+ *   - client/dist/: the `chatapi-client` package (client/package.json `exports`): index.js and its
  *     declarations under client/dist/types (tsc --emitDeclarationOnly -p client/tsconfig.json).
- *     Not committed: package.json's `prepare` script builds it, so `npm ci` (and `npm pack`) always
- *     produce it from the source beside it, and generated declarations never drift in review.
+ *     Not committed: the root's `prepare` script builds it on `npm install` / `npm ci`, and the
+ *     client package's `prepack` on `npm pack` in client/, so generated files never drift in review.
  *
  * The bundle has no imports: the client needs only fetch, streams and TextDecoder (browsers, Node
- * 20, Workers); its types come from the zod schemas in src/schema, as types only.
+ * 20, Workers). Its declarations import nothing either: the wire types are client/src/wire.ts,
+ * compiled from the published JSON Schema (tools/client-wire-types.ts), not zod's inferred types.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -22,7 +23,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 export const CLIENT_ENTRY = join(root, "client/src/index.ts");
 export const CLIENT_BUNDLE = join(root, "public/client.js");
 export const CLIENT_DIST = join(root, "client/dist");
-/** Where package.json's `exports["./client"].types` points. */
+/** Where client/package.json's `exports["."].types` points. */
 export const CLIENT_TYPES_ENTRY = join(CLIENT_DIST, "types/client/src/index.d.ts");
 
 const BANNER = "// Generated from client/src by `npm run build:client`; do not edit.";
@@ -31,6 +32,9 @@ const BANNER = "// Generated from client/src by `npm run build:client`; do not e
 export async function clientBundleText(): Promise<string> {
   const result = await build({
     entryPoints: [CLIENT_ENTRY],
+    // Paths in the bundle's comments are relative to the repository, wherever the build runs
+    // (`npm pack` in client/ runs it from there).
+    absWorkingDir: root,
     bundle: true,
     format: "esm",
     platform: "neutral",

@@ -59,6 +59,23 @@ export function openaiUpstream(configured: Record<string, string>): boolean {
   return (configured.UPSTREAM ?? "").trim().toLowerCase() === "openai";
 }
 
+/** What the banner says of the keys in force (how many, never which). */
+export function keysNote(configured: Record<string, string>): string {
+  const count = (configured.API_KEYS ?? "").split(",").filter((key) => key.trim() !== "" && !isPlaceholder(key)).length;
+  const anonymous = (configured.ALLOW_ANONYMOUS ?? "").trim().toLowerCase() === "true";
+  if (!count) return anonymous ? "No API_KEYS set, ALLOW_ANONYMOUS=true: serving without keys. Clients send no key." : "No API_KEYS set and ALLOW_ANONYMOUS is not true: chats answer 503.";
+  const keys = `API_KEYS: ${count} key${count === 1 ? "" : "s"} in force: clients send Authorization: Bearer KEY`;
+  return anonymous ? `${keys}, or no key at all (ALLOW_ANONYMOUS=true).` : `${keys}; a request without one is a 401.`;
+}
+
+/** What the banner says of CORS_ORIGINS: which other origins' pages may call the API. */
+export function corsNote(configured: Record<string, string>): string {
+  const origins = (configured.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean);
+  if (origins.includes("*")) return "CORS_ORIGINS=*: pages of any origin may call the API.";
+  if (!origins.length) return "CORS_ORIGINS empty: only this server's own pages may call the API from a browser.";
+  return `CORS_ORIGINS: pages of ${origins.join(", ")} may call the API.`;
+}
+
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const { configured = {}, delayMs, mockApproval, ...workerOptions } = options;
   const defaults = localDefaults(configured);
@@ -92,8 +109,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     }
     if (defaults.anonymous) {
       vars.ALLOW_ANONYMOUS = "true";
-      notes.push("No API_KEYS set: serving without keys (ALLOW_ANONYMOUS=true), for local development only.");
-    }
+      notes.push("No API_KEYS set: serving without keys (ALLOW_ANONYMOUS=true), for local development only. Clients send no key.");
+    } else notes.push(keysNote(configured));
+    notes.push(corsNote(configured));
     const worker = await startWorker({ inspector: false, ...workerOptions, vars });
     return {
       url: worker.url,

@@ -48,7 +48,7 @@ function ref(schema: z.ZodType): JsonObject {
   return { $ref: `${SCHEMAS}${named[1].id}` };
 }
 
-// --- Errors: one reusable response per code (README "Errors") --------------------------------
+// --- Errors: one reusable response per code (docs/api.md, "Errors") --------------------------------
 
 type Header = "X-Request-Id" | "Retry-After" | "WWW-Authenticate" | "Allow";
 
@@ -162,8 +162,13 @@ interface Operation {
 
 const idHeader = { "X-Request-Id": { $ref: "#/components/headers/X-Request-Id" } };
 
-/** A streamed answer (NDJSON lines or server-sent events), and any other content it may take. */
-function streamed(description: string, other: JsonObject = {}): JsonObject {
+/**
+ * A streamed answer (NDJSON lines or server-sent events), and any other content it may take.
+ * `first` is listed before the streams: Swagger UI's "Try it out" asks for the first content type
+ * of the 200 and parses what it gets as JSON when it can, so an answer that is one JSON document
+ * goes first where there is one (the streamed types stay documented beside it).
+ */
+function streamed(description: string, other: JsonObject = {}, first: JsonObject = {}): JsonObject {
   return {
     description:
       `${description}\n\n` +
@@ -173,6 +178,7 @@ function streamed(description: string, other: JsonObject = {}): JsonObject {
       "the stream ends with exactly one `done` or `error` event; ignore event types you do not know.",
     headers: idHeader,
     content: {
+      ...first,
       [FORMATS.ndjson.mediaType]: { schema: ref(NdjsonLine), example: example.stream("ndjson") },
       [FORMATS.sse.mediaType]: { schema: ref(ev.ChatEvent), example: example.stream("sse") },
       ...other,
@@ -235,6 +241,7 @@ export const OPERATIONS: Operation[] = [
     responses: {
       200: streamed(
         "The chat: its steps, the answer in pieces, and a terminal `done` or `error` event; for `application/json`, the envelope (`code` 200) once everything is done.",
+        {},
         { [FORMATS.json.mediaType]: { schema: ref(ev.Envelope), example: example.envelope() } },
       ),
     },

@@ -96,6 +96,30 @@ export async function freePort(host = "127.0.0.1"): Promise<number> {
   });
 }
 
+/** Thrown when the port the caller asked for is taken by another process. */
+export class PortInUseError extends Error {
+  constructor(
+    readonly host: string,
+    readonly port: number,
+  ) {
+    super(`port ${port} on ${host} is in use by another process`);
+    this.name = "PortInUseError";
+  }
+}
+
+/**
+ * Whether something listens on host:port: binding it fails with EADDRINUSE. Checked before wrangler
+ * starts on a port the caller chose, because wrangler's dev server then neither exits nor says why
+ * on its console, and a readiness probe would be answered by the other server.
+ */
+export async function portInUse(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", (error: NodeJS.ErrnoException) => (error.code === "EADDRINUSE" ? resolve(true) : reject(error)));
+    server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(false)));
+  });
+}
+
 /**
  * One env-file line. wrangler reads the file with dotenv and then expands `$NAME` references
  * (dotenv-expand). So a value is quoted with a quote character it does not contain — single
@@ -148,6 +172,7 @@ export async function startWorker(options: WorkerOptions = {}): Promise<RunningW
 
 async function startWorkerOnce(options: WorkerOptions): Promise<RunningWorker> {
   const host = options.host ?? "127.0.0.1";
+  if (options.port !== undefined && options.port !== 0 && (await portInUse(host, options.port))) throw new PortInUseError(host, options.port);
   const port = options.port ?? (await freePort(host));
   const envFile = writeEnvFile(options.vars ?? {});
   // A process that dies without stop() still removes its secrets.
@@ -163,9 +188,13 @@ async function startWorkerOnce(options: WorkerOptions): Promise<RunningWorker> {
     ? ["--import", TSX, WRANGLER_DEV_API, JSON.stringify({ host, port, envFile: envFile.path, logLevel, persist: options.persist ?? false, watch: options.watch ?? false })]
     : [WRANGLER, "dev", "--ip", host, "--port", String(port), ...(userInspectorPort === undefined ? ["--inspector-port", String(inspectorPort)] : []), "--log-level", logLevel, "--env-file", envFile.path, ...(options.args ?? [])];
   const inherit = options.stdio === "inherit";
+  // Without the inspector the child (tools/wrangler-dev-api.ts) says on an IPC channel when its own
+  // server is up, and on which origin: only then is /health asked, so no other server's answer is
+  // taken for it.
+  const ipc: "ipc"[] = api ? ["ipc"] : [];
   const child = spawn(process.execPath, args, {
     cwd: ROOT,
-    stdio: inherit ? "inherit" : ["ignore", "pipe", "pipe"],
+    stdio: inherit ? ["inherit", "inherit", "inherit", ...ipc] : ["ignore", "pipe", "pipe", ...ipc],
     env: {
       ...process.env,
       WRANGLER_SEND_METRICS: "false",
@@ -198,16 +227,43 @@ async function startWorkerOnce(options: WorkerOptions): Promise<RunningWorker> {
   };
 
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
-  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  const timeoutMs = options.timeoutMs ?? 60_000;
+  const deadline = Date.now() + timeoutMs;
   let gone = false;
   void exited.then(() => (gone = true));
-  for (;;) {
-    if (gone) {
-      envFile.remove();
-      throw new Error(`wrangler dev exited (${child.exitCode}) before it answered:\n${output()}`);
+  const exitedEarly = () => {
+    envFile.remove();
+    return new Error(`wrangler dev exited (${child.exitCode}) before it answered:\n${output()}`);
+  };
+  if (api) {
+    const said = await new Promise<{ ready?: string } | "exited" | "timeout">((resolve) => {
+      const timer = setTimeout(() => resolve("timeout"), timeoutMs);
+      child.on("message", (message: { ready?: string }) => {
+        clearTimeout(timer);
+        resolve(message);
+      });
+      void exited.then(() => {
+        clearTimeout(timer);
+        resolve("exited");
+      });
+    });
+    if (child.connected) child.disconnect();
+    if (said === "exited") throw exitedEarly();
+    if (said === "timeout") {
+      await stop();
+      throw new Error(`wrangler dev did not start within ${timeoutMs} ms:\n${output()}`);
     }
+    if (!said.ready || new URL(said.ready).port !== String(port)) {
+      await stop();
+      throw new Error(`wrangler dev started on ${said.ready}, not on ${url}`);
+    }
+  }
+  for (;;) {
+    if (gone) throw exitedEarly();
     try {
-      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2000) });
+      // No short timeout: wrangler's proxy holds a request until the Worker is up, and a probe
+      // aborted meanwhile only makes workerd log a broken pipe. A port not listening yet fails at once.
+      const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(Math.max(1000, deadline - Date.now())) });
       await res.body?.cancel();
       if (res.ok) break;
     } catch {
@@ -215,7 +271,7 @@ async function startWorkerOnce(options: WorkerOptions): Promise<RunningWorker> {
     }
     if (Date.now() > deadline) {
       await stop();
-      throw new Error(`wrangler dev did not answer /health within ${options.timeoutMs ?? 60_000} ms:\n${output()}`);
+      throw new Error(`wrangler dev did not answer /health within ${timeoutMs} ms:\n${output()}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }

@@ -34,7 +34,10 @@ const worker = await unstable_startWorker({
   },
 });
 await worker.ready;
-console.log(`[wrangler-dev-api] Ready on ${(await worker.url).origin}`);
+const origin = (await worker.url).origin;
+console.log(`[wrangler-dev-api] Ready on ${origin}`);
+// tools/worker.ts waits for this before it asks /health: it is this server that is up.
+process.send?.({ ready: origin });
 
 let stopping = false;
 const stop = () => {

@@ -1,5 +1,5 @@
 /**
- * Images as the service accepts them (README, "API"): png, jpeg, webp or gif, at most 20 MiB each
+ * Images as the service accepts them (docs/api.md): png, jpeg, webp or gif, at most 20 MiB each
  * and 10 per request, sent as `data:` URLs. Checked here first, so a client can refuse early.
  */
 import { IMAGE_TYPES as TYPES, MAX_IMAGE_BYTES, MAX_IMAGES, sniffImageType as sniff } from "../../src/request/limits";

@@ -1,7 +1,7 @@
 /**
  * The typed client of chatapi, for browsers, Node and Workers: nothing but `fetch`.
  *
- *   import { streamChat, chat, ChatApiError } from "chatapi/client";
+ *   import { streamChat, chat, ChatApiError } from "chatapi-client";
  *   for await (const event of streamChat({ user_id: "u1", query: [{ role: "user", content: "你好" }] }, { baseUrl })) {
  *     if (event.type === "delta") process.stdout.write(event.text);
  *   }

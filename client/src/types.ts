@@ -1,9 +1,10 @@
 /**
- * The client's types, inferred from the zod schemas (src/schema). Imported as types only: the
- * client carries no zod at run time.
+ * The client's types. Those of the wire (request, events, envelope) are in ./wire, compiled from
+ * the published JSON Schema, which is generated from the server's zod schemas: the client's
+ * declarations import nothing, and the type checks compare them with zod's own types
+ * (test/support/client-wire-types.check.ts).
  */
-import type { ApprovalRequestEvent, ChatEvent, DeltaEvent, DoneEvent, Envelope, ErrorEvent, PingEvent, Step, StepEvent, ToolStatus, ToolType, Usage } from "../../src/schema/events";
-import type { ApprovalDecision, ChatRequest, InputImagePart, QueryMessage } from "../../src/schema/request";
+import type { ApprovalDecision, ApprovalRequestEvent, ChatEvent, ChatRequest, DeltaEvent, DoneEvent, Envelope, ErrorEvent, InputImagePart, QueryMessage, Step, StepEvent, ToolStatus, ToolType, Usage } from "./wire";
 
 export type { ApprovalDecision, ApprovalRequestEvent, ChatEvent, ChatRequest, DeltaEvent, DoneEvent, Envelope, ErrorEvent, InputImagePart, QueryMessage, Step, StepEvent, ToolStatus, ToolType, Usage };
 /**
@@ -11,7 +12,12 @@ export type { ApprovalDecision, ApprovalRequestEvent, ChatEvent, ChatRequest, De
  * Not an event of the run: the client's readers skip it, so no `ChatEvent` the client yields is
  * ever a ping. Exported for code that reads the wire itself.
  */
-export type { PingEvent };
+export interface PingEvent {
+  type: "ping";
+  requestId: string;
+  /** The last event's `seq` (0 before the first). */
+  seq: number;
+}
 
 /** What a user message may hold: text, or a list of `input_text` and `input_image` parts. */
 export type UserContent = Extract<QueryMessage, { role: "user" }>["content"];

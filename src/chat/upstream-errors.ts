@@ -1,6 +1,6 @@
 /**
  * The upstream's failures (Azure OpenAI, or an OpenAI-compatible endpoint: `label` names it and its
- * settings) as the service's errors (README "Errors"), classified by the openai SDK's error
+ * settings) as the service's errors (docs/api.md, "Errors"), classified by the openai SDK's error
  * classes; the SDK's error stays attached as `cause`. Messages point at the setting to check and
  * never echo a key (the upstream's text passes through the config's redactor), a URL with a key,
  * or the upstream's text for auth failures.

@@ -45,7 +45,7 @@ export function upstreamClient(config: Config): OpenAI {
   return config.upstream.kind === "openai" ? openaiClient(config.openai, config.upstreamTimeoutMs) : azureClient(config.azure, config.upstreamTimeoutMs);
 }
 
-/** The SDK client for the configured Azure endpoint, one per config (README "Upstream options"). */
+/** The SDK client for the configured Azure endpoint, one per config (docs/settings.md, "Upstream options"). */
 export function azureClient(azure: Config["azure"], timeoutMs: number): OpenAI {
   return cached(azure, () => azureAdapter(azure, timeoutMs), { roundTimeoutMs: azure.roundTimeoutMs, redact: azure.redact, label: AZURE_LABEL });
 }

@@ -1,5 +1,5 @@
 /**
- * Image checks before anything goes upstream (README "API"): declared type png/jpeg/webp/gif,
+ * Image checks before anything goes upstream (docs/api.md): declared type png/jpeg/webp/gif,
  * valid base64, the decoded bytes start with that type's signature, at most 20 MiB each and 10 per
  * request. Reads as little of the image as it can: one pass of a compiled character-class test
  * over the base64 text, and the first 16 characters decoded for the signature. No copy is made.

@@ -1,5 +1,5 @@
 /**
- * The events of the chat stream and the envelopes (README "Events" and "Errors").
+ * The events of the chat stream and the envelopes (docs/api.md, "Events" and "Errors").
  * Types only at run time: the hot path never parses its own events.
  */
 import * as z from "zod";

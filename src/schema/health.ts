@@ -1,4 +1,4 @@
-/** The body of `GET /health` (README "API"). */
+/** The body of `GET /health` (docs/api.md). */
 import * as z from "zod";
 
 export const Health = z.object({

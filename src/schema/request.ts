@@ -1,5 +1,5 @@
 /**
- * The request body of `POST /api/chat` (README "API"). One source of truth: the server validates
+ * The request body of `POST /api/chat` (docs/api.md). One source of truth: the server validates
  * with it, the typed client and the published JSON Schema are derived from it.
  */
 import * as z from "zod";

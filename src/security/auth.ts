@@ -1,5 +1,5 @@
 /**
- * API keys (README "Settings"): `Authorization: Bearer KEY` checked against `API_KEYS`
+ * API keys (docs/settings.md): `Authorization: Bearer KEY` checked against `API_KEYS`
  * in constant time: SHA-256 digests compared with `crypto.subtle.timingSafeEqual`, every
  * configured key every time. Fails closed: with no keys and no `ALLOW_ANONYMOUS=true`, every
  * request is a 503 that says what to configure. With `ALLOW_ANONYMOUS=true` a request without a
@@ -19,6 +19,9 @@ const NOT_CONFIGURED =
   "No API keys are configured: set the secret API_KEYS (comma-separated keys; clients send Authorization: Bearer KEY), " +
   "or ALLOW_ANONYMOUS=true to serve clients without a key (local development only)";
 
+const NO_KEYS_TO_MATCH =
+  "This server has no API keys configured (API_KEYS is empty): send no Authorization header";
+
 const digests = new WeakMap<readonly string[], Promise<ArrayBuffer[]>>();
 
 export const requireKey: MiddlewareHandler<AppEnv> = async (c, next) => {
@@ -32,6 +35,9 @@ export const requireKey: MiddlewareHandler<AppEnv> = async (c, next) => {
     c.var.log.key = ANONYMOUS;
     return next();
   }
+  // A key sent to a server that has none (ALLOW_ANONYMOUS=true, e.g. npm start without API_KEYS)
+  // can never match: say so, rather than call the key wrong.
+  if (!apiKeys.length) throw unauthorized(NO_KEYS_TO_MATCH, "invalid_token");
   const digest = await sha256(key.slice(0, MAX_KEY_CHARS));
   if (key.length > MAX_KEY_CHARS || !(await matches(digest, apiKeys))) {
     throw unauthorized("Invalid API key", "invalid_token");

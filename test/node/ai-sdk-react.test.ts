@@ -9,12 +9,17 @@
  * page's buttons (the SDK's approval flow). Screenshots go to test-results/screenshots/ (ai-sdk-*.png).
  */
 
+import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium, SCREENSHOTS } from "../../tools/chromium";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DEMO_LABEL } from "../../tools/demo-upstream";
 import { serveAiSdkPage, type AiSdkPage } from "../../tools/ai-sdk-page/serve";
 import { startLocalStack, type LocalStack } from "../../tools/local-stack";
+import { ROOT } from "../../tools/worker";
 import { pageContext, type PageContext } from "../support/page-context";
 
 const SHOTS = SCREENSHOTS;
@@ -125,6 +130,17 @@ async function send(tab: Page, text: string) {
   await tab.fill("#prompt", text);
   await tab.press("#prompt", "Enter");
 }
+
+describe("the useChat page's own packages", () => {
+  it("type-check the page (tools/ai-sdk-page/tsconfig.json) with them, installed in its folder and not at the root", async () => {
+    // serveAiSdkPage (beforeAll) installed them: ai 7 and @ai-sdk/react 4 declare Node 22.
+    const root = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+    expect(Object.keys({ ...root.dependencies, ...root.devDependencies }).filter((name) => name === "ai" || name.startsWith("@ai-sdk/"))).toEqual([]);
+    const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
+    const result = await promisify(execFile)(process.execPath, [tsc, "-p", join(ROOT, "tools/ai-sdk-page/tsconfig.json")], { cwd: ROOT }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }));
+    expect(result.stdout).toBe("");
+  }, 60_000);
+});
 
 describe("useChat (@ai-sdk/react) against /api/ui/chat in Chromium", () => {
   it("renders the steps, the MCP tool call and the answer as they stream, then the whole answer", async () => {

@@ -558,10 +558,13 @@ describe("ai 6: tool approval through the SDK's own approval flow (AbstractChat,
 describe("the AI SDK stays out of the Worker", () => {
   const SDK_PACKAGES = /^(ai|ai-v\d+|@ai-sdk\/.+|react|react-dom|swr|throttleit)$/;
 
-  it("is a devDependency only", () => {
+  it("is a devDependency only: ai 5 and 6 at the root, ai 7 and @ai-sdk/react 4 in the useChat page's own folder", () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
     expect(Object.keys(pkg.dependencies).filter((name) => SDK_PACKAGES.test(name))).toEqual([]);
-    expect(pkg.devDependencies).toMatchObject({ "ai-v5": "npm:ai@5.0.277", "ai-v6": "npm:ai@6.0.325", ai: expect.stringMatching(/^7\.\d+\.\d+$/), "@ai-sdk/react": expect.stringMatching(/^4\.\d+\.\d+$/) });
+    expect(pkg.devDependencies).toMatchObject({ "ai-v5": "npm:ai@5.0.277", "ai-v6": "npm:ai@6.0.325" });
+    const page = JSON.parse(readFileSync(join(ROOT, "tools/ai-sdk-page/package.json"), "utf8")) as { private: boolean; dependencies: Record<string, string> };
+    expect(page.private).toBe(true);
+    expect(page.dependencies).toMatchObject({ ai: expect.stringMatching(/^7\.\d+\.\d+$/), "@ai-sdk/react": expect.stringMatching(/^4\.\d+\.\d+$/) });
   });
 
   it("is not in the bundle wrangler deploys (esbuild's metafile of `wrangler deploy --dry-run`)", () => {

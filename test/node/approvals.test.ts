@@ -244,7 +244,7 @@ describe("answering with the typed client", () => {
       expect(again).toMatchObject({ status: 404, message: "No tool call of this chat waits for that approval (unknown, or already answered)" });
     }
     expect(answered).toEqual(["Approved"]);
-    const call = finalSteps(events as Event[]).find((s) => s.tool_type === "MCP" && JSON.parse(s.parameters).tool === "one__echo")!;
+    const call = finalSteps(events as unknown as Event[]).find((s) => s.tool_type === "MCP" && JSON.parse(s.parameters).tool === "one__echo")!;
     expect(call).toMatchObject({ tool_status: "Success", observation: "Echo: hello from the model" });
     expect(events.at(-1)).toMatchObject({ type: "done" });
   }, 60_000);

@@ -21,7 +21,7 @@ let stack: LocalStack;
 /** The stack with CORS_ORIGINS listing another origin, for the page on that origin. */
 let corsStack: LocalStack | undefined;
 let paced: RunningWorker;
-/** Another origin: its page imports the typed client from the Worker, as the README shows. */
+/** Another origin: its page imports the typed client from the Worker, as docs/clients.md shows. */
 let otherOrigin: { url: string; server: Server };
 let browser: Browser;
 
@@ -38,7 +38,7 @@ afterAll(async () => {
 
 /**
  * A page on its own origin (another port of 127.0.0.1) that imports the typed client from the
- * Worker's /client.js and chats with the Worker, as the README's browser example does; it puts
+ * Worker's /client.js and chats with the Worker, as the browser example of docs/clients.md does; it puts
  * what it saw in window.__result.
  */
 async function serveOtherOrigin(workerUrl: () => string): Promise<{ url: string; server: Server }> {

@@ -3,6 +3,7 @@
  * MCP server): every event and envelope it hands out is checked against the published schema.
  */
 import { execFile } from "node:child_process";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startMockMcpServer, type MockMcpServer } from "../../tools/mock-mcp-server";
@@ -373,11 +374,12 @@ describe("a kept-alive connection after a refusal", () => {
 });
 
 describe("the built package in plain Node", () => {
-  it("`import … from \"chatapi/client\"` runs in node without tsx and chats with the service", async () => {
-    // The package entry (package.json exports → client/dist, built by `prepare`), as an
-    // application would import it: plain node, no TypeScript loader.
+  it("`import … from \"chatapi-client\"` runs in node without tsx and chats with the service", async () => {
+    // The package entry (client/package.json exports → client/dist, built by `prepare`), as an
+    // application would import it: plain node, no TypeScript loader (run inside client/, where the
+    // package's own name resolves to itself; client-package.test.ts installs its tarball).
     const program = `
-      import { streamChat, chat, ChatApiError } from "chatapi/client";
+      import { streamChat, chat, ChatApiError } from "chatapi-client";
       const baseUrl = process.argv[1];
       const types = [];
       let answer = "";
@@ -389,7 +391,7 @@ describe("the built package in plain Node", () => {
       const denied = await chat({ user_id: "plain_node", query: [{ role: "user", content: "x" }] }, { baseUrl, apiKey: "wrong" }).catch((e) => e);
       console.log(JSON.stringify({ types: [...new Set(types)], last: types.at(-1), answer, json: json.data.answer, denied: denied instanceof ChatApiError && denied.status }));
     `;
-    const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", program, dev.url], { cwd: ROOT, env: { ...process.env, NODE_OPTIONS: "" }, timeout: 30_000 });
+    const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", program, dev.url], { cwd: join(ROOT, "client"), env: { ...process.env, NODE_OPTIONS: "" }, timeout: 30_000 });
     expect(JSON.parse(stdout)).toEqual({ types: ["step", "delta", "done"], last: "done", answer: "echo: from plain node", json: "echo: json", denied: 401 });
   });
 });

@@ -1,10 +1,11 @@
 /**
- * Committed generated files are up to date: schema/chatapi.schema.json and public/openapi.json
- * (`npm run schema`). The client's builds (public/client.js, client/dist) are checked in
+ * Committed generated files are up to date: schema/chatapi.schema.json, public/openapi.json and
+ * client/src/wire.ts (`npm run schema`). The client's builds (public/client.js, client/dist) are checked in
  * client-package.test.ts.
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { clientWireTypesText } from "../../tools/client-wire-types";
 import { openApiText } from "../../tools/openapi-doc";
 import { schemaText } from "../../tools/schema-doc";
 
@@ -15,5 +16,9 @@ describe("generated files", () => {
 
   it("public/openapi.json is byte for byte a fresh generation from the same zod schemas (run `npm run schema`)", () => {
     expect(readFileSync(new URL("../../public/openapi.json", import.meta.url), "utf8")).toBe(openApiText());
+  });
+
+  it("client/src/wire.ts is byte for byte the client's types compiled from that JSON Schema (run `npm run schema`)", async () => {
+    expect(readFileSync(new URL("../../client/src/wire.ts", import.meta.url), "utf8")).toBe(await clientWireTypesText());
   });
 });

@@ -10,6 +10,7 @@
  * a small chat that answers at once, with no pile of sockets left behind. `--inspect` turns it on.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { createServer } from "node:http";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,7 +19,7 @@ import { parseEnv } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { DEMO_LABEL_EN } from "../../tools/demo-upstream";
 import { newNonce, scriptFake, waitForFake } from "../../tools/fake-azure-client";
-import { isPlaceholder, localDefaults } from "../../tools/local-stack";
+import { corsNote, isPlaceholder, keysNote, localDefaults } from "../../tools/local-stack";
 import { readNdjsonTimed } from "../../tools/ndjson";
 import { hasProc, listeningPorts, processName, processTree, socketCount } from "../../tools/proc";
 import { freePort, ROOT } from "../../tools/worker";
@@ -183,6 +184,46 @@ describe(".dev.vars.example", () => {
   });
 });
 
+describe("the banner's lines on keys and CORS", () => {
+  it("says how many keys are in force (never which) and what a client must send", () => {
+    const keys = keysNote({ API_KEYS: "secret-one-1234567890, secret-two-1234567890" });
+    expect(keys).toBe("API_KEYS: 2 keys in force: clients send Authorization: Bearer KEY; a request without one is a 401.");
+    expect(keys).not.toContain("secret");
+    expect(keysNote({ API_KEYS: "k", ALLOW_ANONYMOUS: "true" })).toBe("API_KEYS: 1 key in force: clients send Authorization: Bearer KEY, or no key at all (ALLOW_ANONYMOUS=true).");
+  });
+
+  it("names the CORS origins in force", () => {
+    expect(corsNote({ CORS_ORIGINS: "https://a.example, https://b.example" })).toBe("CORS_ORIGINS: pages of https://a.example, https://b.example may call the API.");
+    expect(corsNote({ CORS_ORIGINS: "*" })).toBe("CORS_ORIGINS=*: pages of any origin may call the API.");
+    expect(corsNote({})).toMatch(/^CORS_ORIGINS empty/);
+  });
+});
+
+describe("npm start on a port already in use", () => {
+  it("exits 1 within seconds, saying the port is in use, and never calls the other server ready", async () => {
+    // Another server on the port, one that even answers /health as chatapi does.
+    const other = createServer((_, res) => res.writeHead(200, { "content-type": "application/json" }).end('{"status":"healthy"}'));
+    const port = await freePort();
+    await new Promise<void>((resolve) => other.listen(port, "127.0.0.1", resolve));
+    const dir = mkdtempSync(join(tmpdir(), "chatapi-start-busy-"));
+    try {
+      copyFileSync(EXAMPLE, join(dir, ".dev.vars"));
+      const startedAt = performance.now();
+      const { child, output } = spawnStart(dir, port);
+      const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+      const seconds = (performance.now() - startedAt) / 1000;
+      expect(code, output()).toBe(1);
+      expect(output()).toContain(`[chatapi] Port ${port} on 127.0.0.1 is in use by another process: stop it, or choose another port`);
+      expect(output()).not.toContain("[chatapi] Ready");
+      // tsx, the demo upstream and the mock MCP server start first; nothing waits on the port.
+      expect(seconds).toBeLessThan(20);
+    } finally {
+      other.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
+
 describe("npm start with .dev.vars.example copied as .dev.vars", () => {
   let child: ChildProcess;
   let output = "";
@@ -201,6 +242,9 @@ describe("npm start with .dev.vars.example copied as .dev.vars", () => {
     expect(output).toMatch(/\[chatapi\] DEMO upstream at http:\/\/127\.0\.0\.1:\d+\/: answers are canned/);
     expect(output).toMatch(/\[chatapi\] MOCK ModelScope MCP server at http:\/\/127\.0\.0\.1:\d+\/mcp/);
     expect(output).toContain("[chatapi] No API_KEYS set: serving without keys (ALLOW_ANONYMOUS=true)");
+    expect(output).toContain("[chatapi] CORS_ORIGINS empty: only this server's own pages may call the API from a browser.");
+    // Settings are read once: the banner says a change of .dev.vars needs a restart.
+    expect(output).toContain("[chatapi] Settings were read from .dev.vars at start: restart npm start after changing it");
   });
 
   it("chats without a key on the demo upstream (not a 503), then stops everything it started on Ctrl-C", async () => {

@@ -1,5 +1,5 @@
 /**
- * Upstream faults (README "Errors"), each against the fake Azure over real HTTP. A stream starts
+ * Upstream faults (docs/api.md, "Errors"), each against the fake Azure over real HTTP. A stream starts
  * at once, so an upstream failure ends it with an error event; JSON answers with the envelope and
  * the HTTP status equal to its code.
  */

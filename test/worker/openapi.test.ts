@@ -29,7 +29,7 @@ describe("the document and the app's routes", () => {
     expect([...served].sort()).toEqual([...documented].filter((op) => !STATIC_OPERATIONS.includes(op)).sort());
   });
 
-  it("documents the error codes of README \"Errors\" as envelopes, and bearer auth on the chat endpoints", () => {
+  it("documents the error codes of docs/api.md \"Errors\" as envelopes, and bearer auth on the chat endpoints", () => {
     const codes = Object.keys(openapi.components.responses).map((name) => Number(name.replace("Error", "")));
     expect(codes).toEqual(expect.arrayContaining([400, 401, 404, 405, 406, 409, 413, 415, 429, 499, 502, 503, 504]));
     for (const name of Object.keys(openapi.components.responses)) {
@@ -40,6 +40,14 @@ describe("the document and the app's routes", () => {
       expect(openapi.paths[path][method].security).toEqual([{ bearerAuth: [] }]);
     }
     expect(openapi.paths["/health"].get.security).toEqual([]);
+  });
+});
+
+describe("what /docs offers", () => {
+  it("lists application/json first for POST /api/chat's 200, so Swagger UI's Try it out asks for the envelope; the streamed types stay documented", () => {
+    const content = resolve(openapi.paths["/api/chat"].post.responses["200"]).content;
+    expect(Object.keys(content)).toEqual(["application/json", "application/x-ndjson", "text/event-stream"]);
+    expect(content["application/json"].schema).toEqual({ $ref: "#/components/schemas/Envelope" });
   });
 });
 

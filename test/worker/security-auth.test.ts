@@ -1,4 +1,4 @@
-/** API keys (README, "Security" and "Settings"): fail closed, 401 with WWW-Authenticate, open routes stay open. */
+/** API keys (docs/settings.md, "Security" and "Settings"): fail closed, 401 with WWW-Authenticate, open routes stay open. */
 import { describe, expect, it } from "vitest";
 import type { Envelope } from "../../src/schema/events";
 import { envelopeOf, ndjson, terminal } from "./helpers";
@@ -38,13 +38,14 @@ describe("without keys configured (fail closed)", () => {
     else await envelopeOf(res, 503, /API_KEYS/);
   });
 
-  it("with ALLOW_ANONYMOUS=true serves clients without a key and refuses any key with a 401", async () => {
+  it("with ALLOW_ANONYMOUS=true serves clients without a key, and refuses any key with a 401 that says the server has none", async () => {
     const anonymous = { API_KEYS: "", ALLOW_ANONYMOUS: "true" };
     await served(await send("/api/chat", { body: chatBody(), env: anonymous }));
     await served(await send("/api/chat", { headers: { authorization: "Bearer " }, body: chatBody(), env: anonymous }));
     const res = await send("/api/chat", { headers: bearer(KEY_A), body: chatBody(), env: anonymous });
-    expect(res.headers.get("www-authenticate")).toMatch(/^Bearer /);
-    await envelopeOf(res, 401, /Invalid API key/);
+    expect(res.headers.get("www-authenticate")).toMatch(/^Bearer .*error="invalid_token"/);
+    const body = await envelopeOf(res, 401, /no API keys configured \(API_KEYS is empty\): send no Authorization header/);
+    expect(body.message).not.toMatch(/Invalid API key/);
   });
 });
 

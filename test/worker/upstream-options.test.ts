@@ -1,5 +1,5 @@
 /**
- * The three ways to Azure (README "Upstream options"), end to end over HTTP to the fake Azure,
+ * The three ways to Azure (docs/settings.md, "Upstream options"), end to end over HTTP to the fake Azure,
  * which records the path, query and headers each request arrived with:
  *   - classic: {endpoint}openai/deployments/{deployment}/chat/completions?api-version=… (AzureOpenAI);
  *   - AZURE_OPENAI_API_VERSION=v1: {endpoint}openai/v1/chat/completions, the deployment as

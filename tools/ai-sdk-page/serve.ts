@@ -2,10 +2,16 @@
  * Builds the useChat page (./main.tsx with React, @ai-sdk/react and ai, bundled for the browser by
  * esbuild) into a fresh temporary directory and serves it with ./index.html from a tiny static
  * server on 127.0.0.1: an app on its own origin, which the Worker must list in `CORS_ORIGINS`.
- * Nothing of it reaches the Worker's bundle: the `ai` packages are devDependencies used only here
- * and in the Node tests.
+ * Nothing of it reaches the Worker's bundle.
+ *
+ * The page's packages (ai 7, @ai-sdk/react 4, React) are not the root's devDependencies but this
+ * folder's own (./package.json, ./package-lock.json), installed here with `npm ci` the first time
+ * the page is built (and again when the lock file changes): ai 7 and @ai-sdk/react 4 declare
+ * Node 22, and at the root every `npm install` on Node 20 warned about them although they only
+ * ever run bundled in Chromium. The Node tests of the AI SDK (ai 5 and 6) use the root's packages.
  */
-import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -24,8 +30,22 @@ export interface AiSdkPage {
   close(): Promise<void>;
 }
 
+/**
+ * Installs the page's packages into ./node_modules (`npm ci` from ./package-lock.json) unless
+ * they are there and as locked. Their engine warnings (Node 22) are expected here: the bundle runs
+ * in the browser. The registry is needed once.
+ */
+export function installAiSdkPagePackages(): void {
+  const lock = join(HERE, "package-lock.json");
+  const installed = join(HERE, "node_modules/.package-lock.json");
+  if (existsSync(installed) && statSync(installed).mtimeMs >= statSync(lock).mtimeMs) return;
+  console.log("[ai-sdk-page] Installing the useChat page's packages (ai 7, @ai-sdk/react 4, React) into tools/ai-sdk-page/node_modules: they run only in the browser, though ai 7 declares Node 22");
+  execFileSync("npm", ["ci", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: HERE, stdio: ["ignore", "inherit", "inherit"] });
+}
+
 /** Bundles main.tsx into `outDir` (main.js) next to a copy of index.html. */
 export async function buildAiSdkPage(outDir: string): Promise<void> {
+  installAiSdkPagePackages();
   await build({
     entryPoints: [join(HERE, "main.tsx")],
     outfile: join(outDir, "main.js"),
