@@ -94,6 +94,13 @@ export interface Config {
   stream: { heartbeatMs: number; probeMs: number; maxBufferedBytes: number };
   /** How long a resumable chat's events stay readable after its run ended (`RESUME_TTL_S`). */
   resumeTtlS: number;
+  /** Conversations kept by the service (`history: "server"`, src/conversations). */
+  history: {
+    /** Stored text the model is sent at most (`HISTORY_MAX_CHARS`); older turns are left out of its input. */
+    maxChars: number;
+    /** An untouched conversation is deleted after this long (`HISTORY_TTL_DAYS`, in ms here). */
+    ttlMs: number;
+  };
   /** `Retry-After` (seconds) of a 429 from our own rate limits: the period of the `[[ratelimits]]` bindings. */
   rateLimitRetryAfterS: number;
   /**
@@ -212,6 +219,10 @@ function parse(env: Env): Config {
       maxBufferedBytes: int(env.STREAM_BUFFER_BYTES, 1024 * 1024, 1024, 64 * 1024 * 1024),
     },
     resumeTtlS: int(env.RESUME_TTL_S, 600, 1, 7 * 24 * 3600),
+    history: {
+      maxChars: int(env.HISTORY_MAX_CHARS, 400_000, 1, 100_000_000),
+      ttlMs: days(env.HISTORY_TTL_DAYS, 30),
+    },
     rateLimitRetryAfterS: int(env.RATE_LIMIT_RETRY_AFTER_S, 60, 1, 3600),
     redact,
   };
@@ -250,6 +261,13 @@ export function int(raw: string | undefined, fallback: number, min: number, max:
   const value = Number.parseInt((raw ?? "").trim(), 10);
   if (!Number.isFinite(value)) return fallback;
   return Math.min(max, Math.max(min, value));
+}
+
+/** A number of days (fractions allowed, e.g. 0.5), as milliseconds; at most ten years. */
+function days(raw: string | undefined, fallback: number): number {
+  const value = Number((raw ?? "").trim() || Number.NaN);
+  const d = Number.isFinite(value) && value > 0 ? Math.min(value, 3650) : fallback;
+  return Math.round(d * 24 * 3600 * 1000);
 }
 
 /** A comma-separated list; empty means "not set". */

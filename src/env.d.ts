@@ -25,6 +25,9 @@ declare namespace Cloudflare {
     DISCONNECT_PROBE_MS?: string;
     STREAM_BUFFER_BYTES?: string;
     RESUME_TTL_S?: string;
+    /** Conversations kept by the service: characters of stored text the model is sent at most; days an untouched one is kept. */
+    HISTORY_MAX_CHARS?: string;
+    HISTORY_TTL_DAYS?: string;
     /** Several MCP servers, a JSON list (src/mcp/servers-config.ts); their tokens in the secrets they name. */
     MCP_SERVERS?: string;
     APPROVAL_TIMEOUT_MS?: string;

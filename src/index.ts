@@ -13,6 +13,7 @@ import { drainRefusedBody } from "./request/drain-body";
 import { detectLanguage } from "./request/language";
 import type { Health } from "./schema/health";
 import { chat } from "./routes/chat";
+import { chats } from "./routes/chats";
 import { schemaRoute } from "./routes/schema";
 import { uiChat } from "./routes/ui-chat";
 import { corsPolicy } from "./security/cors";
@@ -20,6 +21,7 @@ import { requestLog } from "./log/request-log";
 import { newId } from "./steps/recorder";
 
 export { ChatRoom } from "./resume/chat-room";
+export { ChatList } from "./conversations/chat-list";
 
 const app = new Hono<AppEnv>();
 
@@ -45,6 +47,7 @@ app.use(
 app.get("/health", (c) => c.json({ status: "healthy", timestamp: new Date().toISOString() } satisfies Health));
 app.route("/api/chat", chat);
 app.route("/api/ui/chat", uiChat);
+app.route("/api/chats", chats);
 app.route("/api/schema", schemaRoute);
 
 app.notFound((c) => c.json(envelope(404, `No route for ${c.req.method} ${new URL(c.req.url).pathname}`, c.get("requestId"), { steps: [] }), 404));

@@ -12,6 +12,7 @@
 import * as z from "zod";
 import pkg from "../package.json";
 import { IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_IMAGES } from "../src/request/limits";
+import * as conv from "../src/schema/conversations";
 import * as ev from "../src/schema/events";
 import { Health } from "../src/schema/health";
 import * as req from "../src/schema/request";
@@ -36,6 +37,9 @@ const EXTRA_OUTPUT: Def[] = [
   [ev.PingEvent, { id: "PingEvent", description: "A keep-alive on a quiet NDJSON stream (SSE sends the comment `: ping` instead): not an event of the run; its seq repeats the last event's (0 before the first). Ignore it." }],
   [NdjsonLine, { id: "NdjsonLine", description: "One line of an application/x-ndjson stream: a ChatEvent, or a PingEvent keep-alive." }],
   [Health, { id: "Health", description: "The Worker is up. Says nothing about Azure OpenAI or the MCP server." }],
+  [conv.ConversationView, { id: "Conversation", description: "A chat's conversation kept by the service (history: \"server\")." }],
+  [conv.ChatListPage, { id: "ChatListPage", description: "One page of a user's chats kept by the service, newest first." }],
+  [conv.UiMessages, { id: "UiMessages", description: "A stored conversation as the Vercel AI SDK's UI messages." }],
 ];
 
 const INPUT = [...requestDefs, ...EXTRA_INPUT];
@@ -143,7 +147,7 @@ const example = {
 // --- Operations: one entry per endpoint -------------------------------------------------------
 
 interface Operation {
-  method: "get" | "post";
+  method: "get" | "post" | "delete";
   /** The OpenAPI path (`{name}` for a path parameter), as Hono's route is with `:name`. */
   path: string;
   operationId: string;
@@ -296,6 +300,60 @@ export const OPERATIONS: Operation[] = [
     errors: [400, 401, 404, 415, 429, 500, 503],
   },
   {
+    method: "get",
+    path: "/api/chat/{chat_id}/messages",
+    operationId: "getMessages",
+    tag: "chat",
+    summary: "A conversation kept by the service",
+    description:
+      "Every stored message of a chat run with `\"history\": \"server\"`: the user's as sent (stored images as links to `GET /api/chat/{chat_id}/files/{file_id}`), " +
+      "each answer with its run's steps, usage and how it ended (`done`, `stopped`, `error`).",
+    auth: true,
+    parameters: [chatIdParam],
+    responses: { 200: { ...json(conv.ConversationView, "The conversation."), headers: idHeader } },
+    errors: [400, 401, 404, 429, 500, 503],
+  },
+  {
+    method: "get",
+    path: "/api/chat/{chat_id}/files/{file_id}",
+    operationId: "getFile",
+    tag: "chat",
+    summary: "An image of a conversation kept by the service",
+    description: "The image's bytes, with its content type. Only the key that stored it may read it.",
+    auth: true,
+    parameters: [chatIdParam, { name: "file_id", in: "path", required: true, description: "From the image's `image_url`.", schema: { type: "string", pattern: "^file_[0-9a-f]{12}$" }, example: "file_5f8c9a2b3d1e" }],
+    responses: { 200: { description: "The image.", content: { "image/*": { schema: { type: "string", format: "binary" } } } } },
+    errors: [400, 401, 404, 429, 500, 503],
+  },
+  {
+    method: "delete",
+    path: "/api/chat/{chat_id}",
+    operationId: "deleteChat",
+    tag: "chat",
+    summary: "Delete a chat: its run, events, conversation and files",
+    description: "Stops a running run, then deletes everything the service keeps of the chat for your key, at once.",
+    auth: true,
+    parameters: [chatIdParam],
+    responses: { 204: { description: "Deleted.", headers: idHeader } },
+    errors: [400, 401, 404, 429, 500, 503],
+  },
+  {
+    method: "get",
+    path: "/api/chats",
+    operationId: "listChats",
+    tag: "chat",
+    summary: "A user's chats kept by the service, newest first",
+    description: "The chats run with `\"history\": \"server\"` for that `user_id` under your key, paged by cursor.",
+    auth: true,
+    parameters: [
+      { name: "user_id", in: "query", required: true, description: "The `user_id` the chats were run with.", schema: { type: "string", minLength: 1, maxLength: 128 }, example: "user_123" },
+      { name: "limit", in: "query", required: false, description: "Chats per page, 1 to 100 (default 20).", schema: { type: "integer", minimum: 1, maximum: 100 }, example: 20 },
+      { name: "cursor", in: "query", required: false, description: "The `next_cursor` of the previous page.", schema: { type: "string" } },
+    ],
+    responses: { 200: json(conv.ChatListPage, "One page of chats.") },
+    errors: [400, 401, 429, 500, 503],
+  },
+  {
     method: "post",
     path: "/api/ui/chat",
     operationId: "uiChat",
@@ -324,6 +382,18 @@ export const OPERATIONS: Operation[] = [
     auth: true,
     parameters: [chatIdParam],
     responses: { 200: uiStream("The running chat's UI message stream, from its start."), 204: { description: "No chat of this id is running for your key.", headers: idHeader } },
+    errors: [400, 401, 404, 429, 500, 503],
+  },
+  {
+    method: "get",
+    path: "/api/ui/chat/{chat_id}/messages",
+    operationId: "getUiMessages",
+    tag: "ai-sdk",
+    summary: "A conversation kept by the service, as UI messages for useChat",
+    description: "For the AI SDK's message persistence pattern: `useChat({ id, messages })` with these, and `prepareSendMessagesRequest` sending only the new `message`.",
+    auth: true,
+    parameters: [chatIdParam],
+    responses: { 200: { ...json(conv.UiMessages, "The UI messages."), headers: idHeader } },
     errors: [400, 401, 404, 429, 500, 503],
   },
   {

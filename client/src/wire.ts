@@ -69,6 +69,8 @@ export interface ChatRequest {
   stream?: boolean;
   chat_id?: string;
   options?: ModelOptions;
+  history?: "server";
+  replace_from?: string;
 }
 /**
  * A text part of a message.

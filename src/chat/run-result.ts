@@ -1,4 +1,5 @@
 /** What a chat run ends with: the envelope for the client and a summary for the request's log line. */
+import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import type { Envelope, RunEvent } from "../schema/events";
 
 export interface RunSummary {
@@ -18,6 +19,8 @@ export interface RunResult {
   summary: RunSummary;
   /** How the run ended, for the log: `done`, `error`, or stopped (`client_closed`, `stopped`). */
   outcome: "done" | "error" | "client_closed" | "stopped";
+  /** The tool calls and results the model saw in this run, in order (kept with a stored conversation). */
+  transcript?: ChatCompletionMessageParam[];
   /** The stack of an unexpected error (a bug of ours, reported to the client as a generic 500), for the log. */
   internalError?: string;
 }

@@ -12,6 +12,7 @@ import { OpenAIError } from "openai";
 import type { ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
 import type { OpenAI } from "openai";
 import type { Config } from "../config";
+import type { HistoryWindow } from "../conversations/history";
 import { ApiError, envelope, RunAborted, stackOf } from "../errors";
 import { MAX_OFFERED_TOOLS } from "../mcp/tool-names";
 import type { ToolSet, ToolSpec } from "../mcp/types";
@@ -41,6 +42,8 @@ export interface RunInput {
   sink: RunSink;
   /** What the model is sent, when it is more than the query says; default: the query's messages. */
   messages?: ChatCompletionMessageParam[];
+  /** A conversation kept by the service: what the model is sent before them. */
+  history?: () => Promise<HistoryWindow>;
 }
 
 export async function runChat(input: RunInput): Promise<RunResult> {
@@ -52,22 +55,38 @@ export async function runChat(input: RunInput): Promise<RunResult> {
   let answer = "";
   let usage: Usage | undefined;
   let modelStep: StepHandle | undefined;
+  /** Where this run's tool calls and results start in the model's messages. */
+  let transcriptFrom = -1;
+  let messagesRef: ChatCompletionMessageParam[] = [];
+  const transcript = () => (transcriptFrom >= 0 ? messagesRef.slice(transcriptFrom) : []);
 
   const upstream = config.upstream;
   const model = upstream.kind === "openai" ? t.openaiModel(upstream.model) : t.model(upstream.model, upstream.demo);
   const system = steps.start("System", t.systemStart(request.user_id), { user_id: request.user_id });
   try {
-    steps
-      .start("InputParser", t.inputParser(request.query.length, input.imageCount), {
+    const parser = steps.start("InputParser", t.inputParser(request.query.length, input.imageCount), {
+      query_items: request.query.length,
+      images: input.imageCount,
+    });
+    // A conversation kept by the service: the stored part the model is sent, and what is left out of it.
+    const history = input.history ? await input.history() : undefined;
+    if (signal.aborted) throw signal.reason;
+    parser.success(
+      JSON.stringify({
         query_items: request.query.length,
         images: input.imageCount,
-      })
-      .success(JSON.stringify({ query_items: request.query.length, images: input.imageCount, roles: request.query.map((m) => m.role) }));
+        roles: request.query.map((m) => m.role),
+        ...(history ? { history_messages: history.sent, history_left_out: history.leftOut } : {}),
+      }),
+      history ? t.inputParser(request.query.length, input.imageCount) + t.historyUsed(history.sent, history.leftOut) : undefined,
+    );
 
     const tools = input.tools ? await listTools(input.tools, steps, t, summary, signal, input.approvals !== undefined) : [];
     // The one place the model's input is put together: the operator's instructions always first.
     const operator = operatorMessages(config.assistant);
-    const messages: ChatCompletionMessageParam[] = [...operator, ...(input.messages ?? toAzureMessages(request.query))];
+    const messages: ChatCompletionMessageParam[] = [...operator, ...(history?.messages ?? []), ...(input.messages ?? toAzureMessages(request.query))];
+    transcriptFrom = messages.length;
+    messagesRef = messages;
     const params = roundParams(config.assistant, request.options, tools.length > 0);
     const onText = (messageId: string) => (text: string) => {
       if (answer.length + text.length > config.maxAnswerChars) {
@@ -143,6 +162,7 @@ export async function runChat(input: RunInput): Promise<RunResult> {
       outcome: "done",
       headers: {},
       summary,
+      transcript: transcript(),
       envelope: envelope(200, t.success, requestId, { steps: steps.snapshot(), answer, usage }),
     };
   } catch (err) {
@@ -157,6 +177,7 @@ export async function runChat(input: RunInput): Promise<RunResult> {
       outcome: aborted ? aborted.why : "error",
       headers: error.headers,
       summary,
+      transcript: transcript(),
       ...(internalError ? { internalError } : {}),
       envelope: envelope(error.status, error.message, requestId, {
         steps: steps.snapshot(),

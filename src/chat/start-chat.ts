@@ -5,6 +5,7 @@
  */
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import type { Config } from "../config";
+import type { HistoryWindow } from "../conversations/history";
 import type { ChatRequest } from "../schema/request";
 import type { Lang } from "../steps/i18n";
 import { lazyMcpToolSource } from "../mcp/lazy";
@@ -22,6 +23,10 @@ export interface CheckedChat {
   requestId: string;
   /** What the model is sent, when it is more than the query says (the UI dialect's earlier tool calls). */
   messages?: ChatCompletionMessageParam[];
+  /** The ids the client gave the query's messages (the AI SDK's), kept with a stored conversation. */
+  ids?: (string | undefined)[];
+  /** A conversation kept by the service (set inside its ChatRoom): what the model is sent before the query. */
+  history?: () => Promise<HistoryWindow>;
 }
 
 /** `approvals`: the resumable chat's gate; a plain chat has none. */

@@ -30,6 +30,8 @@ export interface Checked extends CheckedChat {
 export async function checkChat(c: Context<AppEnv>, request: ChatRequest, fixedFormat?: Format): Promise<Checked> {
   const config = readConfig(c.env);
   checkLimits(request, config.limits);
+  if (request.history === "server" && !request.chat_id) throw new ApiError(400, 'history: "server" needs a chat_id: the conversation is kept under it');
+  if (request.replace_from !== undefined && request.history !== "server") throw new ApiError(400, 'replace_from: needs history: "server"');
   const hashed = hashUser(request.user_id);
   const userHash = (c.var.log.user = typeof hashed === "string" ? hashed : await hashed);
   let format = fixedFormat ?? pickFormat(c.req.header("accept"));

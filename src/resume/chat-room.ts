@@ -16,6 +16,7 @@ import type { RunResult, RunSink } from "../chat/run-result";
 import { startChat } from "../chat/start-chat";
 import { readConfig, type Config } from "../config";
 import { envelope, RunAborted } from "../errors";
+import { Conversations, type Turn } from "../conversations/conversation";
 import { runLogFields } from "../log/run-log";
 import type { RunEvent, Step } from "../schema/events";
 import { EventWriter } from "../stream/event-writer";
@@ -43,6 +44,10 @@ interface Live {
   approvals: UiApprovals;
   /** Each approval's pause: the `seq` after which the run first waited for it. */
   pauseOf: Map<string, number>;
+  /** A turn of a conversation kept by the service. */
+  turn?: Turn;
+  /** The chat was deleted: nothing of this run is written any more. */
+  deleted?: boolean;
 }
 
 export class ChatRoom extends DurableObject<Env> {
@@ -50,21 +55,26 @@ export class ChatRoom extends DurableObject<Env> {
   /** Per scope: the latest run's log, while this object is in memory. */
   readonly #live = new Map<string, Live>();
   readonly #approvals = new Approvals(() => void this.#armAlarm());
+  readonly #conversations: Conversations;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#store = new EventStore(ctx.storage.sql);
+    this.#conversations = new Conversations(ctx.storage.sql, env, (promise) => ctx.waitUntil(promise));
   }
 
   /** Starts the chat's next run: its stream from the first event, or (JSON) its envelope at the end; `409` while one runs. */
-  async run({ scope, requestId, chat, format, approvals }: RoomRun): Promise<RoomAnswer> {
+  async run({ scope, requestId, chat, format, approvals, regenerate }: RoomRun): Promise<RoomAnswer> {
     const current = this.#open(scope);
     if (current && !current.log.terminated) {
       return envelopeAnswer(409, "This chat already has a run going: follow it with GET /api/chat/{chat_id}/stream, or stop it with POST /api/chat/{chat_id}/stop", requestId);
     }
     const config = readConfig(this.env);
+    const turn = chat.request.history === "server" ? this.#conversations.begin(scope, chat.request.chat_id!, chat, requestId, regenerate) : undefined;
+    if (typeof turn === "string") return envelopeAnswer(400, turn, requestId);
+    if (turn) chat = { ...chat, history: turn.history };
     // Taken before anything is awaited: a second run meanwhile is a 409.
-    const live: Live = { log: new EventLog(requestId), flushed: 0, parts: 0, abort: new AbortController(), approvals, pauseOf: new Map() };
+    const live: Live = { log: new EventLog(requestId), flushed: 0, parts: 0, abort: new AbortController(), approvals, pauseOf: new Map(), turn };
     this.#live.set(scope, live);
     // The previous run goes; an alarm from now on ends and deletes this one whatever becomes of this instance.
     this.#stored(requestId, () => this.#store.delete(scope));
@@ -78,9 +88,11 @@ export class ChatRoom extends DurableObject<Env> {
     };
     const gate = this.#approvals.gate(scope, live.log, live.pauseOf);
     const start = startChat(config, chat, (promise) => this.ctx.waitUntil(promise), gate);
-    live.finished = settle(start, sink, requestId).then((result) => {
+    live.finished = settle(start, sink, requestId).then(async (result) => {
       const final = pushTerminal(result, (event) => this.#append(scope, live, event), requestId);
       console.log(JSON.stringify({ ...runLogFields(final), msg: "resumable run", requestId, key: scope }));
+      await turn?.finish(final).catch((err) => this.#failed(requestId, err));
+      void this.#armAlarm();
       return final;
     });
     this.ctx.waitUntil(live.finished);
@@ -126,12 +138,39 @@ export class ChatRoom extends DurableObject<Env> {
     return this.#reader(live, "ui", Math.min(...pauses), readConfig(this.env));
   }
 
+  /** The conversation kept for this key (`GET /api/chat/{chat_id}/messages`), as the contract shows it or as the AI SDK's UI messages. */
+  messages({ scope, requestId }: Caller, chatId: string, as: "contract" | "ui"): RoomAnswer {
+    const body = as === "ui" ? this.#conversations.uiMessages(scope, chatId) : this.#conversations.view(scope, chatId);
+    return body ? { kind: "json", body } : notFound(requestId, "This chat keeps no conversation for this key");
+  }
+
+  /** `DELETE /api/chat/{chat_id}`: stops a running run, then deletes its events, the conversation, its files and its list entry. */
+  async remove({ scope, requestId }: Caller, chatId: string): Promise<RoomAnswer> {
+    const live = this.#live.get(scope);
+    let had = live !== undefined || this.#store.has(scope);
+    if (live) {
+      live.deleted = true;
+      if (live.turn) live.turn.deleted = true;
+      if (live.abort && !live.log.terminated) {
+        live.abort.abort(new RunAborted("stopped"));
+        await Promise.race([live.finished, new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS))]);
+      }
+      if (live.timer !== undefined) clearTimeout(live.timer);
+    }
+    this.#stored(requestId, () => this.#store.delete(scope));
+    this.#live.delete(scope);
+    if (await this.#conversations.remove(scope, chatId)) had = true;
+    await this.#armAlarm();
+    return had ? { kind: "none" } : notFound(requestId, "This chat keeps nothing for this key");
+  }
+
   /** Ends the runs nobody runs any more (a restart), deletes the chats whose time is up, ends the waits whose time is up. */
   override async alarm(): Promise<void> {
     const now = Date.now();
     this.#approvals.expire(now);
     // After a restart, what storage keeps is read back (a run nobody runs is ended as interrupted).
     for (const scope of this.#store.scopes()) this.#open(scope);
+    await this.#conversations.expire(now);
     for (const [scope, live] of this.#live) {
       const expires = this.#expiresAt(live);
       if (expires !== undefined && expires <= now) {
@@ -168,7 +207,7 @@ export class ChatRoom extends DurableObject<Env> {
     if (live.timer !== undefined) clearTimeout(live.timer);
     live.timer = undefined;
     const { events } = live.log;
-    if (live.flushed >= events.length) return;
+    if (live.flushed >= events.length || live.deleted) return;
     const from = live.flushed;
     live.flushed = events.length;
     this.#stored(live.log.requestId, () => (live.parts = this.#store.append(scope, live.parts, events.slice(from))));
@@ -185,8 +224,12 @@ export class ChatRoom extends DurableObject<Env> {
     try {
       write();
     } catch (err) {
-      console.log(JSON.stringify({ level: "error", msg: "resumable storage failed", requestId, error: err instanceof Error ? err.message.slice(0, 300) : String(err) }));
+      this.#failed(requestId, err);
     }
+  }
+
+  #failed(requestId: string, err: unknown): void {
+    console.log(JSON.stringify({ level: "error", msg: "resumable storage failed", requestId, error: err instanceof Error ? err.message.slice(0, 300) : String(err) }));
   }
 
   /**
@@ -196,12 +239,15 @@ export class ChatRoom extends DurableObject<Env> {
   async #armAlarm(): Promise<void> {
     const now = Date.now();
     let next = this.#approvals.nextAlarm(now);
+    const conversation = this.#conversations.nextExpiry();
+    if (conversation !== undefined) next = Math.min(next ?? Infinity, conversation);
     const checkMs = Math.max(1, readConfig(this.env).resumeTtlS) * 1000;
     for (const live of this.#live.values()) next = Math.min(next ?? Infinity, this.#expiresAt(live) ?? now + checkMs);
     if (next !== undefined) await this.ctx.storage.setAlarm(next);
-    else if (this.#store.isEmpty()) {
+    else if (this.#store.isEmpty() && this.#conversations.isEmpty()) {
       await this.ctx.storage.deleteAll();
       this.#store.dropped();
+      this.#conversations.dropped();
     }
   }
 
@@ -230,7 +276,7 @@ function lastSteps(events: RunEvent[]): Step[] {
   return [...steps.values()];
 }
 
-function envelopeAnswer(code: 404 | 409, message: string, requestId: string): RoomAnswer {
+function envelopeAnswer(code: 400 | 404 | 409, message: string, requestId: string): RoomAnswer {
   return { kind: "envelope", envelope: envelope(code, message, requestId, { steps: [] }), headers: {} };
 }
 

@@ -80,6 +80,10 @@ export class EventStore {
     this.#db().exec("DELETE FROM run_parts WHERE scope = ?", scope);
   }
 
+  has(scope: string): boolean {
+    return this.#db().exec("SELECT 1 FROM run_parts WHERE scope = ? LIMIT 1", scope).toArray().length > 0;
+  }
+
   isEmpty(): boolean {
     return this.#db().exec("SELECT 1 FROM run_parts LIMIT 1").toArray().length === 0;
   }

@@ -16,10 +16,13 @@ export interface RoomRun extends Caller {
   format: Format;
   /** How the AI SDK dialect's readers show approvals. */
   approvals: UiApprovals;
+  /** The AI SDK's regenerate: a `replace_from` that names no stored message is not an error. */
+  regenerate?: boolean;
 }
 
-/** A run's stream (its `requestId` is the run's), an envelope (HTTP status = its code), or nothing to read (`204`). */
+/** A run's stream (its `requestId` is the run's), an envelope (HTTP status = its code), a JSON document (`200`), or nothing (`204`). */
 export type RoomAnswer =
   | { kind: "stream"; format: StreamFormat; requestId: string; body: ReadableStream<Uint8Array> }
   | { kind: "envelope"; envelope: Envelope; headers: Record<string, string> }
+  | { kind: "json"; body: unknown }
   | { kind: "none" };

@@ -33,6 +33,7 @@ export function callerOf(c: Context<AppEnv>): Caller {
 export function roomResponse(c: Context<AppEnv>, answer: RoomAnswer): Response {
   if (answer.kind === "stream") return new Response(answer.body, { headers: streamHeaders(answer.format, answer.requestId) });
   if (answer.kind === "envelope") return envelopeResponse(answer.envelope, answer.headers);
+  if (answer.kind === "json") return Response.json(answer.body, { headers: { "X-Request-Id": c.var.requestId, "Cache-Control": "no-store" } });
   return new Response(null, { status: 204, headers: { "X-Request-Id": c.var.requestId } });
 }
 

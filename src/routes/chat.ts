@@ -17,6 +17,7 @@ import { requireKey } from "../security/auth";
 import { limitBody } from "../security/body-limit";
 import { limitPerKey } from "../security/rate-limit";
 import { isStreamed } from "../stream/formats";
+import { fileResponse } from "../conversations/files";
 import { answerApproval, callerOf, chatIdOf, roomOf, roomResponse } from "../resume/room";
 import { jsonResponse, streamResponse } from "../stream/respond";
 
@@ -55,3 +56,20 @@ chat.get("/:chat_id/stream", requireKey, limitPerKey, async (c) => {
 chat.post("/:chat_id/stop", requireKey, limitPerKey, async (c) => roomResponse(c, await roomOf(c, await chatIdOf(c)).stop(callerOf(c))));
 
 chat.post("/:chat_id/approvals/:approval_id", requireKey, limitPerKey, requireJson, answerApproval);
+
+/** The conversation the service keeps (`history: "server"`), its images, and deleting it. */
+chat.get("/:chat_id/messages", requireKey, limitPerKey, async (c) => {
+  const chatId = await chatIdOf(c);
+  return roomResponse(c, await roomOf(c, chatId).messages(callerOf(c), chatId, "contract"));
+});
+
+chat.get("/:chat_id/files/:file_id", requireKey, limitPerKey, async (c) => {
+  const file = await fileResponse(c.env.CHAT_FILES, c.var.client, await chatIdOf(c), c.req.param("file_id"));
+  if (!file) throw new ApiError(404, "No such file in this chat for this key");
+  return file;
+});
+
+chat.delete("/:chat_id", requireKey, limitPerKey, async (c) => {
+  const chatId = await chatIdOf(c);
+  return roomResponse(c, await roomOf(c, chatId).remove(callerOf(c), chatId));
+});

@@ -26,6 +26,12 @@ uiChat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateUiChat
   const answers = approvalAnswers(body);
   if (answers.length) return roomResponse(c, await roomOf(c, body.id).continue(callerOf(c), answers));
   const ui = fromUiRequest(body);
+  // One message: the conversation before it is the one the service keeps; a regenerate replaces from it.
+  const regenerate = body.message !== undefined && body.trigger === "regenerate-message";
+  if (body.message) {
+    ui.request.history = "server";
+    if (regenerate && body.message.id) ui.request.replace_from = body.message.id;
+  }
   let checked;
   try {
     checked = await checkChat(c, ui.request, "ui");
@@ -34,10 +40,13 @@ uiChat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateUiChat
     if (err instanceof ApiError && /^query\b/.test(err.message)) throw new ApiError(err.status, ui.fieldOf(err.message), err.headers);
     throw err;
   }
-  const chat = { request: ui.request, messages: ui.messages, imageCount: checked.imageCount, lang: checked.lang, requestId: checked.requestId };
+  const chat = { request: ui.request, messages: ui.messages, ids: ui.ids, imageCount: checked.imageCount, lang: checked.lang, requestId: checked.requestId };
   const approvals = body.approval_flow === "data" ? "data" : "sdk";
-  return roomResponse(c, await roomOf(c, body.id).run({ ...callerOf(c), chat, format: "ui", approvals }));
+  return roomResponse(c, await roomOf(c, body.id).run({ ...callerOf(c), chat, format: "ui", approvals, regenerate }));
 });
+
+/** The conversation the service keeps, as UI messages for `useChat({ messages })`. */
+uiChat.get("/:chat_id/messages", requireKey, limitPerKey, async (c) => roomResponse(c, await roomOf(c, await chatIdOf(c)).messages(callerOf(c), await chatIdOf(c), "ui")));
 
 uiChat.get("/:chat_id/stream", requireKey, limitPerKey, async (c) => roomResponse(c, await roomOf(c, await chatIdOf(c)).stream(callerOf(c), "ui", 0, true)));
 

@@ -80,6 +80,10 @@ export const ChatRequest = z.strictObject({
   chat_id: ChatId.optional(),
   /** Model parameters for this chat, among those the operator allows (CLIENT_OPTIONS; default temperature, max_tokens). */
   options: ModelOptions.optional(),
+  /** With `chat_id`: the service keeps the conversation, and `query` holds only what is new. */
+  history: z.literal("server").optional(),
+  /** With `history: "server"`: that stored user message and everything after it are dropped first (edit, regenerate). */
+  replace_from: z.string().min(1).max(128).optional(),
 });
 
 export type ChatRequest = z.infer<typeof ChatRequest>;

@@ -14,6 +14,7 @@ const texts = {
     systemDone: "请求处理完成",
     systemError: (message: string) => `请求处理失败：${message}`,
     inputParser: (items: number, images: number) => `解析输入：${items} 条消息，${images} 张图片`,
+    historyUsed: (sent: number, leftOut: number) => `；会话记录 ${sent} 条${leftOut ? `（较早的 ${leftOut} 条未发送给模型：超出上限）` : ""}`,
     model: (deployment: string, demo: boolean) => (demo ? "本地演示上游（demo，非 GPT-4.1）" : `Azure OpenAI 模型 ${deployment}`),
     openaiModel: (model: string) => `OpenAI 兼容模型 ${model}`,
     modelStart: (model: string, round: number) => `调用${model}（第 ${round} 轮）`,
@@ -40,6 +41,8 @@ const texts = {
     systemError: (message: string) => `Request failed: ${message}`,
     inputParser: (items: number, images: number) =>
       `Parsing input: ${items} ${items === 1 ? "message" : "messages"}, ${images} ${images === 1 ? "image" : "images"}`,
+    historyUsed: (sent: number, leftOut: number) =>
+      `; ${sent} stored ${sent === 1 ? "message" : "messages"}${leftOut ? ` (${leftOut} older ${leftOut === 1 ? "one" : "ones"} left out of the model's input: over the limit)` : ""}`,
     model: (deployment: string, demo: boolean) => (demo ? "the local demo upstream (demo, not GPT-4.1)" : `Azure OpenAI model ${deployment}`),
     openaiModel: (model: string) => `OpenAI-compatible model ${model}`,
     modelStart: (model: string, round: number) => `Calling ${model} (round ${round})`,

@@ -27,7 +27,12 @@ const UiMessage = z.looseObject({
 
 export const UiChatRequest = z.looseObject({
   id: ChatId,
-  messages: z.array(UiMessage).min(1),
+  messages: z.array(UiMessage).min(1).optional(),
+  /**
+   * Instead of `messages`: the one new message (the AI SDK's message persistence pattern, through
+   * `prepareSendMessagesRequest`); the conversation before it is the one the service keeps.
+   */
+  message: UiMessage.optional(),
   trigger: z.enum(["submit-message", "regenerate-message"]).optional(),
   messageId: z.string().optional(),
   user_id: z.string().min(1).max(USER_ID_MAX).optional(),
@@ -44,6 +49,8 @@ export interface UiChat {
   messages: ChatCompletionMessageParam[];
   /** The UI field each of `messages` came from (`messages[i]`, or the tool part `messages[i].parts[j]`). */
   origins: string[];
+  /** The UI message id of each query message. */
+  ids: (string | undefined)[];
   /** `query[i].content[j]` → the UI field it came from, for error messages. */
   fieldOf(queryField: string): string;
 }
@@ -51,7 +58,8 @@ export interface UiChat {
 type Part = z.infer<typeof UiPart> & Record<string, unknown>;
 
 export function fromUiRequest(body: UiChatRequest): UiChat {
-  let uiMessages = body.messages;
+  if (!body.messages && !body.message) throw new ApiError(400, "messages: required (or message: the one new message of a conversation the service keeps)");
+  let uiMessages = body.messages ?? [body.message!];
   if (body.trigger === "regenerate-message") {
     let end = uiMessages.length;
     while (end > 0 && uiMessages[end - 1].role === "assistant") end--;
@@ -60,6 +68,7 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
   const query: QueryMessage[] = [];
   const messages: ChatCompletionMessageParam[] = [];
   const origins: string[] = [];
+  const ids: (string | undefined)[] = [];
   const fields = new Map<string, string>();
 
   uiMessages.forEach((message, i) => {
@@ -98,6 +107,7 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
       if (text) {
         fields.set(`query[${query.length}]`, `messages[${i}]`);
         query.push({ role: "assistant", content: text });
+        ids.push(message.id);
         messages.push({ role: "assistant", content: text });
         origins.push(`messages[${i}]`);
       }
@@ -127,6 +137,7 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
         ? { role: "system", content: content.map((p) => ({ type: "input_text" as const, text: (p as { text: string }).text })) }
         : { role: "user", content };
     query.push(entry);
+    ids.push(message.id);
     messages.push(...toAzureMessages([entry]));
     origins.push(`messages[${i}]`);
   });
@@ -136,6 +147,7 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
     request: { user_id: body.user_id ?? `ui_${body.id}`.slice(0, USER_ID_MAX), chat_id: body.id, query, stream: true, ...(body.options ? { options: body.options } : {}) },
     messages,
     origins,
+    ids,
     fieldOf: (message) => {
       const match = /^query\[\d+\](?:\.content\[\d+\])?/.exec(message);
       const ui = match && fields.get(match[0]);
@@ -153,13 +165,14 @@ export interface ApprovalAnswer {
 
 /** The approval answers of an AI SDK request (see above); empty when it is a new chat request. */
 export function approvalAnswers(body: UiChatRequest): ApprovalAnswer[] {
-  const last = body.messages.at(-1);
+  const last = body.message ?? body.messages?.at(-1);
+  const field = body.message ? "message" : `messages[${(body.messages?.length ?? 1) - 1}]`;
   if (last?.role !== "assistant") return [];
   const answers: ApprovalAnswer[] = [];
   (last.parts as Part[]).forEach((part, j) => {
     if (!isToolPart(part) || part.state !== "approval-responded") return;
     const approval = part.approval as { id?: unknown; approved?: unknown; reason?: unknown } | undefined;
-    const at = `messages[${body.messages.length - 1}].parts[${j}].approval`;
+    const at = `${field}.parts[${j}].approval`;
     if (typeof approval?.id !== "string" || typeof approval.approved !== "boolean") throw new ApiError(400, `${at}: must hold the approval's id and approved (true or false)`);
     if (approval.reason !== undefined && typeof approval.reason !== "string") throw new ApiError(400, `${at}.reason: must be a string`);
     const reason = typeof approval.reason === "string" ? approval.reason.slice(0, 1000) : undefined;
