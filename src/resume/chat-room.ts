@@ -6,49 +6,29 @@
  *
  * A run goes on when its client leaves. Its events live in memory for the readers (EventLog) and
  * are kept in storage (EventStore), at most 2 seconds behind; `RESUME_TTL_S` after the terminal
- * event an alarm deletes them (a run cut off so early that nothing was kept is no run: `204`). An alarm is set from the run's start, so a run cut off by a restart
- * (a deploy) is ended with a `503` "interrupted" error event after the events kept, and deleted in
- * time, whether or not anyone reads it. Tool calls that need approval wait in the Approvals.
+ * event an alarm deletes them (a run cut off so early that nothing was kept is no run: `204`).
+ * An alarm is set from the run's start, so a run cut off by a restart (a deploy) is ended with a
+ * `503` "interrupted" error event after the events kept, and deleted in time, whether or not
+ * anyone reads it. Tool calls that need approval wait in the Approvals; a conversation kept by
+ * the service (`history: "server"`) lives beside the runs (src/conversations).
  */
 import { DurableObject } from "cloudflare:workers";
 import type { ApprovalDecision } from "../chat/approvals";
-import type { RunResult, RunSink } from "../chat/run-result";
+import type { RunSink } from "../chat/run-result";
 import { startChat } from "../chat/start-chat";
 import { readConfig, type Config } from "../config";
-import { envelope, RunAborted } from "../errors";
-import { Conversations, type Turn } from "../conversations/conversation";
+import { Conversations } from "../conversations/conversation";
 import { runLogFields } from "../log/run-log";
-import type { RunEvent, Step } from "../schema/events";
+import type { RunEvent } from "../schema/events";
 import { EventWriter } from "../stream/event-writer";
 import { FORMATS, isStreamed, type StreamFormat } from "../stream/formats";
 import { pushTerminal, settle } from "../stream/respond";
-import { uiEncoder, type UiApprovals } from "../ui/ui-encoder";
+import { uiEncoder } from "../ui/ui-encoder";
 import { Approvals } from "./approval-gate";
-import { EventLog } from "./event-log";
-import { EventStore, FLUSH_MS } from "./event-store";
-import type { Caller, RoomAnswer, RoomRun } from "./room-protocol";
-
-/** How long `stop` waits for the run to wind down before answering. */
-const STOP_WAIT_MS = 2_000;
-
-interface Live {
-  log: EventLog;
-  /** Events kept in storage, and the number of the next part row. */
-  flushed: number;
-  parts: number;
-  timer?: ReturnType<typeof setTimeout>;
-  /** Present while this instance runs it. */
-  abort?: AbortController;
-  finished?: Promise<RunResult>;
-  /** How the AI SDK dialect's readers show approvals. */
-  approvals: UiApprovals;
-  /** Each approval's pause: the `seq` after which the run first waited for it. */
-  pauseOf: Map<string, number>;
-  /** A turn of a conversation kept by the service. */
-  turn?: Turn;
-  /** The chat was deleted: nothing of this run is written any more. */
-  deleted?: boolean;
-}
+import { EventLog, interruptedEvent } from "./event-log";
+import { EventStore, FLUSH_MS, storageFailed, stored } from "./event-store";
+import { expiresAt, stopRun, type Live } from "./live-run";
+import { envelopeAnswer, type Caller, type RoomAnswer, type RoomRun } from "./room-protocol";
 
 export class ChatRoom extends DurableObject<Env> {
   readonly #store: EventStore;
@@ -77,7 +57,7 @@ export class ChatRoom extends DurableObject<Env> {
     const live: Live = { log: new EventLog(requestId), flushed: 0, parts: 0, abort: new AbortController(), approvals, pauseOf: new Map(), turn };
     this.#live.set(scope, live);
     // The previous run goes; an alarm from now on ends and deletes this one whatever becomes of this instance.
-    this.#stored(requestId, () => this.#store.delete(scope));
+    stored(requestId, () => this.#store.delete(scope));
     void this.#armAlarm();
     const sink: RunSink = {
       emit: (event) => this.#append(scope, live, event),
@@ -91,7 +71,7 @@ export class ChatRoom extends DurableObject<Env> {
     live.finished = settle(start, sink, requestId).then(async (result) => {
       const final = pushTerminal(result, (event) => this.#append(scope, live, event), requestId);
       console.log(JSON.stringify({ ...runLogFields(final), msg: "resumable run", requestId, key: scope }));
-      await turn?.finish(final).catch((err) => this.#failed(requestId, err));
+      await turn?.finish(final).catch((err) => storageFailed(requestId, err));
       void this.#armAlarm();
       return final;
     });
@@ -106,22 +86,21 @@ export class ChatRoom extends DurableObject<Env> {
   /** The latest run's events after `after`, then live ones; nothing (`none`) when there is no run, or `runningOnly` and it ended. */
   stream({ scope, requestId }: Caller, format: StreamFormat, after: number, runningOnly = false): RoomAnswer {
     const live = this.#open(scope);
-    if (!live) return this.#store.hasOtherScopes(scope) ? notFound(requestId) : { kind: "none" };
+    if (!live) return this.#store.hasOtherScopes(scope) ? envelopeAnswer(404, "No such chat for this key", requestId) : { kind: "none" };
     if (runningOnly && live.log.terminated) return { kind: "none" };
     return this.#reader(live, format, after, readConfig(this.env));
   }
 
   async stop({ scope, requestId }: Caller): Promise<RoomAnswer> {
     const live = this.#open(scope);
-    if (!live || live.log.terminated || !live.abort) return notFound(requestId, "This chat has no run going");
-    live.abort.abort(new RunAborted("stopped"));
-    const result = await Promise.race([live.finished!, new Promise<undefined>((resolve) => setTimeout(resolve, STOP_WAIT_MS))]);
-    return { kind: "envelope", envelope: envelope(200, "Stopped", requestId, result?.envelope.data ?? { steps: [] }), headers: {} };
+    if (!live || live.log.terminated || !live.abort) return envelopeAnswer(404, "This chat has no run going", requestId);
+    const result = await stopRun(live);
+    return envelopeAnswer(200, "Stopped", requestId, result?.envelope.data);
   }
 
   approve({ scope, requestId }: Caller, approvalId: string, decision: ApprovalDecision): RoomAnswer {
-    if (!this.#approvals.answer(scope, approvalId, decision)) return notFound(requestId, "No tool call of this chat waits for that approval (unknown, or already answered)");
-    return { kind: "envelope", envelope: envelope(200, decision.approve ? "Approved" : "Denied", requestId, { steps: [] }), headers: {} };
+    if (!this.#approvals.answer(scope, approvalId, decision)) return envelopeAnswer(404, "No tool call of this chat waits for that approval (unknown, or already answered)", requestId);
+    return envelopeAnswer(200, decision.approve ? "Approved" : "Denied", requestId);
   }
 
   /**
@@ -133,7 +112,7 @@ export class ChatRoom extends DurableObject<Env> {
   continue({ scope, requestId }: Caller, decisions: (ApprovalDecision & { approval_id: string })[]): RoomAnswer {
     const live = this.#open(scope);
     const pauses = live ? decisions.map((d) => live.pauseOf.get(d.approval_id)).filter((seq) => seq !== undefined) : [];
-    if (!live || !pauses.length) return notFound(requestId, "No tool call of this chat waits for those approvals (unknown, or from an earlier run)");
+    if (!live || !pauses.length) return envelopeAnswer(404, "No tool call of this chat waits for those approvals (unknown, or from an earlier run)", requestId);
     for (const { approval_id: approvalId, approve, reason } of decisions) this.#approvals.answer(scope, approvalId, { approve, ...(reason ? { reason } : {}) });
     return this.#reader(live, "ui", Math.min(...pauses), readConfig(this.env));
   }
@@ -141,7 +120,7 @@ export class ChatRoom extends DurableObject<Env> {
   /** The conversation kept for this key (`GET /api/chat/{chat_id}/messages`), as the contract shows it or as the AI SDK's UI messages. */
   messages({ scope, requestId }: Caller, chatId: string, as: "contract" | "ui"): RoomAnswer {
     const body = as === "ui" ? this.#conversations.uiMessages(scope, chatId) : this.#conversations.view(scope, chatId);
-    return body ? { kind: "json", body } : notFound(requestId, "This chat keeps no conversation for this key");
+    return body ? { kind: "json", body } : envelopeAnswer(404, "This chat keeps no conversation for this key", requestId);
   }
 
   /** `DELETE /api/chat/{chat_id}`: stops a running run, then deletes its events, the conversation, its files and its list entry. */
@@ -151,17 +130,14 @@ export class ChatRoom extends DurableObject<Env> {
     if (live) {
       live.deleted = true;
       if (live.turn) live.turn.deleted = true;
-      if (live.abort && !live.log.terminated) {
-        live.abort.abort(new RunAborted("stopped"));
-        await Promise.race([live.finished, new Promise((resolve) => setTimeout(resolve, STOP_WAIT_MS))]);
-      }
+      if (live.abort && !live.log.terminated) await stopRun(live);
       if (live.timer !== undefined) clearTimeout(live.timer);
     }
-    this.#stored(requestId, () => this.#store.delete(scope));
+    stored(requestId, () => this.#store.delete(scope));
     this.#live.delete(scope);
     if (await this.#conversations.remove(scope, chatId)) had = true;
     await this.#armAlarm();
-    return had ? { kind: "none" } : notFound(requestId, "This chat keeps nothing for this key");
+    return had ? { kind: "none" } : envelopeAnswer(404, "This chat keeps nothing for this key", requestId);
   }
 
   /** Ends the runs nobody runs any more (a restart), deletes the chats whose time is up, ends the waits whose time is up. */
@@ -172,20 +148,13 @@ export class ChatRoom extends DurableObject<Env> {
     for (const scope of this.#store.scopes()) this.#open(scope);
     await this.#conversations.expire(now);
     for (const [scope, live] of this.#live) {
-      const expires = this.#expiresAt(live);
+      const expires = expiresAt(live, readConfig(this.env).resumeTtlS);
       if (expires !== undefined && expires <= now) {
-        this.#stored(live.log.requestId, () => this.#store.delete(scope));
+        stored(live.log.requestId, () => this.#store.delete(scope));
         this.#live.delete(scope);
       }
     }
     await this.#armAlarm();
-  }
-
-  /** When an ended run's events are deleted: `RESUME_TTL_S` after its terminal event; undefined while it runs. */
-  #expiresAt(live: Live): number | undefined {
-    const last = live.log.events.at(-1);
-    if (!live.log.terminated || !last || !("timestamp" in last)) return undefined;
-    return Date.parse(last.timestamp) + readConfig(this.env).resumeTtlS * 1000;
   }
 
   #reader(live: Live, format: StreamFormat, after: number, config: Config): RoomAnswer {
@@ -197,10 +166,12 @@ export class ChatRoom extends DurableObject<Env> {
     return { kind: "stream", format, requestId: log.requestId, body: writer.stream };
   }
 
+  /** Appends an event; storage follows within FLUSH_MS, and at once (with the alarm set for its expiry) after the terminal event. */
   #append(scope: string, live: Live, event: RunEvent): void {
     live.log.append(event);
-    if (live.log.terminated) return this.#finish(scope, live);
-    live.timer ??= setTimeout(() => this.#flush(scope, live), FLUSH_MS);
+    if (!live.log.terminated) return void (live.timer ??= setTimeout(() => this.#flush(scope, live), FLUSH_MS));
+    this.#flush(scope, live);
+    void this.#armAlarm();
   }
 
   #flush(scope: string, live: Live): void {
@@ -210,26 +181,7 @@ export class ChatRoom extends DurableObject<Env> {
     if (live.flushed >= events.length || live.deleted) return;
     const from = live.flushed;
     live.flushed = events.length;
-    this.#stored(live.log.requestId, () => (live.parts = this.#store.append(scope, live.parts, events.slice(from))));
-  }
-
-  /** Kept in full, and expiring: even when storing the events failed, the alarm deletes what was kept in time. */
-  #finish(scope: string, live: Live): void {
-    this.#flush(scope, live);
-    void this.#armAlarm();
-  }
-
-  /** A storage write; a failure is logged (never with content) and the run goes on. */
-  #stored(requestId: string, write: () => void): void {
-    try {
-      write();
-    } catch (err) {
-      this.#failed(requestId, err);
-    }
-  }
-
-  #failed(requestId: string, err: unknown): void {
-    console.log(JSON.stringify({ level: "error", msg: "resumable storage failed", requestId, error: err instanceof Error ? err.message.slice(0, 300) : String(err) }));
+    stored(live.log.requestId, () => (live.parts = this.#store.append(scope, live.parts, events.slice(from))));
   }
 
   /**
@@ -242,7 +194,7 @@ export class ChatRoom extends DurableObject<Env> {
     const conversation = this.#conversations.nextExpiry();
     if (conversation !== undefined) next = Math.min(next ?? Infinity, conversation);
     const checkMs = Math.max(1, readConfig(this.env).resumeTtlS) * 1000;
-    for (const live of this.#live.values()) next = Math.min(next ?? Infinity, this.#expiresAt(live) ?? now + checkMs);
+    for (const live of this.#live.values()) next = Math.min(next ?? Infinity, expiresAt(live, checkMs / 1000) ?? now + checkMs);
     if (next !== undefined) await this.ctx.storage.setAlarm(next);
     else if (this.#store.isEmpty() && this.#conversations.isEmpty()) {
       await this.ctx.storage.deleteAll();
@@ -261,25 +213,9 @@ export class ChatRoom extends DurableObject<Env> {
     const restored: Live = { log: new EventLog(requestId, events), flushed: events.length, parts, approvals: "sdk", pauseOf: new Map() };
     this.#live.set(scope, restored);
     if (!restored.log.terminated) {
-      const message = "The run was interrupted inside the service (its Durable Object restarted); the events above are what was kept";
-      this.#append(scope, restored, { type: "error", ...envelope(503, message, requestId, { steps: lastSteps(events) }) });
+      this.#append(scope, restored, interruptedEvent(events, requestId));
       console.log(JSON.stringify({ level: "warn", msg: "resumable run interrupted", requestId, key: scope, events_kept: events.length }));
     }
     return restored;
   }
-}
-
-/** Every step once, in its latest state, in start order, from the step events of a log. */
-function lastSteps(events: RunEvent[]): Step[] {
-  const steps = new Map<string, Step>();
-  for (const event of events) if (event.type === "step") steps.set(event.step.message_id, event.step);
-  return [...steps.values()];
-}
-
-function envelopeAnswer(code: 400 | 404 | 409, message: string, requestId: string): RoomAnswer {
-  return { kind: "envelope", envelope: envelope(code, message, requestId, { steps: [] }), headers: {} };
-}
-
-function notFound(requestId: string, message = "No such chat for this key"): RoomAnswer {
-  return envelopeAnswer(404, message, requestId);
 }

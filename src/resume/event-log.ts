@@ -8,7 +8,8 @@
  * a reader whose encoder has a `pause` ending (the AI SDK dialect's, whose approval flow ends each
  * response there) ends its body with it when it reaches the pause.
  */
-import type { RunEvent } from "../schema/events";
+import { envelope } from "../errors";
+import type { RunEvent, Step } from "../schema/events";
 import type { EventWriter } from "../stream/event-writer";
 
 export class EventLog {
@@ -130,4 +131,13 @@ class LogReader {
   #atPause(): boolean {
     return this.writer.encoder.pause !== undefined && this.log.pausedAt(this.cursor);
   }
+}
+
+/** The terminal event of a run cut off inside the service (its object restarted), after the events kept. */
+export function interruptedEvent(events: readonly RunEvent[], requestId: string): RunEvent {
+  const message = "The run was interrupted inside the service (its Durable Object restarted); the events above are what was kept";
+  // Every step once, in its latest state, in start order.
+  const steps = new Map<string, Step>();
+  for (const event of events) if (event.type === "step") steps.set(event.step.message_id, event.step);
+  return { type: "error", ...envelope(503, message, requestId, { steps: [...steps.values()] }) };
 }

@@ -93,6 +93,19 @@ export class EventStore {
   }
 }
 
+/** A storage write; a failure is logged (never with content) and the run goes on. */
+export function stored(requestId: string, write: () => void): void {
+  try {
+    write();
+  } catch (err) {
+    storageFailed(requestId, err);
+  }
+}
+
+export function storageFailed(requestId: string, err: unknown): void {
+  console.log(JSON.stringify({ level: "error", msg: "resumable storage failed", requestId, error: err instanceof Error ? err.message.slice(0, 300) : String(err) }));
+}
+
 function isHighSurrogate(code: number): boolean {
   return code >= 0xd800 && code <= 0xdbff;
 }

@@ -1,5 +1,6 @@
 /** What the Worker and a ChatRoom say to each other over RPC: who calls, the run to start, and what comes back. */
 import type { CheckedChat } from "../chat/start-chat";
+import { envelope, type EnvelopeData } from "../errors";
 import type { Envelope } from "../schema/events";
 import type { Format, StreamFormat } from "../stream/formats";
 import type { UiApprovals } from "../ui/ui-encoder";
@@ -26,3 +27,8 @@ export type RoomAnswer =
   | { kind: "envelope"; envelope: Envelope; headers: Record<string, string> }
   | { kind: "json"; body: unknown }
   | { kind: "none" };
+
+/** An envelope answer (no steps unless given). */
+export function envelopeAnswer(code: 200 | 400 | 404 | 409, message: string, requestId: string, data: EnvelopeData = { steps: [] }): RoomAnswer {
+  return { kind: "envelope", envelope: envelope(code, message, requestId, data), headers: {} };
+}
