@@ -51,7 +51,7 @@ export interface WorkerOptions {
   inspector?: boolean;
   /** Without the inspector: keep Durable Object storage in .wrangler/state as the CLI does. Default false (in memory). */
   persist?: boolean;
-  /** With `bundle`: keep Durable Object storage in this directory, so a Worker started again on it finds it. Default: in memory. */
+  /** With `bundle`: keep Durable Object and R2 storage in this directory, so a Worker started again on it finds it. Default: in memory. */
   persistDir?: string;
   /** Without the inspector: rebuild and reload on source changes as the CLI does. Default false. */
   watch?: boolean;
@@ -292,7 +292,7 @@ async function startBundle(dir: string, options: WorkerOptions): Promise<Running
     modules: [{ type: "ESModule", path: bundle.path, contents: readFileSync(bundle.path, "utf8") }],
     modulesRoot: bundle.dir,
     bindings: { ...bundle.options.bindings, ...options.vars },
-    ...(options.persistDir ? { durableObjectsPersist: options.persistDir } : {}),
+    ...(options.persistDir ? { durableObjectsPersist: join(options.persistDir, "do"), r2Persist: join(options.persistDir, "r2") } : {}),
     host: options.host ?? "127.0.0.1",
     port: options.port ?? 0,
     handleRuntimeStdio: (out: Readable, err: Readable) => (output = keepOutput([out, err], options.onLine)),
