@@ -134,7 +134,7 @@ export class ChatRoom extends Base {
     }
     let kept = { batches: 0, bytes: 0, events: 0 };
     try {
-      kept = this.ctx.storage.sql.exec("SELECT count(*) AS batches, coalesce(sum(length(CAST(text AS BLOB))), 0) AS bytes, coalesce(sum(length(text) - length(replace(text, char(10), ''))), 0) AS events FROM run_parts").one();
+      kept = this.ctx.storage.sql.exec("SELECT count(*) AS batches, coalesce(sum(length(CAST(text AS BLOB))), 0) AS bytes, coalesce(sum(length(text) - length(replace(text, char(10), ''))), 0) AS events FROM room_rows WHERE n < 0").one();
     } catch {
       // deleteAll() removed the tables: nothing kept
     }

@@ -1,11 +1,13 @@
 /**
- * A chat's conversation kept by the service (`history: "server"`), in its ChatRoom's SQLite, per
- * scope (the caller's key): one row of what the list shows (`n` 0: user, title, times, count) and
- * one row per message (`n` 1, 2, …), each a JSON document. Images are not in these rows (a row
- * holds at most 2 MB): a stored image names its file in R2 (src/conversations/files.ts). The table
- * is `WITHOUT ROWID`: a row written is one row billed.
+ * A chat's conversation kept by the service (`history: "server"`), in its ChatRoom's table
+ * (src/resume/room-table.ts), per scope (the caller's key): one row per message (`n` 1, 2, …),
+ * each a JSON document that also names its chat and user; what the list shows (title, times,
+ * count) is derived from them, so a turn writes its messages and nothing else here. Images are not
+ * in these rows (a row holds at most 2 MB): a stored image names its file in R2
+ * (src/conversations/files.ts).
  */
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
+import type { RoomTable } from "../resume/room-table";
 import type { Step, Usage } from "../schema/events";
 
 export type StoredPart =
@@ -19,6 +21,8 @@ export type RunStatus = "done" | "stopped" | "error";
 
 export interface StoredMessage {
   id: string;
+  chat_id: string;
+  user_id: string;
   role: "system" | "user" | "assistant";
   content: StoredPart[];
   created_at: number;
@@ -40,70 +44,63 @@ export interface ConversationMeta {
 }
 
 export class ConversationStore {
-  readonly #sql: SqlStorage;
-  #ready = false;
-
-  constructor(sql: SqlStorage) {
-    this.#sql = sql;
-  }
-
-  #db(): SqlStorage {
-    if (!this.#ready) {
-      this.#sql.exec(`CREATE TABLE IF NOT EXISTS conversation (
-        scope TEXT NOT NULL, n INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (scope, n)) WITHOUT ROWID`);
-      this.#ready = true;
-    }
-    return this.#sql;
-  }
-
-  /** After `ctx.storage.deleteAll()`: the table is gone, and made again on next use. */
-  dropped(): void {
-    this.#ready = false;
-  }
-
-  meta(scope: string): ConversationMeta | undefined {
-    const row = this.#db().exec<{ body: string }>("SELECT body FROM conversation WHERE scope = ? AND n = 0", scope).toArray()[0];
-    return row ? (JSON.parse(row.body) as ConversationMeta) : undefined;
-  }
-
-  /** Every scope's list row, for expiry. */
-  metas(): { scope: string; meta: ConversationMeta }[] {
-    return this.#db()
-      .exec<{ scope: string; body: string }>("SELECT scope, body FROM conversation WHERE n = 0")
-      .toArray()
-      .map((row) => ({ scope: row.scope, meta: JSON.parse(row.body) as ConversationMeta }));
-  }
-
-  putMeta(scope: string, meta: ConversationMeta): void {
-    this.#db().exec("INSERT OR REPLACE INTO conversation (scope, n, body) VALUES (?, 0, ?)", scope, JSON.stringify(meta));
-  }
+  constructor(private readonly table: RoomTable) {}
 
   /** The stored messages, in order, with their row numbers. */
   messages(scope: string): { n: number; message: StoredMessage }[] {
-    return this.#db()
-      .exec<{ n: number; body: string }>("SELECT n, body FROM conversation WHERE scope = ? AND n > 0 ORDER BY n", scope)
+    return this.table
+      .db()
+      .exec<{ n: number; text: string }>("SELECT n, text FROM room_rows WHERE scope = ? AND n > 0 ORDER BY n", scope)
       .toArray()
-      .map((row) => ({ n: row.n, message: JSON.parse(row.body) as StoredMessage }));
+      .map((row) => ({ n: row.n, message: JSON.parse(row.text) as StoredMessage }));
+  }
+
+  /** Each scope's latest message (what the chat's list row and its expiry are made of). */
+  latest(): { scope: string; message: StoredMessage }[] {
+    return this.table
+      .db()
+      .exec<{ scope: string; text: string }>(
+        "SELECT r.scope, r.text FROM room_rows r JOIN (SELECT scope, MAX(n) AS n FROM room_rows WHERE n > 0 GROUP BY scope) m ON r.scope = m.scope AND r.n = m.n",
+      )
+      .toArray()
+      .map((row) => ({ scope: row.scope, message: JSON.parse(row.text) as StoredMessage }));
   }
 
   /** Appends messages after row `last`; returns the last row number written. */
   append(scope: string, last: number, messages: readonly StoredMessage[]): number {
-    const db = this.#db();
+    const db = this.table.db();
     let n = last;
-    for (const message of messages) db.exec("INSERT OR REPLACE INTO conversation (scope, n, body) VALUES (?, ?, ?)", scope, ++n, JSON.stringify(message));
+    for (const message of messages) db.exec("INSERT OR REPLACE INTO room_rows (scope, n, text) VALUES (?, ?, ?)", scope, ++n, JSON.stringify(message));
     return n;
   }
 
   /** Drops message row `n` and every one after it (edit and regenerate). */
   truncate(scope: string, n: number): void {
-    this.#db().exec("DELETE FROM conversation WHERE scope = ? AND n >= ?", scope, n);
+    this.table.db().exec("DELETE FROM room_rows WHERE scope = ? AND n >= ?", scope, Math.max(1, n));
   }
 
   delete(scope: string): void {
-    this.#db().exec("DELETE FROM conversation WHERE scope = ?", scope);
+    this.table.db().exec("DELETE FROM room_rows WHERE scope = ? AND n > 0", scope);
   }
+}
 
-  isEmpty(): boolean {
-    return this.#db().exec("SELECT 1 FROM conversation LIMIT 1").toArray().length === 0;
+/** What the list shows of a chat, from its messages. */
+export function metaOf(messages: readonly StoredMessage[]): ConversationMeta | undefined {
+  const first = messages[0];
+  const last = messages.at(-1);
+  if (!first || !last) return undefined;
+  const user = [...messages].reverse().find((m) => m.role === "user") ?? last;
+  return { chat_id: last.chat_id, user_id: user.user_id, title: titleOf(messages), created_at: first.created_at, updated_at: last.created_at, messages: messages.length };
+}
+
+const TITLE_CHARS = 80;
+
+/** The first user text, cut to 80 characters. */
+export function titleOf(messages: readonly StoredMessage[]): string {
+  for (const message of messages) {
+    if (message.role !== "user") continue;
+    const text = message.content.find((p): p is Extract<StoredPart, { type: "input_text" }> => p.type === "input_text" && p.text.trim() !== "");
+    if (text) return [...text.text.trim()].slice(0, TITLE_CHARS).join("");
   }
+  return "";
 }

@@ -7,8 +7,8 @@
  * entry) and its expiry after `HISTORY_TTL_DAYS` untouched are here too. Nothing of a message's
  * content is logged.
  *
- * Rows written per turn: the new user message, the answer, the list row, the ChatList entry (4;
- * the first turn also creates the two tables, 2 rows each).
+ * Rows written per turn: the new user message, the answer and the ChatList entry (3; the first
+ * turn of a chat also creates the ChatList's table, 2 rows, and the room's, 2 rows, if its run did not).
  */
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
 import type { CheckedChat } from "../chat/start-chat";
@@ -17,7 +17,8 @@ import { readConfig, type Config } from "../config";
 import { MAX_IMAGES } from "../request/limits";
 import { newId } from "../steps/recorder";
 import { listName, type ChatEntry } from "./chat-list";
-import { ConversationStore, type ConversationMeta, type RunStatus, type StoredMessage, type StoredPart } from "./conversation-store";
+import type { RoomTable } from "../resume/room-table";
+import { ConversationStore, metaOf, type ConversationMeta, type RunStatus, type StoredMessage, type StoredPart } from "./conversation-store";
 import { deleteFiles, imageDataUrl, storeImage } from "./files";
 import { modelHistory, type HistoryWindow } from "./history";
 import { toUiMessages, type UiMessage } from "./ui-messages";
@@ -47,17 +48,15 @@ export interface ConversationView {
   }[];
 }
 
-const TITLE_CHARS = 80;
-
 export class Conversations {
   readonly #store: ConversationStore;
 
   constructor(
-    sql: SqlStorage,
+    table: RoomTable,
     private readonly env: Env,
     private readonly waitUntil: (promise: Promise<unknown>) => void,
   ) {
-    this.#store = new ConversationStore(sql);
+    this.#store = new ConversationStore(table);
   }
 
   /**
@@ -82,6 +81,8 @@ export class Conversations {
     const bucket = this.env.CHAT_FILES;
     const added: StoredMessage[] = request.query.map((message, i) => ({
       id: chat.ids?.[i] ?? newId("msg_"),
+      chat_id: chatId,
+      user_id: request.user_id,
       role: message.role,
       created_at: now,
       content:
@@ -103,19 +104,11 @@ export class Conversations {
       },
       finish: async (result) => {
         if (turn.deleted) return;
-        const answer = answerOf(result, requestId);
+        const answer = answerOf(result, requestId, chatId, request.user_id);
         last = this.#store.append(scope, last, [answer]);
-        const before = this.#store.meta(scope);
-        const meta: ConversationMeta = {
-          chat_id: chatId,
-          user_id: request.user_id,
-          title: before?.title ?? titleOf([...earlier, ...added]),
-          created_at: before?.created_at ?? (earlier[0]?.created_at ?? now),
-          updated_at: Date.now(),
-          messages: last,
-        };
-        this.#store.putMeta(scope, meta);
-        if (before && before.user_id !== meta.user_id) await this.#list(scope, before.user_id).then((list) => list.remove(chatId));
+        const meta = metaOf([...earlier, ...added, answer])!;
+        const before = metaOf(earlier);
+        if (before && before.user_id !== meta.user_id) await (await this.#list(scope, before.user_id)).remove(chatId);
         await (await this.#list(scope, meta.user_id)).upsert(entryOf(meta));
       },
     };
@@ -125,7 +118,7 @@ export class Conversations {
   /** The contract's view of the conversation, or undefined when this key keeps none for the chat. */
   view(scope: string, chatId: string): ConversationView | undefined {
     const rows = this.#store.messages(scope);
-    const meta = this.#store.meta(scope) ?? (rows.length ? provisionalMeta(chatId, rows.map((r) => r.message)) : undefined);
+    const meta = metaOf(rows.map((row) => row.message));
     if (!meta) return undefined;
     const iso = (ms: number) => new Date(ms).toISOString();
     return {
@@ -153,40 +146,31 @@ export class Conversations {
   /** The conversation as the AI SDK's UI messages (`useChat({ messages })`), or undefined. */
   uiMessages(scope: string, chatId: string): UiMessage[] | undefined {
     const rows = this.#store.messages(scope);
-    if (!rows.length && !this.#store.meta(scope)) return undefined;
+    if (!rows.length) return undefined;
     return toUiMessages(rows.map((row) => row.message), chatId);
   }
 
   /** Deletes the conversation, its files and its list entry; false when there was none. */
   async remove(scope: string, chatId: string): Promise<boolean> {
-    const meta = this.#store.meta(scope);
-    const had = meta !== undefined || this.#store.messages(scope).length > 0;
+    const meta = metaOf(this.#store.messages(scope).map((row) => row.message));
     this.#store.delete(scope);
     await deleteFiles(this.env.CHAT_FILES, scope, chatId);
     if (meta) await (await this.#list(scope, meta.user_id)).remove(chatId);
-    return had;
+    return meta !== undefined;
   }
 
   /** Deletes the conversations untouched for `HISTORY_TTL_DAYS`. */
   async expire(now: number): Promise<void> {
     const ttl = this.#config().history.ttlMs;
-    for (const { scope, meta } of this.#store.metas()) if (meta.updated_at + ttl <= now) await this.remove(scope, meta.chat_id);
+    for (const { scope, message } of this.#store.latest()) if (message.created_at + ttl <= now) await this.remove(scope, message.chat_id);
   }
 
   /** When the next conversation expires, if any is kept. */
   nextExpiry(): number | undefined {
     const ttl = this.#config().history.ttlMs;
     let next: number | undefined;
-    for (const { meta } of this.#store.metas()) next = Math.min(next ?? Infinity, meta.updated_at + ttl);
+    for (const { message } of this.#store.latest()) next = Math.min(next ?? Infinity, message.created_at + ttl);
     return next;
-  }
-
-  isEmpty(): boolean {
-    return this.#store.isEmpty();
-  }
-
-  dropped(): void {
-    this.#store.dropped();
   }
 
   #config(): Config {
@@ -200,12 +184,14 @@ export class Conversations {
 }
 
 /** The run's answer as stored: a stopped run keeps what was answered, a failed one nothing. */
-function answerOf(result: RunResult, requestId: string): StoredMessage {
+function answerOf(result: RunResult, requestId: string, chatId: string, userId: string): StoredMessage {
   const status: RunStatus = result.ok ? "done" : result.outcome === "stopped" || result.outcome === "client_closed" ? "stopped" : "error";
   const { data } = result.envelope;
   const answer = status === "error" ? "" : (data.answer ?? "");
   return {
     id: requestId,
+    chat_id: chatId,
+    user_id: userId,
     role: "assistant",
     content: answer ? [{ type: "output_text", text: answer }] : [],
     ...(status !== "error" && result.transcript?.length ? { transcript: completeCalls(result.transcript) } : {}),
@@ -220,19 +206,6 @@ function answerOf(result: RunResult, requestId: string): StoredMessage {
 function completeCalls(transcript: ChatCompletionMessageParam[]): ChatCompletionMessageParam[] {
   const last = transcript.at(-1);
   return last?.role === "assistant" && last.tool_calls?.length ? transcript.slice(0, -1) : transcript;
-}
-
-function titleOf(messages: readonly StoredMessage[]): string {
-  for (const message of messages) {
-    if (message.role !== "user") continue;
-    const text = message.content.find((p): p is Extract<StoredPart, { type: "input_text" }> => p.type === "input_text" && p.text.trim() !== "");
-    if (text) return [...text.text.trim()].slice(0, TITLE_CHARS).join("");
-  }
-  return "";
-}
-
-function provisionalMeta(chatId: string, messages: StoredMessage[]): ConversationMeta {
-  return { chat_id: chatId, user_id: "", title: titleOf(messages), created_at: messages[0].created_at, updated_at: messages.at(-1)!.created_at, messages: messages.length };
 }
 
 function entryOf(meta: ConversationMeta): ChatEntry {

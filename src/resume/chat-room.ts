@@ -28,9 +28,11 @@ import { Approvals } from "./approval-gate";
 import { EventLog, interruptedEvent } from "./event-log";
 import { EventStore, FLUSH_MS, storageFailed, stored } from "./event-store";
 import { expiresAt, stopRun, type Live } from "./live-run";
+import { RoomTable } from "./room-table";
 import { envelopeAnswer, type Caller, type RoomAnswer, type RoomRun } from "./room-protocol";
 
 export class ChatRoom extends DurableObject<Env> {
+  readonly #table: RoomTable;
   readonly #store: EventStore;
   /** Per scope: the latest run's log, while this object is in memory. */
   readonly #live = new Map<string, Live>();
@@ -39,8 +41,9 @@ export class ChatRoom extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.#store = new EventStore(ctx.storage.sql);
-    this.#conversations = new Conversations(ctx.storage.sql, env, (promise) => ctx.waitUntil(promise));
+    this.#table = new RoomTable(ctx.storage.sql);
+    this.#store = new EventStore(this.#table);
+    this.#conversations = new Conversations(this.#table, env, (promise) => ctx.waitUntil(promise));
   }
 
   /** Starts the chat's next run: its stream from the first event, or (JSON) its envelope at the end; `409` while one runs. */
@@ -196,10 +199,9 @@ export class ChatRoom extends DurableObject<Env> {
     const checkMs = Math.max(1, readConfig(this.env).resumeTtlS) * 1000;
     for (const live of this.#live.values()) next = Math.min(next ?? Infinity, expiresAt(live, checkMs / 1000) ?? now + checkMs);
     if (next !== undefined) await this.ctx.storage.setAlarm(next);
-    else if (this.#store.isEmpty() && this.#conversations.isEmpty()) {
+    else if (this.#table.isEmpty()) {
       await this.ctx.storage.deleteAll();
-      this.#store.dropped();
-      this.#conversations.dropped();
+      this.#table.dropped();
     }
   }
 

@@ -6,6 +6,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { RUN_PARTS } from "../../src/resume/room-table";
 import type { ChatEvent } from "../../src/schema/events";
 import { newNonce, waitForFake } from "../../tools/fake-azure-client";
 import { fakeUrl, fetchApp, ndjson, post, terminal, userText } from "./helpers";
@@ -153,8 +154,8 @@ describe("a resumable chat", () => {
     ];
     // As storage is after a restart mid-run: events kept, no terminal event, nobody running it.
     await runInDurableObject(stub, (_instance, state) => {
-      state.storage.sql.exec("CREATE TABLE IF NOT EXISTS run_parts (scope TEXT NOT NULL, n INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (scope, n)) WITHOUT ROWID");
-      state.storage.sql.exec("INSERT INTO run_parts (scope, n, text) VALUES ('anonymous', 0, ?)", kept.map((e) => JSON.stringify(e) + "\n").join(""));
+      state.storage.sql.exec("CREATE TABLE IF NOT EXISTS room_rows (scope TEXT NOT NULL, n INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (scope, n)) WITHOUT ROWID");
+      state.storage.sql.exec("INSERT INTO room_rows (scope, n, text) VALUES ('anonymous', ?, ?)", RUN_PARTS, kept.map((e) => JSON.stringify(e) + "\n").join(""));
     });
     const events = await ndjson(await follow(id));
     expect(events.slice(0, 2)).toEqual(kept.map((e, i) => ({ ...e, seq: i + 1 })));
@@ -167,7 +168,7 @@ describe("a resumable chat", () => {
     const events = await ndjson(await post(userText("[[fake:chunks n=2000]]", { chat_id: id })));
     expect(events.length).toBeGreaterThan(2000);
     const rows = await runInDurableObject(env.CHAT_ROOMS.get(env.CHAT_ROOMS.idFromName(id)), (_i, state) =>
-      state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM run_parts").one().n,
+      state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM room_rows WHERE n < 0").one().n,
     );
     expect(rows).toBeLessThanOrEqual(10);
   });
