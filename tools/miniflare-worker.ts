@@ -85,8 +85,10 @@ export function startChatapiMiniflare(options: ChatapiMiniflareOptions): ReturnT
     modulesRoot: root,
     ...compatibility(),
     bindings: options.bindings,
-    durableObjects: { CHAT_ROOMS: { className: "ChatRoom", useSQLite: true } },
+    durableObjects: { CHAT_ROOMS: { className: "ChatRoom", useSQLite: true }, CHAT_LISTS: { className: "ChatList", useSQLite: true } },
     durableObjectsPersist: options.persistDir ?? false,
+    r2Buckets: ["CHAT_FILES"],
+    r2Persist: options.persistDir ? join(options.persistDir, "r2") : false,
     ...(options.inspectorPort !== undefined ? { inspectorPort: options.inspectorPort } : {}),
   });
 }
