@@ -125,6 +125,21 @@ describe("a resumable chat", () => {
     expect(terminal(await ndjson(await follow(id, { key: KEY_A }))).data.answer).toBe("echo: mine");
   });
 
+  it("tells another key only that the chat_id is taken (404, as for stop): nothing of the chat, and 204 for an id nobody uses", async () => {
+    // The documented decision (docs/resumable.md, "Scope"): the contract's 404 for another key's
+    // stream lets that key learn an id is in use, nothing more; chat ids should be unguessable.
+    const id = chatId();
+    const mine = await ndjson(await post(userText("private words", { chat_id: id }), { headers: { authorization: `Bearer ${KEY_A}` } }));
+    const theirs = await follow(id, { key: KEY_B });
+    expect(theirs.status).toBe(404);
+    const body = await theirs.text();
+    expect(body).not.toContain("private words");
+    expect(body).not.toContain(terminal(mine).requestId);
+    expect(JSON.parse(body)).toMatchObject({ code: 404, data: { steps: [] } });
+    expect(theirs.headers.get("x-request-id")).not.toBe(terminal(mine).requestId);
+    expect((await follow(chatId(), { key: KEY_B })).status).toBe(204);
+  });
+
   it("answers 204 for a chat nobody started, and 400 naming chat_id for an invalid one", async () => {
     expect((await follow(chatId())).status).toBe(204);
     const bad = await follow("no spaces!");
