@@ -19,7 +19,7 @@
  * start or after event N. A tool call that waits for approval (an `approval_request`) is asked
  * about on a terminal (`Approve server/tool {args}? [y/N/reason]`); when stdin is not a terminal,
  * `--approve all|none` answers every one, and without it the call is left waiting and the curl
- * that answers it is printed (tools/chat-approve.ts). Exit code: 0 done (or stopped with --stop), 1 an error from the server
+ * that answers it is printed (tools/chat-approve.ts). Exit code: 0 done (or stopped with --stop; listed, shown or deleted), 1 an error from the server
  * (or a failed selftest), 2 a usage error, 130 interrupted. CHATAPI_URL and CHATAPI_KEY are the
  * defaults of --url and --key. --temperature and --max-tokens are the request's `options`: the
  * service takes them when its CLIENT_OPTIONS allows (by default it does), and never a max_tokens
