@@ -306,6 +306,41 @@ async function send(options, method, path, accept, body) {
   if (!res.ok) throw await errorFromResponse(res);
   return res;
 }
+var chatPath = (chatId) => `/api/chat/${encodeURIComponent(chatId)}`;
+async function listChats(query, options) {
+  const params = new URLSearchParams({ user_id: query.userId });
+  if (query.limit !== void 0) params.set("limit", String(query.limit));
+  if (query.cursor) params.set("cursor", query.cursor);
+  const res = await send(options, "GET", `/api/chats?${params}`, ACCEPT.json);
+  return await res.json();
+}
+async function getMessages(chatId, options) {
+  const res = await send(options, "GET", `${chatPath(chatId)}/messages`, ACCEPT.json);
+  return await res.json();
+}
+async function deleteChat(chatId, options) {
+  const res = await send(options, "DELETE", chatPath(chatId), ACCEPT.json);
+  await res.body?.cancel();
+}
+async function getFile(chatId, fileId, options) {
+  const res = await send(options, "GET", `${chatPath(chatId)}/files/${encodeURIComponent(fileId)}`, "image/*");
+  return res.blob();
+}
+var STORED_FILE = /^\/api\/chat\/[^/\\?#]+\/files\/[^/\\?#]+$/;
+async function getImage(imageUrl, options) {
+  if (STORED_FILE.test(imageUrl)) return (await send(options, "GET", imageUrl, "image/*")).blob();
+  const data = /^data:([^;,]+);base64,(.*)$/s.exec(imageUrl);
+  if (data) {
+    const binary = atob(data[2]);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return new Blob([bytes], { type: data[1] });
+  }
+  const doFetch = options.fetch ?? ((input, init) => fetch(input, init));
+  const res = await doFetch(imageUrl, { method: "GET", signal: options.signal });
+  if (!res.ok) throw await errorFromResponse(res);
+  return res.blob();
+}
 async function chat(request, options) {
   const res = await post({ ...request, stream: false }, options, ACCEPT.json);
   return await res.json();
@@ -325,8 +360,13 @@ export {
   MAX_IMAGE_BYTES,
   answerApproval,
   chat,
+  deleteChat,
+  getFile,
+  getImage,
+  getMessages,
   health,
   imageProblem,
+  listChats,
   readLines,
   readNdjson,
   readSse,

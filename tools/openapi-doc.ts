@@ -20,7 +20,7 @@ import { UiChatRequest } from "../src/ui/ui-request";
 import { textsFor } from "../src/steps/i18n";
 import { FORMATS, type StreamFormat } from "../src/stream/formats";
 import { PNG_1X1_BASE64 } from "./png";
-import { defsOf, eventDefs, requestDefs, type Def, type JsonObject } from "./schema-doc";
+import { conversationDefs, defsOf, eventDefs, requestDefs, sharedParts, type Def, type JsonObject } from "./schema-doc";
 
 const SCHEMAS = "#/components/schemas/";
 
@@ -37,13 +37,11 @@ const EXTRA_OUTPUT: Def[] = [
   [ev.PingEvent, { id: "PingEvent", description: "A keep-alive on a quiet NDJSON stream (SSE sends the comment `: ping` instead): not an event of the run; its seq repeats the last event's (0 before the first). Ignore it." }],
   [NdjsonLine, { id: "NdjsonLine", description: "One line of an application/x-ndjson stream: a ChatEvent, or a PingEvent keep-alive." }],
   [Health, { id: "Health", description: "The Worker is up. Says nothing about Azure OpenAI or the MCP server." }],
-  [conv.ConversationView, { id: "Conversation", description: "A chat's conversation kept by the service (history: \"server\")." }],
-  [conv.ChatListPage, { id: "ChatListPage", description: "One page of a user's chats kept by the service, newest first." }],
   [conv.UiMessages, { id: "UiMessages", description: "A stored conversation as the Vercel AI SDK's UI messages." }],
 ];
 
 const INPUT = [...requestDefs, ...EXTRA_INPUT];
-const OUTPUT = [...eventDefs, ...EXTRA_OUTPUT];
+const OUTPUT = [...eventDefs, ...EXTRA_OUTPUT, ...conversationDefs];
 
 /** `$ref` to a named schema; a schema with no id is a mistake of the table, not something to inline. */
 function ref(schema: z.ZodType): JsonObject {
@@ -499,7 +497,7 @@ export function buildOpenApiDocument(): JsonObject {
     ],
     paths,
     components: {
-      schemas: { ...defsOf(INPUT, "input", SCHEMAS), ...defsOf(OUTPUT, "output", SCHEMAS) },
+      schemas: { ...defsOf(INPUT, "input", SCHEMAS), ...defsOf(OUTPUT, "output", SCHEMAS, sharedParts) },
       responses: Object.fromEntries(Object.keys(ERRORS).map((code) => [`Error${code}`, errorResponse(Number(code))])),
       headers: HEADERS,
       securitySchemes: {

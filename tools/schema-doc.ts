@@ -7,6 +7,7 @@
 import { z } from "zod";
 import * as req from "../src/schema/request";
 import * as ev from "../src/schema/events";
+import * as conv from "../src/schema/conversations";
 
 export type Meta = { id: string; description: string };
 export type JsonObject = Record<string, unknown>;
@@ -39,13 +40,27 @@ export const eventDefs: Def[] = [
   [ev.ToolStatus, { id: "ToolStatus", description: "Start when a step begins; Success or Error when it ends." }],
 ];
 
+/** The answers of the conversation endpoints (`history: "server"`), as the server writes them. */
+export const conversationDefs: Def[] = [
+  [conv.ConversationView, { id: "Conversation", description: "A chat's conversation kept by the service (history: \"server\"): GET /api/chat/{chat_id}/messages." }],
+  [conv.StoredMessageView, { id: "StoredMessage", description: "One message of a conversation kept by the service: a user's message as sent (a stored image as a link to GET /api/chat/{chat_id}/files/{file_id}), or an answer with its run's steps, usage and how it ended." }],
+  [conv.ChatListPage, { id: "ChatListPage", description: "One page of a user's chats kept by the service, newest first: GET /api/chats." }],
+];
+
+/**
+ * The request's message parts a stored message holds: the output definitions refer to the request's
+ * (identical either way: closed objects with no defaults) instead of repeating them.
+ */
+export const sharedParts: Def[] = requestDefs.filter(([, { id }]) => ["InputTextPart", "InputImagePart", "OutputTextPart", "ImageDetail"].includes(id));
+
 /**
  * The JSON Schemas of `entries` by id, each referring to the others as `${refBase}ID`. Requests are
  * described as the server reads them (`io: "input"`), events and envelopes as it writes them.
+ * `referred` are defined elsewhere in the same document: referred to by id, not returned.
  */
-export function defsOf(entries: Def[], io: "input" | "output", refBase = "#/$defs/"): Record<string, JsonObject> {
+export function defsOf(entries: Def[], io: "input" | "output", refBase = "#/$defs/", referred: Def[] = []): Record<string, JsonObject> {
   const registry = z.registry<Meta>();
-  for (const [schema, meta] of entries) registry.add(schema, meta);
+  for (const [schema, meta] of [...entries, ...referred]) registry.add(schema, meta);
   const { schemas } = z.toJSONSchema(registry, { io, metadata: registry, target: "draft-2020-12", uri: (id) => `${refBase}${id}` });
   const defs: Record<string, JsonObject> = {};
   for (const [, { id }] of entries) {
@@ -62,9 +77,9 @@ export function buildSchemaDocument(): JsonObject {
     $schema: "https://json-schema.org/draft/2020-12/schema",
     title: "chatapi",
     description:
-      "The chat API of chatapi (POST /api/chat): the request body (ChatRequest), the stream events (ChatEvent) and the envelope of JSON and error responses (Envelope). Generated from the zod schemas in src/schema by `npm run schema`; do not edit.",
-    anyOf: [ref("ChatRequest"), ref("ChatEvent"), ref("Envelope")],
-    $defs: { ...defsOf(requestDefs, "input"), ...defsOf(eventDefs, "output") },
+      "The chat API of chatapi (POST /api/chat): the request body (ChatRequest), the stream events (ChatEvent), the envelope of JSON and error responses (Envelope), and the conversations the service keeps (Conversation, ChatListPage). Generated from the zod schemas in src/schema by `npm run schema`; do not edit.",
+    anyOf: [ref("ChatRequest"), ref("ChatEvent"), ref("Envelope"), ref("Conversation"), ref("ChatListPage")],
+    $defs: { ...defsOf(requestDefs, "input"), ...defsOf([...eventDefs, ...conversationDefs], "output", undefined, sharedParts) },
   };
 }
 

@@ -12,11 +12,15 @@
  * request has a `chat_id`: then the client reconnects by itself and resumes after the last `seq`.
  * `resumeChat` follows a resumable chat from any `seq`, `stopChat` stops it, `answerApproval`
  * approves or denies a tool call that waits for a person. `chat` returns the JSON envelope.
+ * Conversations the service keeps (a request with `chat_id` and `history: "server"`): `listChats`,
+ * `getMessages`, `getFile` / `getImage` (a stored image's bytes), `deleteChat`.
  */
 import { MEDIA_TYPES } from "../../src/stream/media-types";
 import { ChatApiError, errorFromResponse } from "./errors";
 import { follow } from "./follow";
-import type { ApprovalDecision, ChatEvent, ChatRequest, ClientOptions, Envelope, ReconnectOptions, ResumeOptions, StreamOptions } from "./types";
+import type {
+  ApprovalDecision, ChatEvent, ChatListPage, ChatRequest, ClientOptions, Conversation, Envelope, ListChatsQuery, ReconnectOptions, ResumeOptions, StreamOptions,
+} from "./types";
 
 export { ChatApiError } from "./errors";
 export { readLines, readNdjson, readSse } from "./read";
@@ -53,7 +57,10 @@ async function post(request: ChatRequest, options: ClientOptions, accept: string
 /**
  * Streams a chat: the events, each as soon as it arrives. With `chat_id` in the request the chat
  * is resumable, and a connection that drops before the terminal event is picked up again by
- * itself (see `StreamOptions.reconnect`): the caller sees every event once, in order.
+ * itself (see `StreamOptions.reconnect`): the caller sees every event once, in order. With
+ * `chat_id` and `history: "server"` the service keeps the conversation: `query` holds only the new
+ * messages (normally one user message), and `replace_from: "<a stored user message's id>"` drops
+ * that message and everything after it first (edit and regenerate).
  */
 export function streamChat(request: ChatRequest, options: StreamOptions): AsyncGenerator<ChatEvent, void, undefined> {
   const format = options.format ?? "ndjson";
@@ -118,13 +125,83 @@ async function openStream(chatId: string, after: number, options: ClientOptions,
   return res;
 }
 
-async function send(options: ClientOptions, method: "GET" | "POST", path: string, accept: string, body?: string): Promise<Response> {
+async function send(options: ClientOptions, method: "GET" | "POST" | "DELETE", path: string, accept: string, body?: string): Promise<Response> {
   const doFetch = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
   const h = headers(options, accept);
   if (body === undefined) delete h["Content-Type"]; // no body
   const res = await doFetch(endpoint(options.baseUrl, path), { method, headers: h, body, signal: options.signal });
   if (!res.ok) throw await errorFromResponse(res);
   return res;
+}
+
+const chatPath = (chatId: string) => `/api/chat/${encodeURIComponent(chatId)}`;
+
+/**
+ * One page of a user's chats kept by the service under this key (`GET /api/chats`), newest first:
+ * `{ chats: [{ chat_id, title, updated_at, messages }], next_cursor }`. Pass `next_cursor` as
+ * `cursor` for the next page; it is `null` on the last. A bad `limit` (1 to 100) or a cursor that
+ * is not this list's throws a `ChatApiError` `400`.
+ */
+export async function listChats(query: ListChatsQuery, options: ClientOptions): Promise<ChatListPage> {
+  const params = new URLSearchParams({ user_id: query.userId });
+  if (query.limit !== undefined) params.set("limit", String(query.limit));
+  if (query.cursor) params.set("cursor", query.cursor);
+  const res = await send(options, "GET", `/api/chats?${params}`, ACCEPT.json);
+  return (await res.json()) as ChatListPage;
+}
+
+/**
+ * A chat's conversation kept by the service (`GET /api/chat/{chat_id}/messages`): every message
+ * with its `id` (what `replace_from` takes), and each answer's steps, usage and `status`. A stored
+ * image is `{ type: "input_image", image_url: "/api/chat/{chat_id}/files/{file_id}" }`: read it
+ * with `getImage`. Throws a `ChatApiError` `404` when the chat keeps no history for this key.
+ */
+export async function getMessages(chatId: string, options: ClientOptions): Promise<Conversation> {
+  const res = await send(options, "GET", `${chatPath(chatId)}/messages`, ACCEPT.json);
+  return (await res.json()) as Conversation;
+}
+
+/**
+ * Deletes a chat kept by the service (`DELETE /api/chat/{chat_id}`): a run going is stopped, then
+ * the conversation, its events and its files are gone. Throws a `ChatApiError` `404` when there
+ * was nothing to delete.
+ */
+export async function deleteChat(chatId: string, options: ClientOptions): Promise<void> {
+  const res = await send(options, "DELETE", chatPath(chatId), ACCEPT.json);
+  await res.body?.cancel();
+}
+
+/**
+ * A stored image's bytes (`GET /api/chat/{chat_id}/files/{file_id}`, with the key), as a `Blob`
+ * whose `type` is the image's media type. Throws a `ChatApiError` `404` for an unknown file.
+ */
+export async function getFile(chatId: string, fileId: string, options: ClientOptions): Promise<Blob> {
+  const res = await send(options, "GET", `${chatPath(chatId)}/files/${encodeURIComponent(fileId)}`, "image/*");
+  return res.blob();
+}
+
+/** A stored image's link as `getMessages` gives it: the only URL `getImage` sends the key to. */
+const STORED_FILE = /^\/api\/chat\/[^/\\?#]+\/files\/[^/\\?#]+$/;
+
+/**
+ * The image of an `input_image` part of `getMessages`, as a `Blob`: a stored image's link
+ * (`/api/chat/{chat_id}/files/{file_id}`) is fetched from `baseUrl` with the key; a `data:` URL
+ * is decoded here; any other URL (an image sent by link) is fetched as it is, without the key.
+ * In a page, `URL.createObjectURL(blob)` shows it (an `<img>` cannot send the key itself).
+ */
+export async function getImage(imageUrl: string, options: ClientOptions): Promise<Blob> {
+  if (STORED_FILE.test(imageUrl)) return (await send(options, "GET", imageUrl, "image/*")).blob();
+  const data = /^data:([^;,]+);base64,(.*)$/s.exec(imageUrl);
+  if (data) {
+    const binary = atob(data[2]);
+    const bytes = new Uint8Array(binary.length);
+    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+    return new Blob([bytes], { type: data[1] });
+  }
+  const doFetch = options.fetch ?? ((input: string, init: RequestInit) => fetch(input, init));
+  const res = await doFetch(imageUrl, { method: "GET", signal: options.signal });
+  if (!res.ok) throw await errorFromResponse(res);
+  return res.blob();
 }
 
 /** One chat as one JSON envelope, returned when the work is done; a failure throws a `ChatApiError`. */

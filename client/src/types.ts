@@ -4,9 +4,28 @@
  * declarations import nothing, and the type checks compare them with zod's own types
  * (test/support/client-wire-types.check.ts).
  */
-import type { ApprovalDecision, ApprovalRequestEvent, ChatEvent, ChatRequest, DeltaEvent, DoneEvent, Envelope, ErrorEvent, InputImagePart, QueryMessage, Step, StepEvent, ToolStatus, ToolType, Usage } from "./wire";
+import type {
+  ApprovalDecision, ApprovalRequestEvent, ChatEvent, ChatListPage, ChatRequest, Conversation, DeltaEvent, DoneEvent, Envelope, ErrorEvent, InputImagePart,
+  InputTextPart, OutputTextPart, QueryMessage, Step, StepEvent, StoredMessage, ToolStatus, ToolType, Usage,
+} from "./wire";
 
-export type { ApprovalDecision, ApprovalRequestEvent, ChatEvent, ChatRequest, DeltaEvent, DoneEvent, Envelope, ErrorEvent, InputImagePart, QueryMessage, Step, StepEvent, ToolStatus, ToolType, Usage };
+export type {
+  ApprovalDecision, ApprovalRequestEvent, ChatEvent, ChatListPage, ChatRequest, Conversation, DeltaEvent, DoneEvent, Envelope, ErrorEvent, InputImagePart,
+  InputTextPart, OutputTextPart, QueryMessage, Step, StepEvent, StoredMessage, ToolStatus, ToolType, Usage,
+};
+
+/** One chat of a `listChats` page: its id, title (the first user text, cut to 80 characters), last change and number of stored messages. */
+export type ChatSummary = ChatListPage["chats"][number];
+
+/** What `listChats` asks for: one page of a user's chats kept by the service, newest first. */
+export interface ListChatsQuery {
+  /** Whose chats (the `user_id` the chats were sent with), under the caller's key. */
+  userId: string;
+  /** Chats per page, 1 to 100. Default 20. */
+  limit?: number;
+  /** The previous page's `next_cursor`; absent (or `null`) for the first page. */
+  cursor?: string | null;
+}
 /**
  * The NDJSON keep-alive line (`{"type":"ping","requestId","seq"}`; SSE sends a `: ping` comment).
  * Not an event of the run: the client's readers skip it, so no `ChatEvent` the client yields is

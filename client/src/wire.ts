@@ -23,7 +23,10 @@ export type ChatApiWireType =
   | Step
   | Usage
   | ToolType
-  | ToolStatus;
+  | ToolStatus
+  | Conversation
+  | StoredMessage
+  | ChatListPage;
 /**
  * One message of the conversation: system, user or assistant.
  */
@@ -206,4 +209,39 @@ export interface Envelope {
   timestamp: string;
   requestId: string;
   data: EnvelopeData;
+}
+/**
+ * A chat's conversation kept by the service (history: "server"): GET /api/chat/{chat_id}/messages.
+ */
+export interface Conversation {
+  chat_id: string;
+  user_id: string;
+  title: string;
+  created_at: string;
+  updated_at: string;
+  messages: StoredMessage[];
+}
+/**
+ * One message of a conversation kept by the service: a user's message as sent (a stored image as a link to GET /api/chat/{chat_id}/files/{file_id}), or an answer with its run's steps, usage and how it ended.
+ */
+export interface StoredMessage {
+  id: string;
+  role: "system" | "user" | "assistant";
+  content: (InputTextPart | InputImagePart | OutputTextPart)[];
+  steps: Step[];
+  usage: Usage | null;
+  status: ("done" | "stopped" | "error") | null;
+  created_at: string;
+}
+/**
+ * One page of a user's chats kept by the service, newest first: GET /api/chats.
+ */
+export interface ChatListPage {
+  chats: {
+    chat_id: string;
+    title: string;
+    updated_at: string;
+    messages: number;
+  }[];
+  next_cursor: string | null;
 }

@@ -5,13 +5,14 @@
  */
 import * as z from "zod";
 import { Step, Usage } from "./events";
+import { InputImagePart, InputTextPart, OutputTextPart } from "./request";
 
 const Iso = z.string().describe("An ISO 8601 time (UTC).");
 
 export const StoredMessageView = z.object({
   id: z.string().describe("The message's id: the client's (the AI SDK's) or one the service gave it; an answer's is its run's requestId. `replace_from` takes a user message's."),
   role: z.enum(["system", "user", "assistant"]),
-  content: z.array(z.record(z.string(), z.unknown())).describe("As in `query`; a stored image as `{\"type\":\"input_image\",\"image_url\":\"/api/chat/{chat_id}/files/{file_id}\"}`. An answer's is `[{\"type\":\"output_text\",\"text\":…}]` (empty when its run failed)."),
+  content: z.array(z.discriminatedUnion("type", [InputTextPart, InputImagePart, OutputTextPart])).describe("As in `query`; a stored image as `{\"type\":\"input_image\",\"image_url\":\"/api/chat/{chat_id}/files/{file_id}\"}`. An answer's is `[{\"type\":\"output_text\",\"text\":…}]` (empty when its run failed)."),
   steps: z.array(Step).describe("An answer's run's steps, in their final state (empty for other messages)."),
   usage: Usage.nullable(),
   status: z.enum(["done", "stopped", "error"]).nullable().describe("How an answer's run ended (null for other messages)."),

@@ -15,7 +15,7 @@ import { tinyPng } from "../../tools/png";
 import { freePort, startWorker, type RunningWorker } from "../../tools/worker";
 import { cliProcess as spawnCli, type CliRun } from "../../tools/cli-process";
 import { ROOT } from "../../tools/worker";
-import { newNonce, waitForFake } from "../../tools/fake-azure-client";
+import { fakeRequests, newNonce, waitForFake } from "../../tools/fake-azure-client";
 import { startCutProxy } from "../../tools/cut-proxy";
 
 const API_KEY = "cli-test-key-8d21";
@@ -265,4 +265,122 @@ describe("npm run chat: resumable chats (--chat, --resume, --after, --stop)", ()
     expect(nothing.code).toBe(1);
     expect(nothing.stderr).toMatch(/^error 204: Nothing to resume: no chat "cli_[\w-]+" was started with this key, or its events expired \(request req_[0-9a-f]{12}\)\n$/);
   }, 60_000); // eight CLI processes: over 20 s on a busy 2-core machine
+});
+
+describe("npm run chat: conversations kept by the service (--history server, --chats, --messages, --delete)", () => {
+  const chatId = () => `cli_${crypto.randomUUID().slice(0, 12)}`;
+  const userId = () => `cli_user_${crypto.randomUUID().slice(0, 8)}`;
+  /** What the fake Azure was sent for the request whose text carries `nonce`. */
+  async function modelInput(nonce: string) {
+    const [record] = await fakeRequests(inject("fakeAzureUrl"), nonce);
+    return (JSON.parse(record.body) as { messages: { role: string; content: unknown }[] }).messages;
+  }
+
+  it("--history server: each run sends only its new message; without --chat it makes one up and says so; the model gets the earlier turn first", async () => {
+    const first = await cli("the first question", "--history", "server", "--url", paced.url);
+    expect(first.code).toBe(0);
+    const [, id] = /^chat (cli_[0-9a-f]{12}): the service keeps this conversation; go on with --chat \1 --history server\n$/.exec(first.stderr) ?? [];
+    expect(id, first.stderr).toBeDefined();
+    expect(first.stdout).toContain("answer:\necho: the first question\n");
+
+    const nonce = newNonce("cli-history");
+    const second = await cli(`the second question ${nonce}`, "--chat", id, "--history", "server", "--url", paced.url);
+    expect(second.stderr).toBe("");
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain(`answer:\necho: the second question ${nonce}\n`);
+    expect((await modelInput(nonce)).map((m) => [m.role, JSON.stringify(m.content)])).toEqual([
+      ["user", JSON.stringify([{ type: "text", text: "the first question" }])],
+      ["assistant", JSON.stringify("echo: the first question")],
+      ["user", JSON.stringify(`the second question ${nonce}`)],
+    ]);
+  });
+
+  it("--messages prints the stored conversation (ids, images, status, usage); --replace-from MSG_ID edits a question and regenerates", async () => {
+    const id = chatId();
+    const user = userId();
+    const png = join(scratch, "kept.png");
+    writeFileSync(png, tinyPng(2, 2));
+    expect((await cli("look at this", "--image", png, "--chat", id, "--history", "server", "--user", user, "--url", paced.url)).code).toBe(0);
+    expect((await cli("and then?", "--chat", id, "--history", "server", "--user", user, "--url", paced.url)).code).toBe(0);
+
+    const view = await cli("--chat", id, "--messages", "--url", paced.url);
+    expect(view.stderr).toBe("");
+    expect(view.code).toBe(0);
+    const lines = view.stdout.split("\n");
+    expect(lines[0]).toMatch(new RegExp(`^chat ${id} · user ${user} · 4 messages · updated \\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z$`));
+    const headers = lines.filter((l) => l.startsWith("── "));
+    expect(headers).toHaveLength(4);
+    expect(headers[0]).toMatch(/^── user · \S+ · \S+Z$/);
+    expect(headers[1]).toMatch(/^── assistant · req_\w+ · \S+Z · done · \d+ prompt \+ \d+ completion = \d+ tokens$/);
+    expect(view.stdout).toMatch(new RegExp(`\\nlook at this\\n\\[image /api/chat/${id}/files/file_\\w+\\]\\n`));
+    expect(view.stdout).toContain("\nand then?\n");
+    expect(view.stdout).toContain("\necho: and then?\n");
+
+    // Edit the second question: its id is on its header line.
+    const secondId = headers[2].split(" · ")[1];
+    const nonce = newNonce("cli-edit");
+    const edited = await cli(`and now? ${nonce}`, "--chat", id, "--history", "server", "--replace-from", secondId, "--user", user, "--url", paced.url);
+    expect(edited.code).toBe(0);
+    expect((await modelInput(nonce)).map((m) => m.role)).toEqual(["user", "assistant", "user"]);
+    const after = await cli("--chat", id, "--messages", "--url", paced.url);
+    expect(after.stdout).not.toContain("and then?");
+    expect(after.stdout).toContain(`\necho: and now? ${nonce}\n`);
+    expect(after.stdout.split("\n")[0]).toContain(" · 4 messages · ");
+  });
+
+  it("--chats lists --user's chats newest first, --limit and --cursor page them; a user with none is told so", async () => {
+    const user = userId();
+    const ids = [chatId(), chatId()];
+    for (const id of ids) expect((await cli(`hello from ${id}`, "--chat", id, "--history", "server", "--user", user, "--url", paced.url)).code).toBe(0);
+
+    const page = await cli("--chats", "--user", user, "--limit", "1", "--url", paced.url);
+    expect(page.stderr).toBe("");
+    expect(page.code).toBe(0);
+    const [line, more] = page.stdout.trimEnd().split("\n");
+    expect(line).toMatch(new RegExp(`^${ids[1]}  \\S+Z  2 messages {4}hello from ${ids[1]}$`));
+    const [, cursor] = new RegExp(`^more: --chats --user ${user} --limit 1 --cursor (\\S+)$`).exec(more) ?? [];
+    expect(cursor, more).toBeDefined();
+    const next = await cli("--chats", "--user", user, "--limit", "1", "--cursor", cursor, "--url", paced.url);
+    expect(next.stdout).toMatch(new RegExp(`^${ids[0]}  \\S+Z  2 messages {4}hello from ${ids[0]}\\n$`));
+
+    const all = await cli("--chats", "--user", user, "--url", paced.url);
+    expect(all.stdout.trimEnd().split("\n").map((l) => l.split(" ")[0])).toEqual([ids[1], ids[0]]);
+    const none = await cli("--chats", "--user", userId(), "--url", paced.url);
+    expect(none.stdout).toMatch(/^no chats kept for user cli_user_\w+ under this key\n$/);
+  });
+
+  it("--delete deletes the chat: --messages then says 404 (exit 1), and so does a second --delete", async () => {
+    const id = chatId();
+    expect((await cli("forget me", "--chat", id, "--history", "server", "--url", paced.url)).code).toBe(0);
+    const deleted = await cli("--chat", id, "--delete", "--url", paced.url);
+    expect(deleted.stderr).toBe("");
+    expect(deleted.code).toBe(0);
+    expect(deleted.stdout).toBe(`deleted chat ${id}: its messages, events and images are gone\n`);
+
+    const [view, again] = await Promise.all([cli("--chat", id, "--messages", "--url", paced.url), cli("--chat", id, "--delete", "--url", paced.url)]);
+    for (const run of [view, again]) {
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^error 404: .+ \(request req_\w+\)\n$/);
+    }
+  });
+
+  it("refuses what makes no sense before sending (exit 2)", async () => {
+    const cases: [string[], RegExp][] = [
+      [["hi", "--history", "client"], /^--history must be server \(the service keeps the conversation\), not client\n/],
+      [["hi", "--chat", "c1", "--replace-from", "msg_1"], /^--replace-from goes with --history server\n/],
+      [["--messages"], /^--messages needs --chat ID\n/],
+      [["--delete"], /^--delete needs --chat ID\n/],
+      [["--chats", "--chat", "c1"], /^--chats lists the chats of --user: leave out --chat/],
+      [["--chats", "--limit", "0"], /^--limit must be a whole number from 1 to 100, not 0\n/],
+      [["hi", "--limit", "5"], /^--limit goes with --chats\n/],
+      [["--chat", "c1", "--messages", "--delete"], /^--messages and --delete don't go together\n/],
+      [["hello", "--chat", "c1", "--messages"], /^--messages sends no message: leave out "hello"\n/],
+      [["--chat", "c1", "--delete", "--history", "server"], /^--history server goes with a message, not --delete\n/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => cli(...args, "--url", stack.url)));
+    cases.forEach(([args, message], i) => {
+      expect(runs[i].code, args.join(" ")).toBe(2);
+      expect(runs[i].stderr).toMatch(message);
+    });
+  }, 60_000);
 });

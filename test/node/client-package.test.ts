@@ -19,7 +19,7 @@ import { ROOT } from "../../tools/worker";
 
 const run = promisify(execFile);
 const CLIENT = join(ROOT, "client");
-const EXPORTS = ["CHAT_ID_MAX", "CHAT_ID_PATTERN", "ChatApiError", "IMAGE_TYPES", "MAX_IMAGES", "MAX_IMAGE_BYTES", "answerApproval", "chat", "health", "imageProblem", "readLines", "readNdjson", "readSse", "resumeChat", "sniffImageType", "stopChat", "streamChat", "toDataUrl"];
+const EXPORTS = ["CHAT_ID_MAX", "CHAT_ID_PATTERN", "ChatApiError", "IMAGE_TYPES", "MAX_IMAGES", "MAX_IMAGE_BYTES", "answerApproval", "chat", "deleteChat", "getFile", "getImage", "getMessages", "health", "imageProblem", "listChats", "readLines", "readNdjson", "readSse", "resumeChat", "sniffImageType", "stopChat", "streamChat", "toDataUrl"];
 const pkg = JSON.parse(readFileSync(join(CLIENT, "package.json"), "utf8"));
 
 describe("the built client", () => {

@@ -8,13 +8,13 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startMockMcpServer, type MockMcpServer } from "../../tools/mock-mcp-server";
 import {
-  ChatApiError, chat, health, resumeChat, stopChat, streamChat, toDataUrl,
+  ChatApiError, chat, deleteChat, getFile, getImage, getMessages, health, listChats, resumeChat, stopChat, streamChat, toDataUrl,
   type ChatEvent, type ChatRequest, type FetchLike, type ReconnectInfo, type ResumeOptions, type StreamOptions, type UserContent,
 } from "../../client/src";
 import { startCutProxy, type CutProxy } from "../../tools/cut-proxy";
 import { assertValid } from "../support/event-schema";
 import { fakeRequests, newNonce, scriptFake, waitForFake } from "../../tools/fake-azure-client";
-import { tinyPng } from "../../tools/png";
+import { PNG_1X1_BASE64, tinyPng } from "../../tools/png";
 import { ROOT, startWorker, type RunningWorker } from "../../tools/worker";
 
 const API_KEY = "client-test-key-61b0";
@@ -332,6 +332,148 @@ describe("resumable chats: reconnection over a real network cut, resumeChat, sto
     const rest: ChatEvent[] = [];
     for await (const event of first) rest.push(event);
     expect(rest.at(-1)).toMatchObject({ type: "done" });
+  });
+});
+
+describe("conversations kept by the service: history \"server\", getMessages, getFile / getImage, listChats, deleteChat", () => {
+  const userId = () => `user_${crypto.randomUUID().slice(0, 8)}`;
+
+  /** A `fetch` that keeps the body of every request it sends. */
+  function sentBodies(): { fetch: FetchLike; bodies: unknown[] } {
+    const bodies: unknown[] = [];
+    return { bodies, fetch: (url, init) => (typeof init.body === "string" && bodies.push(JSON.parse(init.body)), fetch(url, init)) };
+  }
+
+  /** One turn of a kept conversation: only the new user message; its events to the end. */
+  async function turn(chat_id: string, user_id: string, content: UserContent, extra: Partial<ChatRequest> = {}, options: StreamOptions = opts()) {
+    return run({ user_id, chat_id, history: "server", query: [{ role: "user", content }], ...extra }, options);
+  }
+
+  /** What the fake Azure was sent for the request whose text carries `nonce`. */
+  async function modelInput(nonce: string) {
+    const [record] = await fakeRequests(fake(), nonce);
+    return (JSON.parse(record.body) as { messages: { role: string; content: unknown }[] }).messages;
+  }
+
+  const pngBytes = Uint8Array.from(atob(PNG_1X1_BASE64), (c) => c.charCodeAt(0));
+
+  it("streamChat with history: \"server\": the second turn sends only its new message, and the model gets the first turn before it", async () => {
+    const id = chatId();
+    const user = userId();
+    const tap = sentBodies();
+    const first = await turn(id, user, "the first question", {}, opts({ fetch: tap.fetch }));
+    expect(first.end).toMatchObject({ type: "done", data: { answer: "echo: the first question" } });
+    const nonce = newNonce();
+    const second = await turn(id, user, `the second question ${nonce}`, {}, opts({ fetch: tap.fetch }));
+    expect(second.end).toMatchObject({ type: "done", data: { answer: `echo: the second question ${nonce}` } });
+
+    // On the wire from the client: each turn's one new message, nothing else.
+    expect(tap.bodies).toEqual([
+      { user_id: user, chat_id: id, history: "server", query: [{ role: "user", content: "the first question" }], stream: true },
+      { user_id: user, chat_id: id, history: "server", query: [{ role: "user", content: `the second question ${nonce}` }], stream: true },
+    ]);
+    // To the model: the stored first turn (question and answer), then the new message.
+    expect((await modelInput(nonce)).map((m) => [m.role, JSON.stringify(m.content)])).toEqual([
+      ["user", JSON.stringify([{ type: "text", text: "the first question" }])],
+      ["assistant", JSON.stringify("echo: the first question")],
+      ["user", JSON.stringify(`the second question ${nonce}`)],
+    ]);
+    const parser = second.end.data.steps.find((s) => s.tool_type === "InputParser")!;
+    expect(JSON.parse(parser.observation!)).toMatchObject({ query_items: 1, history_messages: 2 });
+  });
+
+  it("getMessages returns the stored conversation, valid per the schema; replace_from edits a question and the answer is regenerated", async () => {
+    const id = chatId();
+    const user = userId();
+    await turn(id, user, "one");
+    const { end } = await turn(id, user, "two");
+    const view = await getMessages(id, opts());
+    assertValid("Conversation", view);
+    expect(view).toMatchObject({ chat_id: id, user_id: user, title: "one" });
+    expect(view.messages.map((m) => [m.role, m.status, m.content])).toEqual([
+      ["user", null, [{ type: "input_text", text: "one" }]],
+      ["assistant", "done", [{ type: "output_text", text: "echo: one" }]],
+      ["user", null, [{ type: "input_text", text: "two" }]],
+      ["assistant", "done", [{ type: "output_text", text: "echo: two" }]],
+    ]);
+    // An answer's id is its run's requestId, with the run's steps and usage.
+    expect(view.messages[3]).toMatchObject({ id: end.requestId, usage: end.type === "done" ? end.data.usage : undefined });
+    expect(view.messages[3].steps).toEqual(end.data.steps);
+
+    const nonce = newNonce();
+    const edited = await turn(id, user, `two, edited ${nonce}`, { replace_from: view.messages[2].id });
+    expect(edited.end).toMatchObject({ type: "done", data: { answer: `echo: two, edited ${nonce}` } });
+    expect((await modelInput(nonce)).map((m) => m.role)).toEqual(["user", "assistant", "user"]);
+    const after = await getMessages(id, opts());
+    expect(after.messages.map((m) => m.content.map((p) => ("text" in p ? p.text : "")).join(""))).toEqual(["one", "echo: one", `two, edited ${nonce}`, `echo: two, edited ${nonce}`]);
+
+    const bad = await turn(id, user, "x", { replace_from: "msg_nosuch" }).catch((e: unknown) => e);
+    expect(bad).toMatchObject({ name: "ChatApiError", status: 400, message: expect.stringMatching(/^replace_from: /) });
+    const none = await getMessages(chatId(), opts()).catch((e: unknown) => e);
+    expect(none).toBeInstanceOf(ChatApiError);
+    expect(none).toMatchObject({ status: 404, code: 404 });
+  });
+
+  it("getImage and getFile give a stored image's bytes (the PNG sent) and type, with the key; without it, a 404", async () => {
+    const id = chatId();
+    const user = userId();
+    const withKey = opts({ apiKey: API_KEY });
+    await turn(id, user, [{ type: "input_text", text: "what is this" }, { type: "input_image", image_url: `data:image/png;base64,${PNG_1X1_BASE64}` }], {}, withKey);
+    const view = await getMessages(id, withKey);
+    const image = view.messages[0].content[1];
+    if (image?.type !== "input_image") throw new Error(`no stored image: ${JSON.stringify(view.messages[0])}`);
+    const [, fileId] = new RegExp(`^/api/chat/${id}/files/(file_\\w+)$`).exec(image.image_url) ?? [];
+    expect(fileId).toBeDefined();
+
+    const blob = await getImage(image.image_url, withKey);
+    expect(blob.type).toBe("image/png");
+    expect(new Uint8Array(await blob.arrayBuffer())).toEqual(pngBytes);
+    const file = await getFile(id, fileId, withKey);
+    expect(file.type).toBe("image/png");
+    expect(new Uint8Array(await file.arrayBuffer())).toEqual(pngBytes);
+
+    // The file belongs to the key: none (anonymous) or an unknown file id is a 404.
+    expect(await getImage(image.image_url, opts()).catch((e: unknown) => e)).toMatchObject({ name: "ChatApiError", status: 404 });
+    expect(await getFile(id, "file_000000000000", withKey).catch((e: unknown) => e)).toMatchObject({ name: "ChatApiError", status: 404 });
+    // A data: URL (an image as sent) is decoded without a request.
+    const inline = await getImage(`data:image/png;base64,${PNG_1X1_BASE64}`, { baseUrl: "http://127.0.0.1:9", fetch: () => Promise.reject(new Error("no request expected")) });
+    expect(inline.type).toBe("image/png");
+    expect(new Uint8Array(await inline.arrayBuffer())).toEqual(pngBytes);
+  });
+
+  it("listChats pages a user's chats newest first (next_cursor null on the last page); a bad limit is a ChatApiError 400", async () => {
+    const user = userId();
+    const ids = [chatId(), chatId(), chatId()];
+    for (const id of ids) await turn(id, user, `hello from ${id}`);
+    const first = await listChats({ userId: user, limit: 2 }, opts());
+    assertValid("ChatListPage", first);
+    expect(first.chats.map((c) => c.chat_id)).toEqual([ids[2], ids[1]]);
+    expect(first.chats[0]).toMatchObject({ title: `hello from ${ids[2]}`, messages: 2 });
+    expect(first.next_cursor).toEqual(expect.any(String));
+    const second = await listChats({ userId: user, limit: 2, cursor: first.next_cursor }, opts());
+    expect(second).toEqual({ chats: [expect.objectContaining({ chat_id: ids[0], messages: 2 })], next_cursor: null });
+    // Default limit (20): all three on one page; another key sees none of them.
+    expect((await listChats({ userId: user }, opts())).chats.map((c) => c.chat_id)).toEqual([...ids].reverse());
+    expect(await listChats({ userId: user }, opts({ apiKey: API_KEY }))).toEqual({ chats: [], next_cursor: null });
+
+    const bad = await listChats({ userId: user, limit: 0 }, opts()).catch((e: unknown) => e);
+    expect(bad).toBeInstanceOf(ChatApiError);
+    expect(bad).toMatchObject({ status: 400, message: expect.stringMatching(/^limit: /) });
+  });
+
+  it("deleteChat removes the conversation: getMessages, getFile and listChats show nothing of it, and a second delete is a 404", async () => {
+    const id = chatId();
+    const user = userId();
+    await turn(id, user, [{ type: "input_text", text: "forget me" }, { type: "input_image", image_url: `data:image/png;base64,${PNG_1X1_BASE64}` }]);
+    const [image] = (await getMessages(id, opts())).messages[0].content.filter((p) => p.type === "input_image");
+    expect(await getImage(image.type === "input_image" ? image.image_url : "", opts())).toBeInstanceOf(Blob);
+    expect((await listChats({ userId: user }, opts())).chats.map((c) => c.chat_id)).toEqual([id]);
+
+    await expect(deleteChat(id, opts())).resolves.toBeUndefined();
+    expect(await getMessages(id, opts()).catch((e: unknown) => e)).toMatchObject({ name: "ChatApiError", status: 404 });
+    expect(await getImage(image.type === "input_image" ? image.image_url : "", opts()).catch((e: unknown) => e)).toMatchObject({ name: "ChatApiError", status: 404 });
+    expect(await listChats({ userId: user }, opts())).toEqual({ chats: [], next_cursor: null });
+    expect(await deleteChat(id, opts()).catch((e: unknown) => e)).toMatchObject({ name: "ChatApiError", status: 404 });
   });
 });
 

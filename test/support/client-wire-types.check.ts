@@ -3,9 +3,11 @@
  * (client/src/wire.ts, compiled from the published JSON Schema) agree with the zod schemas the
  * server validates and emits with. What the server emits must be assignable to the client's event
  * and envelope types, and what the client lets an application send must be a request the server's
- * schema accepts; a drift in either direction fails the type check.
+ * schema accepts (`history`, `replace_from` included); the conversation endpoints' answers are the
+ * server's. A drift in either direction fails the type check.
  */
 import type * as client from "../../client/src/types";
+import type * as conversations from "../../src/schema/conversations";
 import type * as events from "../../src/schema/events";
 import type * as request from "../../src/schema/request";
 import type { z } from "zod";
@@ -27,6 +29,11 @@ ok<Both<events.Envelope, client.Envelope>>();
 ok<Both<events.PingEvent, client.PingEvent>>();
 ok<Both<events.ToolType, client.ToolType>>();
 ok<Both<events.ToolStatus, client.ToolStatus>>();
+
+// The conversation endpoints' answers (GET /api/chat/{id}/messages, GET /api/chats): the same both ways.
+ok<Both<z.output<typeof conversations.ConversationView>, client.Conversation>>();
+ok<Both<z.output<typeof conversations.StoredMessageView>, client.StoredMessage>>();
+ok<Both<z.output<typeof conversations.ChatListPage>, client.ChatListPage>>();
 
 // Requests: what the client types allow is what the server's schema takes as input, both ways.
 ok<Both<z.input<typeof request.ChatRequest>, client.ChatRequest>>();

@@ -6,7 +6,7 @@
 import { Validator, type Schema } from "@cfworker/json-schema";
 import document from "../../schema/chatapi.schema.json";
 
-export type SchemaDef = "ChatEvent" | "Envelope" | "ChatRequest";
+export type SchemaDef = "ChatEvent" | "Envelope" | "ChatRequest" | "Conversation" | "ChatListPage";
 
 const validators = new Map<SchemaDef, Validator>();
 

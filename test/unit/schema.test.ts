@@ -7,6 +7,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import committed from "../../schema/chatapi.schema.json";
 import app from "../../src/index";
+import { ChatListPage, ConversationView } from "../../src/schema/conversations";
 import { ChatEvent, Envelope } from "../../src/schema/events";
 import { ChatRequest } from "../../src/schema/request";
 import { schemaErrors, type SchemaDef } from "../support/event-schema";
@@ -25,6 +26,15 @@ const request = {
   ],
   stream: true,
 };
+const at = "2025-12-16T10:30:00.000Z";
+const conversation = {
+  chat_id: "conv_1", user_id: "u", title: "这是什么图像？", created_at: at, updated_at: at,
+  messages: [
+    { id: "msg_1", role: "user", content: [{ type: "input_text", text: "这是什么图像？" }, { type: "input_image", image_url: "/api/chat/conv_1/files/file_0123456789ab", detail: "low" }], steps: [], usage: null, status: null, created_at: at },
+    { id: "req_1", role: "assistant", content: [{ type: "output_text", text: "这是" }], steps: done.data.steps, usage: done.data.usage, status: "done", created_at: at },
+  ],
+};
+const chatPage = { chats: [{ chat_id: "conv_1", title: "这是什么图像？", updated_at: at, messages: 2 }], next_cursor: null };
 
 /** Documents on which zod and the JSON Schema must agree. */
 const cases: [SchemaDef, boolean, unknown][] = [
@@ -53,13 +63,20 @@ const cases: [SchemaDef, boolean, unknown][] = [
   ["ChatEvent", false, { type: "keepalive" }],
   ["Envelope", true, (({ type: _t, ...rest }) => rest)(done)],
   ["Envelope", false, { code: 400, message: "x", timestamp: "t", requestId: "r" }],
+  ["Conversation", true, conversation],
+  ["Conversation", false, { ...conversation, messages: [{ ...conversation.messages[1], status: "running" }] }],
+  ["Conversation", false, { ...conversation, messages: [{ ...conversation.messages[0], content: [{ type: "text", text: "a" }] }] }],
+  ["ChatListPage", true, chatPage],
+  ["ChatListPage", true, { chats: [], next_cursor: "c_2" }],
+  ["ChatListPage", false, { chats: [{ ...chatPage.chats[0], messages: 1.5 }], next_cursor: null }],
+  ["ChatListPage", false, { chats: [] }],
 ];
-const zod = { ChatRequest, ChatEvent, Envelope };
+const zod = { ChatRequest, ChatEvent, Envelope, Conversation: ConversationView, ChatListPage };
 
 describe("schema/chatapi.schema.json", () => {
   it("defines the request, every event and the envelope, and every $ref resolves", () => {
     const defs = Object.keys(committed.$defs);
-    for (const name of ["ChatRequest", "QueryMessage", "ChatEvent", "StepEvent", "DeltaEvent", "DoneEvent", "ErrorEvent", "Envelope", "Step", "Usage"]) {
+    for (const name of ["ChatRequest", "QueryMessage", "ChatEvent", "StepEvent", "DeltaEvent", "DoneEvent", "ErrorEvent", "Envelope", "Step", "Usage", "Conversation", "StoredMessage", "ChatListPage"]) {
       expect(defs).toContain(name);
     }
     const refs = JSON.stringify(committed).match(/"\$ref":"[^"]+"/g) ?? [];
