@@ -112,7 +112,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       notes.push("No API_KEYS set: serving without keys (ALLOW_ANONYMOUS=true), for local development only. Clients send no key.");
     } else notes.push(keysNote(configured));
     notes.push(corsNote(configured));
-    const worker = await startWorker({ inspector: false, ...workerOptions, vars });
+    // wrangler's dev server bundles and boots workerd first: seconds alone, a minute or more on a
+    // busy machine, which is no reason to give up on it.
+    const worker = await startWorker({ inspector: false, timeoutMs: 180_000, ...workerOptions, vars });
     return {
       url: worker.url,
       notes,
