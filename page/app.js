@@ -245,7 +245,8 @@ async function drive(turn, open, { check, gone = "resumeGone" } = {}) {
 }
 
 async function send() {
-  if (running) return;
+  // Not while a chat is being opened: its stored turns come first.
+  if (running || note?.key === "loadingChat") return;
   const text = ui.input.value.trim();
   const images = [...attachments.items];
   if (!text && images.length === 0) return showComposerError(t().empty);

@@ -61,7 +61,8 @@ export function createChatList({ api, texts, lang, userId, current, onDeleted })
         time.dateTime = chat.updated_at;
         time.textContent = format.format(new Date(chat.updated_at));
         link.append(title, time);
-        link.addEventListener("click", () => closeDrawer(false));
+        // From the drawer: it closes, and the keyboard goes back to the button that opened it.
+        link.addEventListener("click", () => closeDrawer());
         const remove = document.createElement("button");
         remove.type = "button";
         remove.className = "chat-delete";

@@ -307,6 +307,7 @@ describe("on a phone", () => {
     await ended(page);
     await drawer.waitFor({ state: "hidden" });
     expect(new URL(page.url()).hash).toBe(`#/chat/${id}`);
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe("chats-toggle");
     expect(errors).toEqual([]);
   });
 });
