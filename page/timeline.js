@@ -52,8 +52,8 @@ export const STOPPED_CODE = 499;
 export class Turn {
   /**
    * @param {HTMLElement} log
-   * @param {{ text: string, images: { name: string, dataUrl?: string }[], lang: "zh" | "en", droppedImages?: number }} message
-   *   what the user sent, in which language, and how many earlier images its history left out
+   * @param {{ text: string, images: { name: string, dataUrl?: string }[], lang: "zh" | "en" }} message
+   *   what the user sent (an image as a data: or blob: URL), and in which language
    * @param {() => any} texts the current UI texts
    * @param {() => "zh" | "en"} uiLang the current UI language
    * @param {(approvalId: string, decision: { approve: boolean, reason?: string }) => Promise<unknown>} [answer]
@@ -95,16 +95,14 @@ export class Turn {
           img.alt = image.name;
           thumbs.append(img);
         } else {
-          // Kept by name only (the browser's storage was too small for the picture).
+          // Its bytes could not be fetched from the service.
           const missing = el("span", "image-missing", image.name);
-          missing.dataset.i18nTitle = "imageNotKept";
+          missing.dataset.i18nTitle = "imageMissing";
           thumbs.append(missing);
         }
       }
       user.append(thumbs);
     }
-    this.droppedNote = el("p", "turn-note dropped-note");
-    this.droppedNote.hidden = !message.droppedImages;
     this.langNote = el("p", "turn-note lang-note");
 
     this.stepsTitle = el("h3", "section-title steps-title");
@@ -140,7 +138,7 @@ export class Turn {
 
     const answerTitle = el("h3", "section-title answer-title");
     answerTitle.dataset.i18n = "answer";
-    this.root.append(user, this.droppedNote, this.langNote, this.stepsTitle, this.summary, this.timeline, answerTitle, this.answerNode, this.errorNode, this.statusNode, this.metaNode);
+    this.root.append(user, this.langNote, this.stepsTitle, this.summary, this.timeline, answerTitle, this.answerNode, this.errorNode, this.statusNode, this.metaNode);
     log.append(this.root);
 
     this.setState("waiting");
@@ -148,7 +146,10 @@ export class Turn {
     this.relabel();
   }
 
-  /** A turn saved by `snapshot()`, shown as it ended (or, if it was still running, as far as it got). */
+  /**
+   * A turn as the service keeps it, shown as it ended: `saved` holds the user's message, the run's
+   * request id, state, steps, answer, usage, error and durations, and the approvals this browser answered.
+   */
   static restore(log, saved, texts, uiLang, answer) {
     const turn = new Turn(log, saved.message, texts, uiLang, answer);
     turn.requestId = saved.requestId;
@@ -172,23 +173,6 @@ export class Turn {
     if (!RUNNING.has(saved.state)) turn.end(saved.elapsed);
     turn.relabel();
     return turn;
-  }
-
-  /** What is kept in the browser's storage to show this exchange again after a reload. */
-  snapshot() {
-    return {
-      message: this.message,
-      requestId: this.requestId,
-      state: this.state,
-      steps: [...this.steps.values()].map((e) => e.step),
-      answer: this.answer,
-      usage: this.usage,
-      error: this.error,
-      elapsed: this.elapsed,
-      serverElapsed: this.serverElapsed,
-      stopMessage: this.stopMessage,
-      decisions: [...this.decisions],
-    };
   }
 
   get running() {
@@ -551,7 +535,6 @@ export class Turn {
       this.errorDetail.hidden = !!key || !message;
       this.errorDetail.querySelector(".error-message").textContent = key ? "" : (message ?? "");
     }
-    this.droppedNote.textContent = this.message.droppedImages ? t.imagesNotResent(this.message.droppedImages) : "";
     this.refreshSteps();
     const meta = [];
     if (this.elapsed !== undefined && !this.running) meta.push(t.elapsed(((this.serverElapsed ?? this.elapsed) / 1000).toFixed(1)));

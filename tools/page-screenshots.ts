@@ -1,8 +1,9 @@
 /**
  * Screenshots of the chat page as a person meets it: the stack `npm start` runs (the Worker's
  * deployable bundle, the demo upstream, the ModelScope mock MCP server) in real Chromium, one
- * chat that calls a tool and answers in Markdown, at a desktop's and a phone's size, in Chinese
- * and in English. `npm run screenshot` (scripts/screenshot.ts) writes docs/page.png with it.
+ * chat that calls a tool and answers in Markdown, with the list of chats (on a phone, its drawer
+ * open), at a desktop's and a phone's size, in Chinese and in English. `npm run screenshot`
+ * (scripts/screenshot.ts) writes docs/page.png with it.
  */
 import type { Browser } from "playwright-core";
 import { launchChromium } from "./chromium";
@@ -44,8 +45,18 @@ export async function takePageScreenshots(shots: Shot[]): Promise<void> {
         await page.fill("#message", SHOT_MESSAGES[shot.lang]);
         await page.click("#send");
         await page.waitForSelector(".turn[data-state=done]", { timeout: 60_000 });
+        // The chat listed once its answer is kept.
+        await page.waitForSelector("#chat-list li", { state: "attached", timeout: 20_000 });
         // The caret back in an empty message box, as after sending; the page scrolled to the answer.
         await page.evaluate(() => window.scrollTo({ top: document.documentElement.scrollHeight, behavior: "instant" }));
+        if (shot.size === "phone") {
+          // On a phone the list is a drawer: shown open over the chat.
+          await page.click("#chats-toggle");
+          await page.waitForFunction(() => {
+            const nav = document.querySelector("#chats")!.getBoundingClientRect();
+            return nav.left === 0 && document.activeElement?.closest("#chats") !== null;
+          });
+        }
         await page.screenshot({ path: shot.path });
       } finally {
         await context.close();

@@ -5,8 +5,9 @@
  * pointed at the Worker's /api/ui/chat, the key in `headers` and `user_id` in `body`. What it
  * renders is checked while the chat streams (steps before the answer is complete) and at its end
  * (the demo's label in the answer, the tool's output); a reload mid-run resumes the running
- * chat (`resume: true`); a tool call that waits for approval is approved and denied with the
- * page's buttons (the SDK's approval flow). Screenshots go to test-results/screenshots/ (ai-sdk-*.png).
+ * chat (`resume: true`); with the service keeping the conversation (the page's `persist` mode:
+ * one message per request, the messages loaded back) a reload brings every turn back; a tool call
+ * that waits for approval is approved and denied with the page's buttons (the SDK's approval flow). Screenshots go to test-results/screenshots/ (ai-sdk-*.png).
  */
 
 import { execFile } from "node:child_process";
@@ -242,6 +243,41 @@ describe("useChat (@ai-sdk/react) against /api/ui/chat in Chromium", () => {
     expect(after).toMatchObject({ error: null, messages: [] });
     expect(first.errors).toEqual([]);
   }, 60_000);
+  it("persist: each request carries only the last message (prepareSendMessagesRequest); a reload brings every turn back from GET …/messages, and the chat goes on", async () => {
+    const chat = `react_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
+    const { tab, errors, calls } = await open({ chat, persist: "1" });
+    // Nothing kept yet: a 404, an empty chat.
+    await expect.poll(() => calls.map((c) => [c.method, c.path, c.status])).toEqual([["GET", `/api/ui/chat/${chat}/messages`, 404]]);
+    await send(tab, "帮我找一个 qwen 模型");
+    await viewWhen(tab, `v.status === "ready" && v.messages.length === 2 && v.assistant.meta !== ""`);
+    await send(tab, "谢谢");
+    const live = await viewWhen(tab, `v.status === "ready" && v.messages.length === 4 && v.assistant.meta !== ""`);
+    expect(live.error).toBeNull();
+    // The model got the whole conversation from the service: user, the tool call, its result, the answer, user.
+    expect(live.assistant!.text).toContain("本地演示上游收到了 5 条消息");
+    const posts = calls.filter((c) => c.method === "POST").map((c) => JSON.parse(c.body!) as Record<string, unknown>);
+    expect(posts.map((b) => [b.id, b.trigger, b.user_id, "messages" in b])).toEqual([[chat, "submit-message", "react_user", false], [chat, "submit-message", "react_user", false]]);
+    expect(posts.map((b) => (b.message as { parts: unknown[] }).parts)).toEqual([[{ type: "text", text: "帮我找一个 qwen 模型" }], [{ type: "text", text: "谢谢" }]]);
+
+    await tab.reload();
+    await tab.waitForSelector("body[data-ready=true]");
+    const back = await viewWhen(tab, `v.status === "ready" && v.messages.length === 4`);
+    await tab.screenshot({ path: `${SHOTS}/ai-sdk-persisted.png`, fullPage: true });
+    // Every turn as it was (the model rounds' step-start markers aside: the service keeps the steps).
+    const turns = (view: View) => view.messages.map(({ rounds: _rounds, ...m }) => m);
+    expect(turns(back)).toEqual(turns(live));
+    expect(back.messages[1].tools[0]).toMatchObject({ name: "search_models", state: "output-available" });
+    expect(calls.filter((c) => c.method === "GET").map((c) => c.status)).toEqual([404, 200]);
+
+    // And it goes on from there: one message again, the model given all of it.
+    await send(tab, "再见");
+    const third = await viewWhen(tab, `v.status === "ready" && v.messages.length === 6 && v.assistant.meta !== ""`);
+    expect(third.assistant!.text).toContain("本地演示上游收到了 7 条消息");
+    expect(JSON.parse(calls.filter((c) => c.method === "POST").at(-1)!.body!).message.parts).toEqual([{ type: "text", text: "再见" }]);
+    // The one thing Chromium's console reported: the first load's 404 (nothing kept yet).
+    expect(errors).toEqual(["Failed to load resource: the server responded with a status of 404 (Not Found)"]);
+  }, 60_000);
+
   it("approval: a call that waits shows Approve / Deny; approved it runs and the answer follows in the same message; denied with a reason it ends output-denied and the chat goes on", async () => {
     const { tab, errors, calls } = await open();
     await send(tab, "介绍一下 Qwen/Qwen2.5-7B-Instruct 的详情");

@@ -396,14 +396,15 @@ describe.each([
  */
 class Chat6 extends aiV6.AbstractChat<Msg6> {
   readonly changes = new EventTarget();
-  constructor(id: string) {
-    const messages: Msg6[] = [];
+  /** `init`: the chat's first messages and its own transport (by default the plain one, with `USER_BODY`). */
+  constructor(id: string, init: { messages?: Msg6[]; transport?: aiV6.ChatTransport<Msg6> } = {}) {
+    const messages: Msg6[] = [...(init.messages ?? [])];
     const changed = () => this.changes.dispatchEvent(new Event("change"));
     let status: aiV6.ChatStatus = "ready";
     let error: Error | undefined;
     super({
       id,
-      transport: new aiV6.DefaultChatTransport<Msg6>({ api: api(), headers: headersOf(undefined), body: USER_BODY }),
+      transport: init.transport ?? new aiV6.DefaultChatTransport<Msg6>({ api: api(), headers: headersOf(undefined), body: USER_BODY }),
       sendAutomaticallyWhen: aiV6.lastAssistantMessageIsCompleteWithApprovalResponses,
       state: {
         get status() { return status; },
@@ -448,6 +449,84 @@ class Chat6 extends aiV6.AbstractChat<Msg6> {
 
 /** A JSON POST with the key, past the SDK: requests it would not send. */
 const postJson = (url: string, body: unknown) => fetch(url, { method: "POST", headers: { ...headersOf(undefined), "content-type": "application/json" }, body: JSON.stringify(body) });
+
+/**
+ * The AI SDK's message persistence pattern with the service keeping the messages (docs/ai-sdk.md):
+ * `prepareSendMessagesRequest` sends only the last message (`message`), and a new Chat is given
+ * what `GET /api/ui/chat/{id}/messages` answers as its `messages`.
+ */
+describe("ai 6: the conversation kept by the service (one message per request, messages loaded back)", () => {
+  /** The docs' transport; what it sends goes into `sent`. */
+  const persisting = (sent: unknown[]) =>
+    new aiV6.DefaultChatTransport<Msg6>({
+      api: api(),
+      headers: headersOf(undefined),
+      fetch: async (input, init) => {
+        sent.push(JSON.parse(String(init?.body)));
+        return fetch(input, init);
+      },
+      prepareSendMessagesRequest: ({ id, messages, trigger, messageId }) => ({ body: { id, message: messages.at(-1), trigger, messageId, user_id: "persist_user" } }),
+    });
+  const load = async (id: string) => {
+    const res = await fetch(`${api()}/${id}/messages`, { headers: headersOf(undefined) });
+    expect(res.status).toBe(200);
+    return (await res.json()) as Msg6[];
+  };
+  const finished = (chat: Chat6, n: number) => chat.until(() => chat.status === "ready" && chat.messages.length === n && chat.messages.at(-1)!.metadata?.usage && chat.messages.at(-1));
+
+  it("two turns each send only their new message; GET …/messages gives all four back, and a Chat started from them goes on with the stored conversation", async () => {
+    const id = chatId(v6);
+    const sent: unknown[] = [];
+    const chat = new Chat6(id, { transport: persisting(sent) });
+    await chat.sendMessage({ text: "first question" });
+    await finished(chat, 2);
+    const nonce = newNonce();
+    await chat.sendMessage({ text: `second question ${nonce}` });
+    await finished(chat, 4);
+    expect(chat.error).toBeUndefined();
+
+    // Each request: one message, the last one, and the fields the example sends.
+    expect(sent).toHaveLength(2);
+    for (const [i, text] of ["first question", `second question ${nonce}`].entries()) {
+      expect(sent[i]).toEqual({ id, message: { id: expect.any(String), role: "user", parts: [{ type: "text", text }] }, trigger: "submit-message", user_id: "persist_user" });
+      expect(sent[i]).not.toHaveProperty("messages");
+    }
+    // The model got the stored conversation before the new message.
+    const [record] = await fakeRequests(fake(), nonce);
+    const model = JSON.parse(record.body) as { messages: { role: string }[] };
+    expect(model.messages.map((m) => m.role)).toEqual(["user", "assistant", "user"]);
+
+    const stored = await load(id);
+    expect(stored.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant"]);
+    expect(stored.map((m) => m.id)).toEqual(chat.messages.map((m) => m.id));
+    expect(stored.map(textOf)).toEqual(chat.messages.map(textOf));
+    expect(stored.map(textOf)).toEqual(["first question", "echo: first question", `second question ${nonce}`, `echo: second question ${nonce}`]);
+    expect(stepsOf(stored[3]).map((s) => s.step.tool_type)).toEqual(stepsOf(chat.messages[3]).map((s) => s.step.tool_type));
+
+    // Another Chat (a reload, another device) starts from them and goes on: one message again.
+    const again = new Chat6(id, { transport: persisting(sent), messages: stored });
+    const third = newNonce();
+    await again.sendMessage({ text: `third ${third}` });
+    await finished(again, 6);
+    expect((sent[2] as { message: { parts: unknown[] } }).message.parts).toEqual([{ type: "text", text: `third ${third}` }]);
+    const [thirdRecord] = await fakeRequests(fake(), third);
+    expect((JSON.parse(thirdRecord.body) as { messages: unknown[] }).messages).toHaveLength(5);
+    expect((await load(id)).map(textOf).at(-1)).toBe(`echo: third ${third}`);
+  });
+
+  it("regenerate() sends the last user message again with trigger regenerate-message: the stored answer is replaced, not added", async () => {
+    const id = chatId(v6);
+    const sent: unknown[] = [];
+    const chat = new Chat6(id, { transport: persisting(sent) });
+    await chat.sendMessage({ text: "answer me twice" });
+    const first = await finished(chat, 2);
+    await chat.regenerate();
+    const second = await chat.until(() => chat.status === "ready" && chat.messages.length === 2 && chat.messages[1].id !== first.id && chat.messages[1].metadata?.usage && chat.messages[1]);
+    expect(sent.at(-1)).toMatchObject({ id, trigger: "regenerate-message", message: { id: chat.messages[0].id, role: "user" } });
+    const stored = await load(id);
+    expect(stored.map((m) => m.id)).toEqual([chat.messages[0].id, second.id]);
+  });
+});
 
 describe("ai 6: tool approval through the SDK's own approval flow (AbstractChat, addToolApprovalResponse)", () => {
   const infoArgs = (id: string) => encodeURIComponent(JSON.stringify({ model_id: id }));

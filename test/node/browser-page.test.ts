@@ -5,13 +5,13 @@
  * axe-core (run inside the page) in either language, at a desktop's and a phone's size.
  * Servers and pages as in browser.test.ts (test/support/chat-page.ts).
  */
-import { createRequire } from "node:module";
 import type { BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { SCREENSHOTS } from "../../tools/chromium";
 import { newNonce, scriptFake } from "../../tools/fake-azure-client";
 import type { LocalStack } from "../../tools/local-stack";
 import type { RunningWorker } from "../../tools/worker";
+import { seriousViolations } from "../support/axe";
 import { ENDED, send, startPageServers, waitForTurn, type PageServers } from "../support/chat-page";
 
 let servers: PageServers | undefined;
@@ -193,20 +193,6 @@ describe("one language at a time", () => {
     expect(errors).toEqual([]);
   });
 });
-
-const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
-
-/** axe-core's serious and critical violations on the page as it is now. */
-async function seriousViolations(page: Page): Promise<string[]> {
-  await page.addScriptTag({ path: AXE });
-  return page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: Document, options: object): Promise<{ violations: { id: string; impact: string; nodes: { target: string[]; failureSummary: string }[] }[] }> } }).axe;
-    const { violations } = await axe.run(document, { resultTypes: ["violations"] });
-    return violations
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .flatMap((v) => v.nodes.map((n) => `${v.impact} ${v.id}: ${n.target.join(" ")}: ${n.failureSummary}`));
-  });
-}
 
 describe("accessibility (axe-core)", () => {
   it.each([

@@ -60,7 +60,7 @@ describe("the page at /", () => {
     await page.screenshot({ path: `${SHOTS}/text-streaming.png` });
     expect(step(mid, "System")).toMatchObject({ status: "Start", badge: "进行中" });
     expect(step(mid, "System").content).toMatch(/^开始处理用户 web_\w+ 的请求$/);
-    expect(step(mid, "InputParser")).toMatchObject({ status: "Success", content: "解析输入：1 条消息，0 张图片" });
+    expect(step(mid, "InputParser")).toMatchObject({ status: "Success", content: "解析输入：1 条消息，0 张图片；会话记录 0 条" });
     expect(step(mid, "AzureOpenAI").duration).toMatch(/…$/); // a live timer while it runs
 
     const end = await finished(page);
@@ -95,7 +95,7 @@ describe("the page at /", () => {
     await send(page, "这是什么图像？");
 
     const mid = await turnWhen(page, `t.state === "streaming" && t.answer.length > 0`);
-    expect(step(mid, "InputParser").content).toBe("解析输入：1 条消息，1 张图片");
+    expect(step(mid, "InputParser").content).toBe("解析输入：1 条消息，1 张图片；会话记录 0 条");
     expect(mid.userImages).toBe(1);
     expect(await page.locator("#attachments img").count()).toBe(0);
 
@@ -292,21 +292,24 @@ describe("the page: resumable answers", () => {
     expect(end.steps.map((s) => [s.tool, s.status, s.badge])).toEqual([["System", "Success", "成功"], ["InputParser", "Success", "成功"], ["AzureOpenAI", "Success", "成功"]]);
     expect(end.meta).toMatch(/^用时 \d+\.\d 秒 · tokens：输入 \d+，输出 \d+，共 \d+ · 请求 ID：req_\w+$/);
     expect(await page.locator(".turn").count()).toBe(1);
-    // One POST; after the reload, the page read the run again from its start.
+    // One POST; after the reload, the page read the chat the service keeps (the message, no
+    // answer yet), then the run again from its start.
     const posts = apiRequests.filter((r) => r.method === "POST");
     expect(posts.map((r) => r.path)).toEqual(["/api/chat"]);
     const chatId = JSON.parse(posts[0].body!).chat_id as string;
-    expect(apiRequests.filter((r) => r.method === "GET").map((r) => r.path)).toEqual([`/api/chat/${chatId}/stream?after=0`]);
+    const chatGets = () => apiRequests.filter((r) => r.method === "GET" && r.path.startsWith(`/api/chat/${chatId}`)).map((r) => r.path);
+    expect(chatGets()).toEqual([`/api/chat/${chatId}/messages`, `/api/chat/${chatId}/stream?after=0`]);
     // The upstream was asked once: the run went on in the service while the page was away.
     expect(await fakeRequests(inject("fakeAzureUrl"), nonce)).toHaveLength(1);
 
-    // Reloaded again once it is over: shown from the browser's storage, asking the server nothing,
+    // Reloaded again once it is over: shown from what the service keeps, the run not read again,
     // bars and all the same (they are the server's durations, not arrival times).
     await page.reload();
     await page.waitForSelector("body[data-ready=true]");
     const kept = await turnWhen(page, "true");
     expect(kept).toEqual(end);
-    expect(apiRequests).toHaveLength(2);
+    expect(chatGets()).toEqual([`/api/chat/${chatId}/messages`, `/api/chat/${chatId}/stream?after=0`, `/api/chat/${chatId}/messages`]);
+    expect(apiRequests.filter((r) => r.method === "POST")).toHaveLength(1);
     expect(errors).toEqual([]);
   });
 
@@ -324,7 +327,8 @@ describe("the page: resumable answers", () => {
       expect(end.state).toBe("done");
       expect(end.statusText).toBe("完成");
       expect(end.answer).toBe(words(0, 40));
-      const [post, ...rest] = apiRequests;
+      // (The list of chats aside: GET /api/chats.)
+      const [post, ...rest] = apiRequests.filter((r) => !r.path.startsWith("/api/chats"));
       expect(post.method).toBe("POST");
       const chatId = JSON.parse(post.body!).chat_id as string;
       expect(rest).toHaveLength(1);

@@ -11,11 +11,13 @@
  *
  * Query parameters: `api` (default: this origin's /api/ui/chat), `key` (sent as
  * `Authorization: Bearer`), `user` (the body's `user_id`), `chat` (the chat id, so a reload can
- * resume it), `resume` (present: `useChat({ resume: true })`).
+ * resume it), `resume` (present: `useChat({ resume: true })`), `persist` (present: the service
+ * keeps the conversation, the AI SDK's message persistence pattern as docs/ai-sdk.md shows it: the
+ * page starts from `GET …/{chat}/messages` and each request carries only the last message).
  */
 import { useChat } from "@ai-sdk/react";
 import { DefaultChatTransport, lastAssistantMessageIsCompleteWithApprovalResponses, type UIMessage } from "ai";
-import { useState, type FormEvent } from "react";
+import { useEffect, useState, type FormEvent } from "react";
 import { createRoot } from "react-dom/client";
 import type { Step, Usage } from "../../client/src";
 
@@ -27,11 +29,27 @@ const params = new URLSearchParams(location.search);
 const api = params.get("api") ?? `${location.origin}/api/ui/chat`;
 const key = params.get("key");
 
+const headers = key ? { Authorization: `Bearer ${key}` } : undefined;
+const userId = params.get("user") ?? "page_user";
+const persist = params.has("persist");
+
 const transport = new DefaultChatTransport<ChatMessage>({
   api,
-  headers: key ? { Authorization: `Bearer ${key}` } : undefined,
-  body: { user_id: params.get("user") ?? "page_user" },
+  headers,
+  body: { user_id: userId },
+  // persist: only the new message; the service keeps the conversation.
+  prepareSendMessagesRequest: persist
+    ? ({ id, messages, trigger, messageId }) => ({ body: { id, message: messages.at(-1), trigger, messageId, user_id: userId } })
+    : undefined,
 });
+
+/** persist: the conversation the service keeps for this chat id (none yet: a 404). */
+async function storedMessages(chatId: string): Promise<ChatMessage[]> {
+  const res = await fetch(`${api}/${encodeURIComponent(chatId)}/messages`, { headers });
+  if (res.status === 404) return [];
+  if (!res.ok) throw new Error(`GET …/messages: ${res.status} ${await res.text()}`);
+  return (await res.json()) as ChatMessage[];
+}
 
 function StepItem({ step }: { step: Step }) {
   return (
@@ -96,9 +114,10 @@ async function stopRun(chatId: string, stopReading: () => Promise<void>) {
   await stopReading();
 }
 
-function App() {
+function App({ initial }: { initial?: ChatMessage[] }) {
   const { id, messages, sendMessage, status, error, stop, addToolApprovalResponse } = useChat<ChatMessage>({
     id: params.get("chat") ?? undefined,
+    messages: initial,
     transport,
     resume: params.has("resume"),
     sendAutomaticallyWhen: lastAssistantMessageIsCompleteWithApprovalResponses,
@@ -128,5 +147,18 @@ function App() {
   );
 }
 
-createRoot(document.getElementById("root")!).render(<App />);
+/** persist: the stored messages first (useChat takes its first messages once), then the chat. */
+function Persisted() {
+  const chatId = params.get("chat");
+  const [initial, setInitial] = useState<ChatMessage[]>();
+  const [failed, setFailed] = useState<string>();
+  useEffect(() => {
+    if (!chatId) return setFailed("persist needs a chat id (?chat=…)");
+    storedMessages(chatId).then(setInitial, (e: Error) => setFailed(e.message));
+  }, [chatId]);
+  if (failed) return <div id="error" role="alert">{failed}</div>;
+  return initial ? <App initial={initial} /> : <p id="loading">Loading…</p>;
+}
+
+createRoot(document.getElementById("root")!).render(persist ? <Persisted /> : <App />);
 document.body.dataset.ready = "true";
