@@ -394,10 +394,17 @@ describe("answering on the page (Chromium)", () => {
     await send(page, echoCall);
     const group = page.getByRole("group", { name: "Allow the call to one/echo?" });
     await group.getByRole("textbox", { name: "Reason (optional)" }).fill("not this one");
-    // Approve and Deny side by side, within the screen.
-    const [approveBox, denyBox] = [await group.getByRole("button", { name: "Approve" }).boundingBox(), await group.getByRole("button", { name: "Deny" }).boundingBox()];
-    expect(denyBox!.y).toBe(approveBox!.y);
-    expect(denyBox!.x + denyBox!.width).toBeLessThanOrEqual(390);
+    // Approve and Deny side by side, within the screen: both boxes read in one layout (the steps
+    // above may still grow while the run waits, moving the group between two separate reads).
+    const [approveBox, denyBox] = await group.evaluate((el) =>
+      ["Approve", "Deny"].map((name) => {
+        const button = [...el.querySelectorAll("button")].find((b) => b.textContent?.trim() === name)!;
+        const { x, y, width } = button.getBoundingClientRect();
+        return { x, y, width };
+      }),
+    );
+    expect(denyBox.y).toBe(approveBox.y);
+    expect(denyBox.x + denyBox.width).toBeLessThanOrEqual(390);
     await page.screenshot({ path: `${SCREENSHOTS}/approval-phone.png` });
     await group.getByRole("button", { name: "Deny" }).click();
     expect(await ended(page)).toBe("done");
