@@ -11,6 +11,7 @@
  */
 import * as z from "zod";
 import pkg from "../package.json";
+import { APPROVAL_ID_PATTERN } from "../src/chat/approvals";
 import { IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_IMAGES } from "../src/request/limits";
 import * as ev from "../src/schema/events";
 import { Health } from "../src/schema/health";
@@ -194,7 +195,7 @@ const languageParam = {
   example: "en",
 };
 
-const approvalIdParam = { name: "approval_id", in: "path", required: true, description: "The `approval_id` of the `approval_request` event.", schema: { type: "string", pattern: "^apr_[0-9a-f]{12}$" }, example: "apr_5f8c9a2b3d1e" };
+const approvalIdParam = { name: "approval_id", in: "path", required: true, description: "The `approval_id` of the `approval_request` event.", schema: { type: "string", pattern: APPROVAL_ID_PATTERN.source }, example: "apr_5f8c9a2b3d1e" };
 
 /** The AI SDK's UI message stream: SSE of JSON chunks, then `data: [DONE]`. */
 function uiStream(description: string): JsonObject {
