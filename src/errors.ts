@@ -41,6 +41,11 @@ export class RunAborted extends Error {
   }
 }
 
+/** A byte limit as messages name it: `32 MiB`, or `4096 bytes` when it is not a whole number of MiB. */
+export function size(bytes: number): string {
+  return bytes % 1048576 === 0 ? `${bytes / 1048576} MiB` : `${bytes} bytes`;
+}
+
 /** An unexpected error's stack, for the log line (never for the client). */
 export function stackOf(err: unknown): string {
   return err instanceof Error ? (err.stack ?? `${err.name}: ${err.message}`) : String(err);

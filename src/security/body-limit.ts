@@ -7,7 +7,7 @@ import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../app-env";
 import { readConfig } from "../config";
-import { ApiError } from "../errors";
+import { ApiError, size } from "../errors";
 
 const byLimit = new Map<number, MiddlewareHandler>();
 
@@ -25,7 +25,3 @@ export const limitBody: MiddlewareHandler<AppEnv> = (c, next) => {
   }
   return middleware(c, next);
 };
-
-function size(bytes: number): string {
-  return bytes % 1048576 === 0 ? `${bytes / 1048576} MiB` : `${bytes} bytes`;
-}

@@ -3,6 +3,7 @@
  * once on `Start`, again with the same `message_id` on `Success` or `Error`.
  */
 import type { Step, ToolType } from "../schema/events";
+import { hex } from "../security/digest";
 
 export type StepListener = (step: Step) => void;
 
@@ -70,8 +71,5 @@ export class StepRecorder {
 
 /** A short random id: `prefix` + 12 hex digits. */
 export function newId(prefix: string): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(6));
-  let hex = "";
-  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
-  return prefix + hex;
+  return prefix + hex(crypto.getRandomValues(new Uint8Array(6)).buffer);
 }

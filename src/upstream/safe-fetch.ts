@@ -11,6 +11,7 @@
  *   re-scan a pending incomplete line on every chunk, so a long line fed piece by piece costs
  *   quadratic time. Fed only complete lines, they stay linear.
  */
+import { size } from "../errors";
 
 export type UpstreamErrorKind = "redirect" | "too-large";
 
@@ -157,11 +158,4 @@ function concat(parts: Uint8Array[], length: number): Uint8Array {
     offset += part.byteLength;
   }
   return out;
-}
-
-/** `4 MiB`, `1 KiB`, or `1500 bytes`. */
-export function size(bytes: number): string {
-  if (bytes % 1048576 === 0) return `${bytes / 1048576} MiB`;
-  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
-  return `${bytes} bytes`;
 }
