@@ -19,6 +19,7 @@ import { createParser } from "eventsource-parser";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { ApiError } from "../errors";
 import { AZURE_LABEL, type UpstreamLabel } from "../upstream/label";
+import { roundTimeoutError } from "./upstream-errors";
 
 /** Longest SSE event (all its lines) accepted from Azure, in characters (each at least a byte). */
 export const MAX_EVENT_CHARS = 1024 * 1024;
@@ -51,10 +52,6 @@ const roundDeadlines = new WeakMap<ReadableStream<Uint8Array>, RoundDeadline>();
 /** Registers the deadline of the round this body belongs to (upstream.ts, when the response arrives). */
 export function setRoundDeadline(body: ReadableStream<Uint8Array>, at: number, timeoutMs: number): void {
   roundDeadlines.set(body, { at, timeoutMs });
-}
-
-export function roundTimeoutMessage(timeoutMs: number, label: UpstreamLabel = AZURE_LABEL): string {
-  return `${label.Name} did not finish the round within ${timeoutMs} ms (UPSTREAM_ROUND_TIMEOUT_MS)`;
 }
 
 export async function pumpChunks(
@@ -115,7 +112,7 @@ export async function pumpChunks(
   signal.addEventListener("abort", onAbort, { once: true });
   const stopped = (now = Date.now()) => {
     if (signal.aborted) throw signal.reason;
-    if (over || now >= deadline) throw new ApiError(504, roundTimeoutMessage(round!.timeoutMs, label), {}, { reason: "timeout" });
+    if (over || now >= deadline) throw roundTimeoutError(round!.timeoutMs, label);
     if (idle) throw new ApiError(504, `${label.Name} sent no data for ${idleTimeoutMs} ms (UPSTREAM_TIMEOUT_MS)`, {}, { reason: "timeout" });
   };
 

@@ -28,6 +28,14 @@ export function upstreamApiError(
   return new ApiError(status, redact.redact(message), headers, { cause, reason });
 }
 
+/**
+ * The round took longer than UPSTREAM_ROUND_TIMEOUT_MS (504), whether it was still being opened
+ * (src/chat/upstream.ts, with what stopped it as the cause) or its stream was being read (chunks.ts).
+ */
+export function roundTimeoutError(timeoutMs: number, label: UpstreamLabel = AZURE_LABEL, cause?: unknown, redact: Redactor = NO_SECRETS): ApiError {
+  return upstreamApiError(504, `${label.Name} did not finish the round within ${timeoutMs} ms (UPSTREAM_ROUND_TIMEOUT_MS)`, cause, redact, {}, "timeout");
+}
+
 export function upstreamError(err: unknown, timeoutMs: number, redact: Redactor = NO_SECRETS, label: UpstreamLabel = AZURE_LABEL): ApiError {
   const { Name, name } = label;
   if (err instanceof ApiError) return err;

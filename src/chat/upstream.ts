@@ -17,8 +17,8 @@ import { NO_SECRETS, type Redactor } from "../security/redact";
 import { azureAdapter, openaiAdapter } from "../upstream/adapters";
 import { AZURE_LABEL, OPENAI_LABEL, type UpstreamLabel } from "../upstream/label";
 import { UpstreamError } from "../upstream/safe-fetch";
-import { roundTimeoutMessage, setRoundDeadline } from "./chunks";
-import { retryDelayMs, upstreamApiError, upstreamError } from "./upstream-errors";
+import { setRoundDeadline } from "./chunks";
+import { retryDelayMs, roundTimeoutError, upstreamApiError, upstreamError } from "./upstream-errors";
 
 export interface UpstreamOptions {
   signal: AbortSignal;
@@ -86,7 +86,7 @@ export async function openCompletionStream(
     } catch (err) {
       if (options.signal.aborted) throw err;
       if (roundOver() || (err instanceof APIConnectionTimeoutError && Date.now() >= deadline)) {
-        throw roundTimeoutError(roundTimeoutMs, err, redact, label);
+        throw roundTimeoutError(roundTimeoutMs, label, err, redact);
       }
       if (err instanceof APIUserAbortError) throw err;
       // A connection that failed before any answer (e.g. a pooled keep-alive socket the server had
@@ -106,7 +106,7 @@ export async function openCompletionStream(
       try {
         await sleep(delay, signal);
       } catch (reason) {
-        if (roundOver()) throw roundTimeoutError(roundTimeoutMs, reason, redact, label);
+        if (roundOver()) throw roundTimeoutError(roundTimeoutMs, label, reason, redact);
         throw reason;
       }
       continue;
@@ -130,10 +130,6 @@ function checkEventStream(response: Response, redact: Redactor, label: UpstreamL
     const what = essence ? `with ${essence.slice(0, 100)}` : "without a content type";
     throw upstreamApiError(502, `${label.Name} answered ${what}, not an event stream: check ${label.endpoint}`, undefined, redact);
   }
-}
-
-function roundTimeoutError(roundTimeoutMs: number, cause: unknown, redact: Redactor, label: UpstreamLabel) {
-  return upstreamApiError(504, roundTimeoutMessage(roundTimeoutMs, label), cause, redact, {}, "timeout");
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
