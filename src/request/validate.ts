@@ -50,17 +50,22 @@ export async function requireJson(c: Context, next: Next) {
   await next();
 }
 
+/** The one check of the message count (MAX_QUERY_ITEMS), in either dialect: `field` is `query` or `messages`. */
+function checkMessageCount(field: string, list: unknown, max: number): void {
+  if (Array.isArray(list) && list.length > max) {
+    throw new ApiError(400, `${field}: ${list.length} messages, more than the ${max} allowed (MAX_QUERY_ITEMS)`);
+  }
+}
+
 /**
- * The bounds that need no schema: `query` longer than MAX_QUERY_ITEMS (the message
- * src/security/limits.ts gives for a valid body), a message's `content` longer than the parts bound.
- * Only array lengths are read, never an item's contents beyond its `content` field.
+ * The bounds that need no schema: `query` longer than MAX_QUERY_ITEMS, a message's `content`
+ * longer than the parts bound. Only array lengths are read, never an item's contents beyond its
+ * `content` field.
  */
 export function checkCheapBounds(body: unknown, maxQueryItems: number): void {
   const query = (body as { query?: unknown } | null)?.query;
   if (!Array.isArray(query)) return;
-  if (query.length > maxQueryItems) {
-    throw new ApiError(400, `query: ${query.length} messages, more than the ${maxQueryItems} allowed (MAX_QUERY_ITEMS)`);
-  }
+  checkMessageCount("query", query, maxQueryItems);
   for (let i = 0; i < query.length; i++) {
     const content = (query[i] as { content?: unknown } | null)?.content;
     if (Array.isArray(content) && content.length > MAX_CONTENT_PARTS) {
@@ -79,11 +84,7 @@ export const validateChatRequest = validator("json", async (body: unknown, c): P
 
 /** The AI SDK's request (src/ui): the same cheap bound on the message count, then its schema. */
 export const validateUiChatRequest = validator("json", async (body: unknown, c): Promise<UiChatRequest> => {
-  const messages = (body as { messages?: unknown } | null)?.messages;
-  const max = readConfig(c.env).limits.maxQueryItems;
-  if (Array.isArray(messages) && messages.length > max) {
-    throw new ApiError(400, `messages: ${messages.length} messages, more than the ${max} allowed (MAX_QUERY_ITEMS)`);
-  }
+  checkMessageCount("messages", (body as { messages?: unknown } | null)?.messages, readConfig(c.env).limits.maxQueryItems);
   const { UiChatRequest } = await uiRequest();
   const result = UiChatRequest.safeParse(body);
   if (!result.success) throw new ApiError(400, describeIssue(result.error.issues[0]));

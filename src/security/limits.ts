@@ -1,7 +1,8 @@
 /**
  * Size limits of a validated chat request, each a configurable setting and an envelope that names
- * the field: too many messages (`MAX_QUERY_ITEMS`) is a 400, like too many images; a text longer
- * than `MAX_TEXT_CHARS` is a 413, like an image too large. `user_id` keeps the contract's 1–128
+ * the field: a text longer than `MAX_TEXT_CHARS` is a 413, like an image too large. Too many
+ * messages (`MAX_QUERY_ITEMS`, a 400 like too many images) is refused before the schema, by
+ * src/request/validate.ts; the UI dialect's query never has more messages than its request. `user_id` keeps the contract's 1–128
  * characters (src/schema/request.ts); image count and size are checked by src/request/images.ts.
  */
 import type { Config } from "../config";
@@ -11,9 +12,6 @@ import type { ChatRequest } from "../schema/request";
 
 export function checkLimits(request: ChatRequest, limits: Config["limits"]): void {
   const { query } = request;
-  if (query.length > limits.maxQueryItems) {
-    throw new ApiError(400, `query: ${query.length} messages, more than the ${limits.maxQueryItems} allowed (MAX_QUERY_ITEMS)`);
-  }
   for (let i = 0; i < query.length; i++) {
     const { content } = query[i];
     if (typeof content === "string") {
