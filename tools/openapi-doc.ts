@@ -18,6 +18,7 @@ import { Health } from "../src/schema/health";
 import * as req from "../src/schema/request";
 import { UiChatRequest } from "../src/ui/ui-request";
 import { textsFor } from "../src/steps/i18n";
+import { ENCODERS } from "../src/stream/encoders";
 import { FORMATS, type StreamFormat } from "../src/stream/formats";
 import { PNG_1X1_BASE64 } from "./png";
 import { defsOf, eventDefs, requestDefs, type Def, type JsonObject } from "./schema-doc";
@@ -131,7 +132,7 @@ const example = {
   },
   /** The example chat in a streamed format, as its encoder writes it (and a final check that every event is one the schema accepts). */
   stream(format: StreamFormat): string {
-    const encoder = FORMATS[format].encoder();
+    const encoder = ENCODERS[format]();
     return this.events()
       .map((event, i) => {
         ev.ChatEvent.parse({ ...event, seq: i + 1 });

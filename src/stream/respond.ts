@@ -11,7 +11,8 @@ import type { RunResult, RunSink } from "../chat/run-result";
 import { envelope, RunAborted, stackOf } from "../errors";
 import type { Envelope, RunEvent } from "../schema/events";
 import { EventWriter } from "./event-writer";
-import { FORMATS, streamHeaders, type StreamFormat } from "./formats";
+import { ENCODERS } from "./encoders";
+import { streamHeaders, type StreamFormat } from "./formats";
 
 export interface StreamSettings {
   heartbeatMs: number;
@@ -39,7 +40,7 @@ export function envelopeResponse(body: Envelope, headers: Record<string, string>
 export function streamResponse(format: StreamFormat, settings: StreamSettings, options: RespondOptions): Response {
   const { requestId } = options;
   const abort = new AbortController();
-  const writer = new EventWriter(FORMATS[format].encoder(), {
+  const writer = new EventWriter(ENCODERS[format](), {
     ...settings,
     requestId,
     onCancel: () => abort.abort(new RunAborted("client_closed")),
