@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS } from "./request/limits";
+import { DEFAULT_LIMITS } from "./schema/limits";
 
 /**
  * Worker variables and secrets (the README's settings table) read once per env object into a

@@ -12,7 +12,7 @@
 import * as z from "zod";
 import pkg from "../package.json";
 import { APPROVAL_ID_PATTERN } from "../src/chat/approvals";
-import { IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_IMAGES } from "../src/request/limits";
+import { IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_IMAGES } from "../src/schema/limits";
 import * as ev from "../src/schema/events";
 import { Health } from "../src/schema/health";
 import * as req from "../src/schema/request";

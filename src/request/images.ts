@@ -6,7 +6,7 @@
  */
 import { ApiError } from "../errors";
 import type { ChatRequest } from "../schema/request";
-import { IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_IMAGES, sniffImageType, type ImageType } from "./limits";
+import { IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_IMAGES, sniffImageType, type ImageType } from "../schema/limits";
 
 export { MAX_IMAGE_BYTES, MAX_IMAGES, type ImageType };
 

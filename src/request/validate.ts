@@ -10,7 +10,7 @@ import { validator } from "hono/validator";
 import type { z } from "zod";
 import { readConfig } from "../config";
 import { ApiError } from "../errors";
-import { MAX_CONTENT_PARTS } from "./limits";
+import { MAX_CONTENT_PARTS } from "../schema/limits";
 import { requestSchemas, uiRequest } from "../schema/lazy";
 import type { ChatRequest } from "../schema/request";
 import type { UiChatRequest } from "../ui/ui-request";

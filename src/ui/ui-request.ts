@@ -15,7 +15,7 @@ import type { ChatCompletionMessageParam, ChatCompletionMessageToolCall } from "
 import * as z from "zod";
 import { toAzureMessages } from "../chat/messages";
 import { ApiError } from "../errors";
-import { MAX_CONTENT_PARTS, USER_ID_MAX } from "../request/limits";
+import { MAX_CONTENT_PARTS, USER_ID_MAX } from "../schema/limits";
 import { ChatId, ModelOptions, type ChatRequest, type QueryMessage } from "../schema/request";
 
 const UiPart = z.looseObject({ type: z.string() });
