@@ -16,7 +16,7 @@ import { IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_IMAGES } from "../src/schema/limits";
 import * as ev from "../src/schema/events";
 import { Health } from "../src/schema/health";
 import * as req from "../src/schema/request";
-import { UiChatRequest } from "../src/ui/ui-request";
+import { UiChatRequest } from "../src/schema/ui-request";
 import { textsFor } from "../src/steps/i18n";
 import { ENCODERS } from "../src/stream/encoders";
 import { FORMATS, type StreamFormat } from "../src/stream/formats";

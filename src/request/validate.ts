@@ -11,9 +11,9 @@ import type { z } from "zod";
 import { readConfig } from "../config";
 import { ApiError } from "../errors";
 import { MAX_CONTENT_PARTS } from "../schema/limits";
-import { requestSchemas, uiRequest } from "../schema/lazy";
+import { requestSchemas, uiRequestSchema } from "../schema/lazy";
 import type { ChatRequest } from "../schema/request";
-import type { UiChatRequest } from "../ui/ui-request";
+import type { UiChatRequest } from "../schema/ui-request";
 
 /** `query[0].content[1].image_url` from zod's path. */
 export function fieldName(path: readonly PropertyKey[]): string {
@@ -85,7 +85,7 @@ export const validateChatRequest = validator("json", async (body: unknown, c): P
 /** The AI SDK's request (src/ui): the same cheap bound on the message count, then its schema. */
 export const validateUiChatRequest = validator("json", async (body: unknown, c): Promise<UiChatRequest> => {
   checkMessageCount("messages", (body as { messages?: unknown } | null)?.messages, readConfig(c.env).limits.maxQueryItems);
-  const { UiChatRequest } = await uiRequest();
+  const { UiChatRequest } = await uiRequestSchema();
   const result = UiChatRequest.safeParse(body);
   if (!result.success) throw new ApiError(400, describeIssue(result.error.issues[0]));
   return result.data;

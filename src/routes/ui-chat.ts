@@ -16,12 +16,11 @@ import { requireKey } from "../security/auth";
 import { limitBody } from "../security/body-limit";
 import { checkModelInput } from "../security/limits";
 import { limitPerKey } from "../security/rate-limit";
-import { uiRequest } from "../schema/lazy";
+import { approvalAnswers, fromUiRequest } from "../ui/ui-request";
 
 export const uiChat = new Hono<AppEnv>();
 
 uiChat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateUiChatRequest, async (c) => {
-  const { approvalAnswers, fromUiRequest } = await uiRequest();
   const body = c.req.valid("json");
   const answers = approvalAnswers(body);
   if (answers.length) return roomResponse(c, await roomOf(c, body.id).continue(callerOf(c), answers));

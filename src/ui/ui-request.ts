@@ -1,6 +1,5 @@
 /**
- * The Vercel AI SDK's chat request (`DefaultChatTransport`: `id`, `messages` of UI messages,
- * `trigger`, `messageId`, plus extra body fields such as `user_id`) as a chatapi chat: `text`
+ * The Vercel AI SDK's chat request (its schema: src/schema/ui-request.ts) as a chatapi chat: `text`
  * parts become text, `file` parts with an image media type become images (byte for byte), an
  * assistant message's text becomes an assistant turn, and its earlier tool parts the tool calls
  * and results they were. Parts the model never saw (`step-start`, `data-step`, reasoning,
@@ -12,31 +11,11 @@
  * (`approvalAnswers`).
  */
 import type { ChatCompletionMessageParam, ChatCompletionMessageToolCall } from "openai/resources/chat/completions";
-import * as z from "zod";
 import { toAzureMessages } from "../chat/messages";
 import { ApiError } from "../errors";
-import { MAX_CONTENT_PARTS, USER_ID_MAX } from "../schema/limits";
-import { ChatId, ModelOptions, type ChatRequest, type QueryMessage } from "../schema/request";
-
-const UiPart = z.looseObject({ type: z.string() });
-const UiMessage = z.looseObject({
-  id: z.string().optional(),
-  role: z.enum(["system", "user", "assistant"]),
-  parts: z.array(UiPart).max(MAX_CONTENT_PARTS),
-});
-
-export const UiChatRequest = z.looseObject({
-  id: ChatId,
-  messages: z.array(UiMessage).min(1),
-  trigger: z.enum(["submit-message", "regenerate-message"]).optional(),
-  messageId: z.string().optional(),
-  user_id: z.string().min(1).max(USER_ID_MAX).optional(),
-  /** How a tool call that waits for approval is shown: the AI SDK's approval flow (ai 6 and 7), or a `data-approval` part (ai 5). */
-  approval_flow: z.enum(["ai-sdk", "data"]).optional(),
-  /** Model parameters, an extra body field as `user_id` is: the same as /api/chat's `options`. */
-  options: ModelOptions.optional(),
-});
-export type UiChatRequest = z.infer<typeof UiChatRequest>;
+import { USER_ID_MAX } from "../schema/limits";
+import type { ChatRequest, QueryMessage } from "../schema/request";
+import type { UiChatRequest } from "../schema/ui-request";
 
 export interface UiChat {
   request: ChatRequest;
@@ -48,7 +27,8 @@ export interface UiChat {
   fieldOf(queryField: string): string;
 }
 
-type Part = z.infer<typeof UiPart> & Record<string, unknown>;
+/** A UI message part: its `type`, and whatever else its kind holds. */
+type Part = UiChatRequest["messages"][number]["parts"][number] & Record<string, unknown>;
 
 export function fromUiRequest(body: UiChatRequest): UiChat {
   let uiMessages = body.messages;
