@@ -32,8 +32,6 @@ export interface Config {
     demo: boolean;
     /** `UPSTREAM_ROUND_TIMEOUT_MS`: bound on one model round, from its request to its stream's end. */
     roundTimeoutMs: number;
-    /** The config's redactor (`redact` below), for Azure's error messages. */
-    redact: Redactor;
   };
   /** `UPSTREAM=openai`: any OpenAI-compatible chat-completions endpoint (src/upstream/adapters.ts). */
   openai: {
@@ -44,7 +42,6 @@ export interface Config {
     /** `OPENAI_MODEL`, sent as `model`. */
     model: string;
     roundTimeoutMs: number;
-    redact: Redactor;
   };
   /** Which upstream chats go to (`UPSTREAM`), as the rest of the service sees it. */
   upstream: UpstreamConfig;
@@ -64,8 +61,6 @@ export interface Config {
     callTimeoutMs: number;
     listCacheTtlMs: number;
     maxResultChars: number;
-    /** The config's redactor (`redact` below), for tool results and errors. */
-    redact: Redactor;
     /** Every MCP server (`MCP_SERVERS`, or the `MCP_SERVER_URL` shorthand); empty = no tools. */
     servers: McpServerConfig[];
     /** What is wrong with `MCP_SERVERS`, if anything: chats answer 503 with it. */
@@ -98,8 +93,8 @@ export interface Config {
   rateLimitRetryAfterS: number;
   /**
    * Replaces every configured secret (AZURE_OPENAI_API_KEY, OPENAI_API_KEY, MCP_AUTH_TOKEN, each of
-   * API_KEYS) and SYSTEM_PROMPT in upstream text with `[redacted]` (src/security/redact.ts). The
-   * same object as `azure.redact`, `openai.redact` and `mcp.redact`.
+   * API_KEYS) and SYSTEM_PROMPT in upstream text with `[redacted]` (src/security/redact.ts): the
+   * upstream's error messages, tool results and MCP errors. Built once per config.
    */
   redact: Redactor;
 }
@@ -166,14 +161,12 @@ function parse(env: Env): Config {
     ...azureApi(endpoint, apiVersion),
     demo: env.DEMO_UPSTREAM === "true",
     roundTimeoutMs,
-    redact,
   };
   const openai: Config["openai"] = {
     baseUrl: ((env.OPENAI_BASE_URL ?? "").trim() || OPENAI_DEFAULT_BASE_URL).replace(/\/+$/, ""),
     apiKey: (env.OPENAI_API_KEY ?? "").trim(),
     model: (env.OPENAI_MODEL ?? "").trim(),
     roundTimeoutMs,
-    redact,
   };
   return {
     azure,
@@ -191,7 +184,6 @@ function parse(env: Env): Config {
       callTimeoutMs: int(env.MCP_TOOL_TIMEOUT_MS, 15_000, 1, 120_000),
       listCacheTtlMs: int(env.MCP_TOOLS_CACHE_TTL_MS, 60_000, 0, 3_600_000),
       maxResultChars: int(env.MCP_RESULT_MAX_CHARS, 4_000, 100, 100_000),
-      redact,
       ...servers,
       approvalTimeoutMs: int(env.APPROVAL_TIMEOUT_MS, 300_000, 1, 3_600_000),
     },

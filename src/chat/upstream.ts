@@ -42,17 +42,18 @@ const DEFAULT_SETTINGS: ClientSettings = { roundTimeoutMs: 300_000, redact: NO_S
 
 /** The SDK client of the configured upstream (UPSTREAM), one per config. */
 export function upstreamClient(config: Config): OpenAI {
-  return config.upstream.kind === "openai" ? openaiClient(config.openai, config.upstreamTimeoutMs) : azureClient(config.azure, config.upstreamTimeoutMs);
+  const { upstreamTimeoutMs, redact } = config;
+  return config.upstream.kind === "openai" ? openaiClient(config.openai, upstreamTimeoutMs, redact) : azureClient(config.azure, upstreamTimeoutMs, redact);
 }
 
 /** The SDK client for the configured Azure endpoint, one per config (README "Upstream options"). */
-export function azureClient(azure: Config["azure"], timeoutMs: number): OpenAI {
-  return cached(azure, () => azureAdapter(azure, timeoutMs), { roundTimeoutMs: azure.roundTimeoutMs, redact: azure.redact, label: AZURE_LABEL });
+export function azureClient(azure: Config["azure"], timeoutMs: number, redact: Redactor): OpenAI {
+  return cached(azure, () => azureAdapter(azure, timeoutMs), { roundTimeoutMs: azure.roundTimeoutMs, redact, label: AZURE_LABEL });
 }
 
 /** The SDK client for an OpenAI-compatible endpoint (`UPSTREAM=openai`), one per config. */
-export function openaiClient(openai: Config["openai"], timeoutMs: number): OpenAI {
-  return cached(openai, () => openaiAdapter(openai, timeoutMs), { roundTimeoutMs: openai.roundTimeoutMs, redact: openai.redact, label: OPENAI_LABEL });
+export function openaiClient(openai: Config["openai"], timeoutMs: number, redact: Redactor): OpenAI {
+  return cached(openai, () => openaiAdapter(openai, timeoutMs), { roundTimeoutMs: openai.roundTimeoutMs, redact, label: OPENAI_LABEL });
 }
 
 function cached(key: Config["azure"] | Config["openai"], make: () => OpenAI, known: ClientSettings): OpenAI {

@@ -80,7 +80,7 @@ describe("a tool source that breaks its promise never to throw", () => {
   const chat = (tools: ToolSource) => (sink: RunSink) =>
     runChat({
       config: readConfig(env),
-      client: azureClient(readConfig(env).azure, 5000),
+      client: azureClient(readConfig(env).azure, 5000, readConfig(env).redact),
       request: { user_id: "u", query: [{ role: "user", content: "[[fake:tools]] call a tool" }] },
       imageCount: 0,
       lang: "en",
