@@ -1,9 +1,10 @@
-import { DEFAULT_LIMITS } from "./schema/limits";
-
 /**
  * Worker variables and secrets (the README's settings table) read once per env object into a
- * typed config with safe defaults.
+ * typed config with safe defaults; each request of the Worker reads it as `c.var.config`
+ * (useConfig, the app's first middleware but the request id).
  */
+import type { MiddlewareHandler } from "hono";
+import { DEFAULT_LIMITS } from "./schema/limits";
 import { readMcpServers, type McpServerConfig } from "./mcp/servers-config";
 import { Redactor } from "./security/redact";
 import { readAssistant, type AssistantConfig } from "./chat/model-params";
@@ -130,7 +131,20 @@ export function azureApi(endpoint: string, apiVersion: string): { api: AzureApi;
   return { api: v1 ? "v1" : "deployments" };
 }
 
+declare module "hono" {
+  interface ContextVariableMap {
+    /** The Worker's config (readConfig of the request's env), set by useConfig. */
+    config: Config;
+  }
+}
+
 const cache = new WeakMap<object, Config>();
+
+/** Reads the config once per request into `c.var.config`, for every middleware and route after it. */
+export const useConfig: MiddlewareHandler<{ Bindings: Env }> = (c, next) => {
+  c.set("config", readConfig(c.env));
+  return next();
+};
 
 export function readConfig(env: Env): Config {
   let config = cache.get(env);

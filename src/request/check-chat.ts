@@ -9,7 +9,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import type { CheckedChat } from "../chat/start-chat";
-import { readConfig, type Config } from "../config";
+import type { Config } from "../config";
 import { ApiError } from "../errors";
 import { checkClientOptions, checkClientSystem } from "../chat/model-params";
 import { userHash as hashUser } from "../security/digest";
@@ -28,7 +28,7 @@ export interface Checked extends CheckedChat {
 
 /** `format`: fixed by the endpoint (the UI dialect); otherwise negotiated from `Accept`. */
 export async function checkChat(c: Context<AppEnv>, request: ChatRequest, fixedFormat?: Format): Promise<Checked> {
-  const config = readConfig(c.env);
+  const config = c.var.config;
   checkLimits(request, config.limits);
   const hashed = hashUser(request.user_id);
   const userHash = (c.var.log.user = typeof hashed === "string" ? hashed : await hashed);

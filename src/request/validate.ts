@@ -8,7 +8,6 @@
 import type { Context, Next } from "hono";
 import { validator } from "hono/validator";
 import type { z } from "zod";
-import { readConfig } from "../config";
 import { ApiError } from "../errors";
 import { MAX_CONTENT_PARTS } from "../schema/limits";
 import { requestSchemas, uiRequestSchema } from "../schema/lazy";
@@ -75,7 +74,7 @@ export function checkCheapBounds(body: unknown, maxQueryItems: number): void {
 }
 
 export const validateChatRequest = validator("json", async (body: unknown, c): Promise<ChatRequest> => {
-  checkCheapBounds(body, readConfig(c.env).limits.maxQueryItems);
+  checkCheapBounds(body, c.var.config.limits.maxQueryItems);
   const { ChatRequest } = await requestSchemas();
   const result = ChatRequest.safeParse(body);
   if (!result.success) throw new ApiError(400, describeIssue(result.error.issues[0]));
@@ -84,7 +83,7 @@ export const validateChatRequest = validator("json", async (body: unknown, c): P
 
 /** The AI SDK's request (src/ui): the same cheap bound on the message count, then its schema. */
 export const validateUiChatRequest = validator("json", async (body: unknown, c): Promise<UiChatRequest> => {
-  checkMessageCount("messages", (body as { messages?: unknown } | null)?.messages, readConfig(c.env).limits.maxQueryItems);
+  checkMessageCount("messages", (body as { messages?: unknown } | null)?.messages, c.var.config.limits.maxQueryItems);
   const { UiChatRequest } = await uiRequestSchema();
   const result = UiChatRequest.safeParse(body);
   if (!result.success) throw new ApiError(400, describeIssue(result.error.issues[0]));

@@ -6,13 +6,12 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../app-env";
-import { readConfig } from "../config";
 import { ApiError, size } from "../errors";
 
 const byLimit = new Map<number, MiddlewareHandler>();
 
 export const limitBody: MiddlewareHandler<AppEnv> = (c, next) => {
-  const max = readConfig(c.env).limits.maxBodyBytes;
+  const max = c.var.config.limits.maxBodyBytes;
   let middleware = byLimit.get(max);
   if (!middleware) {
     middleware = bodyLimit({
