@@ -4,7 +4,7 @@
  */
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { Envelope } from "./schema/events";
+import type { RunEnvelope } from "./schema/events";
 import type { ReasonKey } from "./steps/i18n";
 
 export class ApiError extends HTTPException {
@@ -27,9 +27,9 @@ export class ApiError extends HTTPException {
   readonly reason?: ReasonKey;
 }
 
-export type EnvelopeData = Envelope["data"];
+export type EnvelopeData = RunEnvelope["data"];
 
-export function envelope(code: number, message: string, requestId: string, data: EnvelopeData): Envelope {
+export function envelope(code: number, message: string, requestId: string, data: EnvelopeData): RunEnvelope {
   return { code, message, timestamp: new Date().toISOString(), requestId, data };
 }
 

@@ -19,6 +19,7 @@ import * as req from "../src/schema/request";
 import { UiChatRequest } from "../src/schema/ui-request";
 import { textsFor } from "../src/steps/i18n";
 import { ENCODERS } from "../src/stream/encoders";
+import { wireEnvelope, wireEvent } from "../src/stream/wire";
 import { FORMATS, type StreamFormat } from "../src/stream/formats";
 import { PNG_1X1_BASE64 } from "./png";
 import { defsOf, eventDefs, requestDefs, type Def, type JsonObject } from "./schema-doc";
@@ -110,16 +111,16 @@ const example = {
     const t = textsFor("en");
     const modelName = t.model("gpt-4.1", false);
     const usage = { prompt_tokens: 9, completion_tokens: 7, total_tokens: 16 };
-    const system: ev.Step = { message_id: "msg_1", present_content: t.systemStart("user_123"), tool_type: "System", parameters: '{"user_id":"user_123"}', tool_status: "Start" };
-    const input: ev.Step = { message_id: "msg_2", present_content: t.inputParser(1, 0), tool_type: "InputParser", parameters: '{"query_items":1,"images":0}', tool_status: "Start" };
-    const round: ev.Step = { message_id: "msg_3", present_content: t.modelStart(modelName, 1), tool_type: "AzureOpenAI", parameters: '{"deployment":"gpt-4.1","round":1,"messages":1,"tools":0}', tool_status: "Start" };
-    const ended = (step: ev.Step, execution_duration: number, observation: unknown, present_content = step.present_content): ev.Step => ({ ...step, present_content, tool_status: "Success", observation: JSON.stringify(observation), execution_duration });
+    const system: ev.RunStep = { message_id: "msg_1", present_content: t.systemStart("user_123"), tool_type: "System", parameters: { user_id: "user_123" }, tool_status: "Start" };
+    const input: ev.RunStep = { message_id: "msg_2", present_content: t.inputParser(1, 0), tool_type: "InputParser", parameters: { query_items: 1, images: 0 }, tool_status: "Start" };
+    const round: ev.RunStep = { message_id: "msg_3", present_content: t.modelStart(modelName, 1), tool_type: "AzureOpenAI", parameters: { deployment: "gpt-4.1", round: 1, messages: 1, tools: 0 }, tool_status: "Start" };
+    const ended = (step: ev.RunStep, execution_duration: number, observation: unknown, present_content = step.present_content): ev.RunStep => ({ ...step, present_content, tool_status: "Success", observation: JSON.stringify(observation), execution_duration });
     const final = [
       ended(system, 812, { rounds: 1, answer_chars: 22, usage }, t.systemDone),
       ended(input, 0, { query_items: 1, images: 0, roles: ["user"] }),
       ended(round, 790, { finish_reason: "stop", usage, tool_calls: [] }, t.modelDone(modelName, 1)),
     ];
-    const step = (s: ev.Step): ev.RunEvent => ({ type: "step", requestId: REQUEST_ID, step: s });
+    const step = (s: ev.RunStep): ev.RunEvent => ({ type: "step", requestId: REQUEST_ID, step: s });
     const delta = (text: string): ev.RunEvent => ({ type: "delta", requestId: REQUEST_ID, message_id: round.message_id, text });
     const done: ev.RunEvent = { type: "done", code: 200, message: t.success, timestamp: TIMESTAMP, requestId: REQUEST_ID, data: { steps: final, answer: "Hello! How can I help?", usage } };
     return [step(system), step(input), step(final[1]), step(round), delta("Hello"), delta("! How can I help?"), step(final[2]), step(final[0]), done];
@@ -128,14 +129,14 @@ const example = {
   /** The example chat as one JSON envelope: its terminal event without `type`. */
   envelope(): ev.Envelope {
     const { type: _type, ...envelope } = this.events().at(-1) as Extract<ev.RunEvent, { type: "done" }>;
-    return envelope;
+    return wireEnvelope(envelope);
   },
   /** The example chat in a streamed format, as its encoder writes it (and a final check that every event is one the schema accepts). */
   stream(format: StreamFormat): string {
     const encoder = ENCODERS[format]();
     return this.events()
       .map((event, i) => {
-        ev.ChatEvent.parse({ ...event, seq: i + 1 });
+        ev.ChatEvent.parse({ ...wireEvent(event), seq: i + 1 });
         return encoder.event(event, i + 1);
       })
       .join("");

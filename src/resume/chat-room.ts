@@ -17,7 +17,7 @@ import { startChat } from "../chat/start-chat";
 import { readConfig, type Config } from "../config";
 import { envelope, RunAborted } from "../errors";
 import { runLogFields } from "../log/run-log";
-import type { RunEvent, Step } from "../schema/events";
+import type { RunEvent, RunStep } from "../schema/events";
 import { EventWriter } from "../stream/event-writer";
 import { ENCODERS } from "../stream/encoders";
 import { isStreamed, type StreamFormat } from "../stream/formats";
@@ -225,8 +225,8 @@ export class ChatRoom extends DurableObject<Env> {
 }
 
 /** Every step once, in its latest state, in start order, from the step events of a log. */
-function lastSteps(events: RunEvent[]): Step[] {
-  const steps = new Map<string, Step>();
+function lastSteps(events: RunEvent[]): RunStep[] {
+  const steps = new Map<string, RunStep>();
   for (const event of events) if (event.type === "step") steps.set(event.step.message_id, event.step);
   return [...steps.values()];
 }
