@@ -16,15 +16,40 @@ export class ApiError extends HTTPException {
     /**
      * `cause`: the error this one reports (e.g. the openai SDK's), kept for debugging; never shown.
      * `reason`: what went wrong, for the step texts in the request's language (src/steps/i18n.ts).
+     * `field`: the path of the request field the message starts with (fieldError).
      */
-    options: { cause?: unknown; reason?: ReasonKey } = {},
+    options: { cause?: unknown; reason?: ReasonKey; field?: FieldPath } = {},
   ) {
     super(status, { message, cause: options.cause });
     this.name = "ApiError";
     this.reason = options.reason;
+    this.field = options.field;
   }
 
   readonly reason?: ReasonKey;
+  readonly field?: FieldPath;
+}
+
+/** A request field's path, as zod gives it: `["query", 0, "content", 1, "image_url"]`. */
+export type FieldPath = readonly PropertyKey[];
+
+/** `query[0].content[1].image_url` from a field's path; `body` for the whole body. */
+export function fieldName(path: FieldPath): string {
+  let name = "";
+  for (const key of path) {
+    name += typeof key === "number" ? `[${key}]` : name ? `.${String(key)}` : String(key);
+  }
+  return name || "body";
+}
+
+/** The same error about another field (a dialect's own name for it): `field: detail` with the new field. */
+export function renameField(err: ApiError & { field: FieldPath }, field: FieldPath): ApiError {
+  return new ApiError(err.status, fieldName(field) + err.message.slice(fieldName(err.field).length), err.headers, { field });
+}
+
+/** An error about one request field: its message is `field: detail`, and it keeps the field's path. */
+export function fieldError(status: ContentfulStatusCode, field: FieldPath, detail: string): ApiError {
+  return new ApiError(status, `${fieldName(field)}: ${detail}`, {}, { field });
 }
 
 export type EnvelopeData = RunEnvelope["data"];

@@ -8,20 +8,13 @@
 import type { Context, Next } from "hono";
 import { validator } from "hono/validator";
 import type { z } from "zod";
-import { ApiError } from "../errors";
+import { ApiError, fieldName } from "../errors";
 import { MAX_CONTENT_PARTS } from "../schema/limits";
 import { requestSchemas, uiRequestSchema } from "../schema/lazy";
 import type { ChatRequest } from "../schema/request";
 import type { UiChatRequest } from "../schema/ui-request";
 
-/** `query[0].content[1].image_url` from zod's path. */
-export function fieldName(path: readonly PropertyKey[]): string {
-  let name = "";
-  for (const key of path) {
-    name += typeof key === "number" ? `[${key}]` : name ? `.${String(key)}` : String(key);
-  }
-  return name || "body";
-}
+export { fieldName };
 
 export function describeIssue(issue: z.core.$ZodIssue): string {
   const field = fieldName(issue.path);

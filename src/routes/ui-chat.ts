@@ -8,7 +8,7 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { ApiError } from "../errors";
+import { ApiError, renameField, type FieldPath } from "../errors";
 import { checkChat } from "../request/check-chat";
 import { requireJson, validateUiChatRequest } from "../request/validate";
 import { answerApproval, callerOf, chatIdOf, roomOf, roomResponse } from "../resume/room";
@@ -30,7 +30,8 @@ uiChat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateUiChat
     checked = await checkChat(c, ui.request, "ui");
     checkModelInput(ui.messages, ui.origins, checked.config.limits);
   } catch (err) {
-    if (err instanceof ApiError && /^query\b/.test(err.message)) throw new ApiError(err.status, ui.fieldOf(err.message), err.headers);
+    // Errors about the chat's query name the AI SDK's field it came from.
+    if (err instanceof ApiError && err.field?.[0] === "query") throw renameField(err as ApiError & { field: FieldPath }, ui.fieldOf(err.field));
     throw err;
   }
   const chat = { request: ui.request, messages: ui.messages, imageCount: checked.imageCount, lang: checked.lang, requestId: checked.requestId };

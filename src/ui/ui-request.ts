@@ -12,7 +12,7 @@
  */
 import type { ChatCompletionMessageParam, ChatCompletionMessageToolCall } from "openai/resources/chat/completions";
 import { toAzureMessages } from "../chat/messages";
-import { ApiError } from "../errors";
+import { ApiError, fieldName, type FieldPath } from "../errors";
 import { USER_ID_MAX } from "../schema/limits";
 import type { ChatRequest, QueryMessage } from "../schema/request";
 import type { UiChatRequest } from "../schema/ui-request";
@@ -22,9 +22,9 @@ export interface UiChat {
   /** What the model is sent: the query's messages with the earlier tool calls and results in place. */
   messages: ChatCompletionMessageParam[];
   /** The UI field each of `messages` came from (`messages[i]`, or the tool part `messages[i].parts[j]`). */
-  origins: string[];
-  /** `query[i].content[j]` → the UI field it came from, for error messages. */
-  fieldOf(queryField: string): string;
+  origins: FieldPath[];
+  /** The UI field a field of the chat's query came from (`query[i].content[j]` → `messages[k].parts[m]`). */
+  fieldOf(queryField: FieldPath): FieldPath;
 }
 
 /** A UI message part: its `type`, and whatever else its kind holds. */
@@ -39,8 +39,9 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
   }
   const query: QueryMessage[] = [];
   const messages: ChatCompletionMessageParam[] = [];
-  const origins: string[] = [];
-  const fields = new Map<string, string>();
+  const origins: FieldPath[] = [];
+  /** `i` (query[i]) and `i.j` (query[i].content[j]) → the UI field. */
+  const fields = new Map<string, FieldPath>();
 
   uiMessages.forEach((message, i) => {
     const parts = message.parts as Part[];
@@ -48,11 +49,11 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
       let text = "";
       let calls: ChatCompletionMessageToolCall[] = [];
       let results: ChatCompletionMessageParam[] = [];
-      let resultOrigins: string[] = [];
+      let resultOrigins: FieldPath[] = [];
       const flushTools = () => {
         if (!calls.length) return;
         messages.push({ role: "assistant", content: text || null, tool_calls: calls }, ...results);
-        origins.push(`messages[${i}]`, ...resultOrigins);
+        origins.push(["messages", i], ...resultOrigins);
         text = "";
         calls = [];
         results = [];
@@ -71,24 +72,25 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
             : part.state === "output-denied" ? "Error: The user declined this tool call."
             : `Error: ${String(part.errorText ?? "failed")}`;
           results.push({ role: "tool", tool_call_id: id, content: typeof output === "string" ? output : JSON.stringify(output ?? null) });
-          resultOrigins.push(`messages[${i}].parts[${j}]`);
+          resultOrigins.push(["messages", i, "parts", j]);
         }
       });
       flushTools();
       if (text) {
-        fields.set(`query[${query.length}]`, `messages[${i}]`);
+        fields.set(`${query.length}`, ["messages", i]);
         query.push({ role: "assistant", content: text });
         messages.push({ role: "assistant", content: text });
-        origins.push(`messages[${i}]`);
+        origins.push(["messages", i]);
       }
       return;
     }
     const content: Extract<QueryMessage, { role: "user" }>["content"] = [];
     parts.forEach((part, j) => {
-      const at = `messages[${i}].parts[${j}]`;
+      const partPath: FieldPath = ["messages", i, "parts", j];
+      const at = fieldName(partPath);
       if (part.type === "text") {
         if (typeof part.text !== "string") throw new ApiError(400, `${at}.text: must be a string`);
-        fields.set(`query[${query.length}].content[${content.length}]`, at);
+        fields.set(`${query.length}.${content.length}`, partPath);
         content.push({ type: "input_text", text: part.text });
       } else if (part.type === "file") {
         const { mediaType, url } = part;
@@ -96,19 +98,19 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
           throw new ApiError(400, `${at}: only image files (an image/* mediaType with a data: or https: url) are supported`);
         }
         if (message.role === "system") throw new ApiError(400, `${at}: a system message cannot hold an image`);
-        fields.set(`query[${query.length}].content[${content.length}]`, at);
+        fields.set(`${query.length}.${content.length}`, partPath);
         content.push({ type: "input_image", image_url: url });
       }
     });
     if (!content.length) return;
-    fields.set(`query[${query.length}]`, `messages[${i}]`);
+    fields.set(`${query.length}`, ["messages", i]);
     const entry: QueryMessage =
       message.role === "system"
         ? { role: "system", content: content.map((p) => ({ type: "input_text" as const, text: (p as { text: string }).text })) }
         : { role: "user", content };
     query.push(entry);
     messages.push(...toAzureMessages([entry]));
-    origins.push(`messages[${i}]`);
+    origins.push(["messages", i]);
   });
 
   if (!query.some((m) => m.role === "user")) throw new ApiError(400, "messages: no user message with text or an image");
@@ -116,11 +118,14 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
     request: { user_id: body.user_id ?? `ui_${body.id}`.slice(0, USER_ID_MAX), chat_id: body.id, query, stream: true, ...(body.options ? { options: body.options } : {}) },
     messages,
     origins,
-    fieldOf: (message) => {
-      const match = /^query\[\d+\](?:\.content\[\d+\])?/.exec(message);
-      const ui = match && fields.get(match[0]);
-      if (ui) return ui + message.slice(match[0].length).replace(/^\.image_url\b/, ".url");
-      return message.replace(/^query\b/, "messages");
+    fieldOf: (field) => {
+      const [, i, key, j] = field;
+      // The query's message (`query[i]`) or its part (`query[i].content[j]`), as the UI field it came from.
+      const known = key === "content" && typeof j === "number" ? 4 : typeof i === "number" ? 2 : 0;
+      const ui = known === 4 ? fields.get(`${String(i)}.${String(j)}`) : known === 2 ? fields.get(`${String(i)}`) : undefined;
+      if (!ui) return ["messages", ...field.slice(1)];
+      const rest = field.slice(known);
+      return [...ui, ...(rest[0] === "image_url" ? ["url", ...rest.slice(1)] : rest)];
     },
   };
 }
