@@ -13,6 +13,7 @@ import { describe, expect, inject, it } from "vitest";
 import { Approvals } from "../../src/resume/approval-gate";
 import { EventLog } from "../../src/resume/event-log";
 import type { ChatEvent, RunEvent, Step } from "../../src/schema/events";
+import { readNdjsonTimed } from "../../tools/ndjson";
 import { fetchApp, ndjson, post, terminal, userText } from "./helpers";
 
 const ECHO_ARGS = encodeURIComponent(JSON.stringify({ message: "hello from the model" }));
@@ -31,29 +32,11 @@ async function withApprovals(id: string, extra: Partial<Env> = {}): Promise<Part
   return vars;
 }
 
-/** Reads NDJSON events as they come, handing each to `onEvent` (which may answer an approval). */
+/** Reads NDJSON events as they come, handing each to `onEvent` (which may answer an approval); keep-alives left out. */
 async function read(res: Response, onEvent: (event: ChatEvent) => void | Promise<void> = () => {}): Promise<ChatEvent[]> {
   expect(res.status).toBe(200);
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  const events: ChatEvent[] = [];
-  let buffer = "";
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let nl;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, nl).trim();
-      buffer = buffer.slice(nl + 1);
-      if (!line) continue;
-      const event = JSON.parse(line) as ChatEvent;
-      if (isPing(event)) continue;
-      events.push(event);
-      await onEvent(event);
-    }
-  }
-  return events;
+  const arrivals = await readNdjsonTimed<ChatEvent>(res.body!, { onEvent: (e) => (isPing(e) ? undefined : onEvent(e)) });
+  return arrivals.map((a) => a.event).filter((e) => !isPing(e));
 }
 
 /** A keep-alive line (`{"type":"ping",…}`): not one of the run's events. */

@@ -5,33 +5,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { fakeRequests, newNonce, scriptFake, waitForFake } from "../../tools/fake-azure-client";
+import { readNdjsonTimed } from "../../tools/ndjson";
 import { fakeUrl, post, settled, userText } from "./helpers";
 
 const decoder = new TextDecoder();
 
 /** Reads NDJSON lines as they arrive, with the time each came. */
-async function readTimed(res: Response) {
-  const reader = res.body!.getReader();
-  const lines: { at: number; event: Record<string, unknown> }[] = [];
-  // Pieces of the line not yet complete: joined once its newline comes (a 32 MB line stays linear).
-  let pending: string[] = [];
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    const text = decoder.decode(value, { stream: true });
-    let from = 0;
-    let nl;
-    while ((nl = text.indexOf("\n", from)) >= 0) {
-      pending.push(text.slice(from, nl));
-      const line = pending.join("").trim();
-      pending = [];
-      from = nl + 1;
-      if (line) lines.push({ at: Date.now(), event: JSON.parse(line) });
-    }
-    if (from < text.length) pending.push(text.slice(from));
-  }
-  return lines;
-}
+const readTimed = (res: Response) => readNdjsonTimed(res.body!);
 
 describe("the stream starts at once", () => {
   it("sends the System step before a slow Azure has answered (a retried 503 with retry-after-ms=1000)", async () => {
