@@ -200,7 +200,7 @@ function sleep(ms, signal) {
   });
 }
 
-// src/request/limits.ts
+// src/schema/limits.ts
 var MAX_IMAGE_BYTES = 20 * 1024 * 1024;
 var MAX_IMAGES = 10;
 var IMAGE_TYPES = ["png", "jpeg", "webp", "gif"];

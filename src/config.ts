@@ -1,9 +1,10 @@
-import { DEFAULT_LIMITS } from "./request/limits";
-
 /**
  * Worker variables and secrets (the settings table of docs/settings.md) read once per env object into a
- * typed config with safe defaults.
+ * typed config with safe defaults; each request of the Worker reads it as `c.var.config`
+ * (useConfig, the app's first middleware but the request id).
  */
+import type { MiddlewareHandler } from "hono";
+import { DEFAULT_LIMITS } from "./schema/limits";
 import { readMcpServers, type McpServerConfig } from "./mcp/servers-config";
 import { Redactor } from "./security/redact";
 import { readAssistant, type AssistantConfig } from "./chat/model-params";
@@ -32,8 +33,6 @@ export interface Config {
     demo: boolean;
     /** `UPSTREAM_ROUND_TIMEOUT_MS`: bound on one model round, from its request to its stream's end. */
     roundTimeoutMs: number;
-    /** The config's redactor (`redact` below), for Azure's error messages. */
-    redact: Redactor;
   };
   /** `UPSTREAM=openai`: any OpenAI-compatible chat-completions endpoint (src/upstream/adapters.ts). */
   openai: {
@@ -44,7 +43,6 @@ export interface Config {
     /** `OPENAI_MODEL`, sent as `model`. */
     model: string;
     roundTimeoutMs: number;
-    redact: Redactor;
   };
   /** Which upstream chats go to (`UPSTREAM`), as the rest of the service sees it. */
   upstream: UpstreamConfig;
@@ -64,8 +62,6 @@ export interface Config {
     callTimeoutMs: number;
     listCacheTtlMs: number;
     maxResultChars: number;
-    /** The config's redactor (`redact` below), for tool results and errors. */
-    redact: Redactor;
     /** Every MCP server (`MCP_SERVERS`, or the `MCP_SERVER_URL` shorthand); empty = no tools. */
     servers: McpServerConfig[];
     /** What is wrong with `MCP_SERVERS`, if anything: chats answer 503 with it. */
@@ -105,8 +101,8 @@ export interface Config {
   rateLimitRetryAfterS: number;
   /**
    * Replaces every configured secret (AZURE_OPENAI_API_KEY, OPENAI_API_KEY, MCP_AUTH_TOKEN, each of
-   * API_KEYS) and SYSTEM_PROMPT in upstream text with `[redacted]` (src/security/redact.ts). The
-   * same object as `azure.redact`, `openai.redact` and `mcp.redact`.
+   * API_KEYS) and SYSTEM_PROMPT in upstream text with `[redacted]` (src/security/redact.ts): the
+   * upstream's error messages, tool results and MCP errors. Built once per config.
    */
   redact: Redactor;
 }
@@ -142,7 +138,20 @@ export function azureApi(endpoint: string, apiVersion: string): { api: AzureApi;
   return { api: v1 ? "v1" : "deployments" };
 }
 
+declare module "hono" {
+  interface ContextVariableMap {
+    /** The Worker's config (readConfig of the request's env), set by useConfig. */
+    config: Config;
+  }
+}
+
 const cache = new WeakMap<object, Config>();
+
+/** Reads the config once per request into `c.var.config`, for every middleware and route after it. */
+export const useConfig: MiddlewareHandler<{ Bindings: Env }> = (c, next) => {
+  c.set("config", readConfig(c.env));
+  return next();
+};
 
 export function readConfig(env: Env): Config {
   let config = cache.get(env);
@@ -173,14 +182,12 @@ function parse(env: Env): Config {
     ...azureApi(endpoint, apiVersion),
     demo: env.DEMO_UPSTREAM === "true",
     roundTimeoutMs,
-    redact,
   };
   const openai: Config["openai"] = {
     baseUrl: ((env.OPENAI_BASE_URL ?? "").trim() || OPENAI_DEFAULT_BASE_URL).replace(/\/+$/, ""),
     apiKey: (env.OPENAI_API_KEY ?? "").trim(),
     model: (env.OPENAI_MODEL ?? "").trim(),
     roundTimeoutMs,
-    redact,
   };
   return {
     azure,
@@ -198,7 +205,6 @@ function parse(env: Env): Config {
       callTimeoutMs: int(env.MCP_TOOL_TIMEOUT_MS, 15_000, 1, 120_000),
       listCacheTtlMs: int(env.MCP_TOOLS_CACHE_TTL_MS, 60_000, 0, 3_600_000),
       maxResultChars: int(env.MCP_RESULT_MAX_CHARS, 4_000, 100, 100_000),
-      redact,
       ...servers,
       approvalTimeoutMs: int(env.APPROVAL_TIMEOUT_MS, 300_000, 1, 3_600_000),
     },

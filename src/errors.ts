@@ -4,7 +4,7 @@
  */
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import type { Envelope } from "./schema/events";
+import type { RunEnvelope } from "./schema/events";
 import type { ReasonKey } from "./steps/i18n";
 
 export class ApiError extends HTTPException {
@@ -16,20 +16,45 @@ export class ApiError extends HTTPException {
     /**
      * `cause`: the error this one reports (e.g. the openai SDK's), kept for debugging; never shown.
      * `reason`: what went wrong, for the step texts in the request's language (src/steps/i18n.ts).
+     * `field`: the path of the request field the message starts with (fieldError).
      */
-    options: { cause?: unknown; reason?: ReasonKey } = {},
+    options: { cause?: unknown; reason?: ReasonKey; field?: FieldPath } = {},
   ) {
     super(status, { message, cause: options.cause });
     this.name = "ApiError";
     this.reason = options.reason;
+    this.field = options.field;
   }
 
   readonly reason?: ReasonKey;
+  readonly field?: FieldPath;
 }
 
-export type EnvelopeData = Envelope["data"];
+/** A request field's path, as zod gives it: `["query", 0, "content", 1, "image_url"]`. */
+export type FieldPath = readonly PropertyKey[];
 
-export function envelope(code: number, message: string, requestId: string, data: EnvelopeData): Envelope {
+/** `query[0].content[1].image_url` from a field's path; `body` for the whole body. */
+export function fieldName(path: FieldPath): string {
+  let name = "";
+  for (const key of path) {
+    name += typeof key === "number" ? `[${key}]` : name ? `.${String(key)}` : String(key);
+  }
+  return name || "body";
+}
+
+/** The same error about another field (a dialect's own name for it): `field: detail` with the new field. */
+export function renameField(err: ApiError & { field: FieldPath }, field: FieldPath): ApiError {
+  return new ApiError(err.status, fieldName(field) + err.message.slice(fieldName(err.field).length), err.headers, { field });
+}
+
+/** An error about one request field: its message is `field: detail`, and it keeps the field's path. */
+export function fieldError(status: ContentfulStatusCode, field: FieldPath, detail: string): ApiError {
+  return new ApiError(status, `${fieldName(field)}: ${detail}`, {}, { field });
+}
+
+export type EnvelopeData = RunEnvelope["data"];
+
+export function envelope(code: number, message: string, requestId: string, data: EnvelopeData): RunEnvelope {
   return { code, message, timestamp: new Date().toISOString(), requestId, data };
 }
 
@@ -39,6 +64,11 @@ export class RunAborted extends Error {
     super(why === "stopped" ? "Stopped by the client" : "The client went away");
     this.name = "AbortError";
   }
+}
+
+/** A byte limit as messages name it: `32 MiB`, or `4096 bytes` when it is not a whole number of MiB. */
+export function size(bytes: number): string {
+  return bytes % 1048576 === 0 ? `${bytes / 1048576} MiB` : `${bytes} bytes`;
 }
 
 /** An unexpected error's stack, for the log line (never for the client). */

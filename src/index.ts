@@ -8,6 +8,7 @@ import { HTTPException } from "hono/http-exception";
 import { methodNotAllowed } from "hono/method-not-allowed";
 import { requestId } from "hono/request-id";
 import type { AppEnv } from "./app-env";
+import { useConfig } from "./config";
 import { ApiError, envelope } from "./errors";
 import { drainRefusedBody } from "./request/drain-body";
 import { detectLanguage } from "./request/language";
@@ -26,6 +27,7 @@ export { ChatList } from "./conversations/chat-list";
 const app = new Hono<AppEnv>();
 
 app.use(requestId({ generator: () => newId("req_"), limitLength: 64 }));
+app.use(useConfig);
 // One log line per request; CORS headers on every answer to an allowed origin, errors included,
 // and its preflight answered before any key is asked for (src/security).
 app.use(requestLog);

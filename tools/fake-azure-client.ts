@@ -20,6 +20,10 @@ export interface RecordedRequest {
   closedByClientAt: number | null;
   /** The fake wrote its whole response. */
   finished: boolean;
+  /** Bytes of the response body the connection has taken so far (a write counts once it drained). */
+  sentBytes: number;
+  /** How long the fake's write in progress has waited for the connection to take more, as of this report; 0 when none waits. */
+  blockedMs: number;
   status: number | null;
   scenario: string | null;
   /** Which way the request asked for a completion (tools/azure-wire.ts `chatRoute`); null: none. */

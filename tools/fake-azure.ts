@@ -78,18 +78,32 @@ function sendJson(res: ServerResponse, status: number, value: unknown) {
   res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify(value));
 }
 
-/** Resolves when the chunk is accepted (or the response is gone). */
-function write(res: ServerResponse, chunk: string | Uint8Array): Promise<void> | void {
-  if (res.write(chunk)) return;
+/**
+ * Resolves when the chunk is accepted (or the response is gone). The record counts it in
+ * `sentBytes` once accepted; while it waits for the client to take more, `live.blockedSince` says
+ * since when (reported as `blockedMs`).
+ */
+function write(res: ServerResponse, chunk: string | Uint8Array, rec: RecordedRequest, live: Live): Promise<void> | void {
+  const bytes = typeof chunk === "string" ? Buffer.byteLength(chunk) : chunk.byteLength;
+  if (res.write(chunk)) {
+    rec.sentBytes += bytes;
+    return;
+  }
+  live.blockedSince = Date.now();
   return new Promise((resolve) => {
-    const done = () => { res.off("drain", done); res.off("close", done); resolve(); };
+    const done = () => {
+      res.off("drain", done); res.off("close", done);
+      live.blockedSince = null;
+      rec.sentBytes += bytes;
+      resolve();
+    };
     res.on("drain", done).on("close", done);
   });
 }
 
-interface Live { closed: boolean; destroyedByFake: boolean }
+interface Live { closed: boolean; destroyedByFake: boolean; blockedSince: number | null }
 
-async function deliver(res: ServerResponse, plan: Plan, live: Live): Promise<void> {
+async function deliver(res: ServerResponse, plan: Plan, live: Live, rec: RecordedRequest): Promise<void> {
   if (plan.hangStart) return;
   if (plan.wait > 0) await sleep(plan.wait);
   if (live.closed) return;
@@ -99,20 +113,20 @@ async function deliver(res: ServerResponse, plan: Plan, live: Live): Promise<voi
   if (plan.split > 0) {
     const buf = Buffer.from(parts.join(""), "utf8");
     for (let i = 0; i < buf.length && !live.closed; i += plan.split) {
-      await write(res, buf.subarray(i, i + plan.split));
+      await write(res, buf.subarray(i, i + plan.split), rec, live);
       await sleep(plan.pause);
     }
   } else {
     for (const p of parts) {
       if (live.closed) return;
-      if (p) await write(res, p);
+      if (p) await write(res, p, rec, live);
       await (plan.delay > 0 ? sleep(plan.delay) : nextTurn());
     }
   }
   if (live.closed) return;
   if (plan.trickle) {
     while (!live.closed) {
-      await write(res, plan.trickle.text);
+      await write(res, plan.trickle.text, rec, live);
       await sleep(plan.trickle.every);
     }
     return;
@@ -131,6 +145,12 @@ export async function startFakeAzure(opts: { port?: number } = {}): Promise<Fake
   const counters = new Map<string, number>();
   let seq = 0;
   let shuttingDown = false;
+  const lives = new WeakMap<RecordedRequest, Live>();
+  /** The record as reported: `blockedMs` as of now. */
+  const withBlockedMs = (r: RecordedRequest): RecordedRequest => {
+    const since = lives.get(r)?.blockedSince;
+    return { ...r, blockedMs: since == null ? 0 : Date.now() - since };
+  };
 
   async function control(req: IncomingMessage, res: ServerResponse, url: URL) {
     const nonce = url.searchParams.get("nonce");
@@ -138,7 +158,7 @@ export async function startFakeAzure(opts: { port?: number } = {}): Promise<Fake
       case "GET /__fake/health":
         return sendJson(res, 200, { status: "ok", requests: records.length });
       case "GET /__fake/requests":
-        return sendJson(res, 200, nonce ? records.filter((r) => r.body.includes(nonce)) : records);
+        return sendJson(res, 200, (nonce ? records.filter((r) => r.body.includes(nonce)) : records).map(withBlockedMs));
       case "POST /__fake/script": {
         let input: { nonce?: unknown; responses?: unknown };
         try { input = JSON.parse(await readBody(req)); } catch { return sendJson(res, 400, { error: "body must be JSON" }); }
@@ -178,12 +198,13 @@ export async function startFakeAzure(opts: { port?: number } = {}): Promise<Fake
   async function chat(req: IncomingMessage, res: ServerResponse, url: URL) {
     const rec: RecordedRequest = {
       seq: ++seq, method: req.method ?? "", path: url.pathname, query: Object.fromEntries(url.searchParams),
-      headers: { ...req.headers }, body: "", receivedAt: Date.now(), closedByClientAt: null, finished: false,
+      headers: { ...req.headers }, body: "", receivedAt: Date.now(), closedByClientAt: null, finished: false, sentBytes: 0, blockedMs: 0,
       status: null, scenario: null, api: null,
     };
     records.push(rec);
     if (records.length > MAX_RECORDS) records.splice(0, records.length - MAX_RECORDS);
-    const live: Live = { closed: false, destroyedByFake: false };
+    const live: Live = { closed: false, destroyedByFake: false, blockedSince: null };
+    lives.set(rec, live);
     res.on("finish", () => { rec.finished = true; });
     res.on("close", () => {
       live.closed = true;
@@ -218,7 +239,7 @@ export async function startFakeAzure(opts: { port?: number } = {}): Promise<Fake
     }
     rec.status = plan.hangStart ? null : plan.status;
     rec.scenario = plan.scenario;
-    await deliver(res, plan, live);
+    await deliver(res, plan, live, rec);
   }
 
   const server = createServer({ noDelay: true }, (req, res) => {

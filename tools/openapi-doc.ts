@@ -11,13 +11,16 @@
  */
 import * as z from "zod";
 import pkg from "../package.json";
-import { IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_IMAGES } from "../src/request/limits";
+import { APPROVAL_ID_PATTERN } from "../src/chat/approvals";
+import { IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_IMAGES } from "../src/schema/limits";
 import * as conv from "../src/schema/conversations";
 import * as ev from "../src/schema/events";
 import { Health } from "../src/schema/health";
 import * as req from "../src/schema/request";
-import { UiChatRequest } from "../src/ui/ui-request";
+import { UiChatRequest } from "../src/schema/ui-request";
 import { textsFor } from "../src/steps/i18n";
+import { ENCODERS } from "../src/stream/encoders";
+import { wireEnvelope, wireEvent } from "../src/stream/wire";
 import { FORMATS, type StreamFormat } from "../src/stream/formats";
 import { PNG_1X1_BASE64 } from "./png";
 import { conversationDefs, defsOf, eventDefs, requestDefs, sharedParts, type Def, type JsonObject } from "./schema-doc";
@@ -110,16 +113,16 @@ const example = {
     const t = textsFor("en");
     const modelName = t.model("gpt-4.1", false);
     const usage = { prompt_tokens: 9, completion_tokens: 7, total_tokens: 16 };
-    const system: ev.Step = { message_id: "msg_1", present_content: t.systemStart("user_123"), tool_type: "System", parameters: '{"user_id":"user_123"}', tool_status: "Start" };
-    const input: ev.Step = { message_id: "msg_2", present_content: t.inputParser(1, 0), tool_type: "InputParser", parameters: '{"query_items":1,"images":0}', tool_status: "Start" };
-    const round: ev.Step = { message_id: "msg_3", present_content: t.modelStart(modelName, 1), tool_type: "AzureOpenAI", parameters: '{"deployment":"gpt-4.1","round":1,"messages":1,"tools":0}', tool_status: "Start" };
-    const ended = (step: ev.Step, execution_duration: number, observation: unknown, present_content = step.present_content): ev.Step => ({ ...step, present_content, tool_status: "Success", observation: JSON.stringify(observation), execution_duration });
+    const system: ev.RunStep = { message_id: "msg_1", present_content: t.systemStart("user_123"), tool_type: "System", parameters: { user_id: "user_123" }, tool_status: "Start" };
+    const input: ev.RunStep = { message_id: "msg_2", present_content: t.inputParser(1, 0), tool_type: "InputParser", parameters: { query_items: 1, images: 0 }, tool_status: "Start" };
+    const round: ev.RunStep = { message_id: "msg_3", present_content: t.modelStart(modelName, 1), tool_type: "AzureOpenAI", parameters: { deployment: "gpt-4.1", round: 1, messages: 1, tools: 0 }, tool_status: "Start" };
+    const ended = (step: ev.RunStep, execution_duration: number, observation: unknown, present_content = step.present_content): ev.RunStep => ({ ...step, present_content, tool_status: "Success", observation: JSON.stringify(observation), execution_duration });
     const final = [
       ended(system, 812, { rounds: 1, answer_chars: 22, usage }, t.systemDone),
       ended(input, 0, { query_items: 1, images: 0, roles: ["user"] }),
       ended(round, 790, { finish_reason: "stop", usage, tool_calls: [] }, t.modelDone(modelName, 1)),
     ];
-    const step = (s: ev.Step): ev.RunEvent => ({ type: "step", requestId: REQUEST_ID, step: s });
+    const step = (s: ev.RunStep): ev.RunEvent => ({ type: "step", requestId: REQUEST_ID, step: s });
     const delta = (text: string): ev.RunEvent => ({ type: "delta", requestId: REQUEST_ID, message_id: round.message_id, text });
     const done: ev.RunEvent = { type: "done", code: 200, message: t.success, timestamp: TIMESTAMP, requestId: REQUEST_ID, data: { steps: final, answer: "Hello! How can I help?", usage } };
     return [step(system), step(input), step(final[1]), step(round), delta("Hello"), delta("! How can I help?"), step(final[2]), step(final[0]), done];
@@ -128,14 +131,14 @@ const example = {
   /** The example chat as one JSON envelope: its terminal event without `type`. */
   envelope(): ev.Envelope {
     const { type: _type, ...envelope } = this.events().at(-1) as Extract<ev.RunEvent, { type: "done" }>;
-    return envelope;
+    return wireEnvelope(envelope);
   },
   /** The example chat in a streamed format, as its encoder writes it (and a final check that every event is one the schema accepts). */
   stream(format: StreamFormat): string {
-    const encoder = FORMATS[format].encoder();
+    const encoder = ENCODERS[format]();
     return this.events()
       .map((event, i) => {
-        ev.ChatEvent.parse({ ...event, seq: i + 1 });
+        ev.ChatEvent.parse({ ...wireEvent(event), seq: i + 1 });
         return encoder.event(event, i + 1);
       })
       .join("");
@@ -202,7 +205,7 @@ const languageParam = {
   example: "en",
 };
 
-const approvalIdParam = { name: "approval_id", in: "path", required: true, description: "The `approval_id` of the `approval_request` event.", schema: { type: "string", pattern: "^apr_[0-9a-f]{12}$" }, example: "apr_5f8c9a2b3d1e" };
+const approvalIdParam = { name: "approval_id", in: "path", required: true, description: "The `approval_id` of the `approval_request` event.", schema: { type: "string", pattern: APPROVAL_ID_PATTERN.source }, example: "apr_5f8c9a2b3d1e" };
 
 /** The AI SDK's UI message stream: SSE of JSON chunks, then `data: [DONE]`. */
 function uiStream(description: string): JsonObject {

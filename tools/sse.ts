@@ -30,7 +30,7 @@ export async function readPieces(res: Response): Promise<{ pieces: Uint8Array[];
   const all = new Uint8Array(pieces.reduce((n, p) => n + p.length, 0));
   let off = 0;
   for (const p of pieces) { all.set(p, off); off += p.length; }
-  return { pieces, times, text: new TextDecoder("utf-8", { fatal: true }).decode(all) };
+  return { pieces, times, text: new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(all) };
 }
 
 /** Content text of stream chunks, concatenated. */

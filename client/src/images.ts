@@ -2,10 +2,10 @@
  * Images as the service accepts them (docs/api.md): png, jpeg, webp or gif, at most 20 MiB each
  * and 10 per request, sent as `data:` URLs. Checked here first, so a client can refuse early.
  */
-import { IMAGE_TYPES as TYPES, MAX_IMAGE_BYTES, MAX_IMAGES, sniffImageType as sniff } from "../../src/request/limits";
+import { IMAGE_TYPES as TYPES, MAX_IMAGE_BYTES, MAX_IMAGES, sniffImageType as sniff } from "../../src/schema/limits";
 
 export { MAX_IMAGE_BYTES, MAX_IMAGES };
-/** The media types the service accepts: the server's own list (src/request/limits.ts). */
+/** The media types the service accepts: the server's own list (src/schema/limits.ts). */
 export const IMAGE_TYPES = TYPES.map((t) => `image/${t}` as const);
 export type ImageType = (typeof IMAGE_TYPES)[number];
 

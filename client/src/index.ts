@@ -26,7 +26,7 @@ export { ChatApiError } from "./errors";
 export { readLines, readNdjson, readSse } from "./read";
 export * from "./images";
 /** What a `chat_id` may be: 1 to 128 characters of `A-Z a-z 0-9 _ -` (the server's own rule). */
-export { CHAT_ID_MAX, CHAT_ID_PATTERN } from "../../src/request/limits";
+export { CHAT_ID_MAX, CHAT_ID_PATTERN } from "../../src/schema/limits";
 export type * from "./types";
 
 const ACCEPT = MEDIA_TYPES;

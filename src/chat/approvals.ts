@@ -4,6 +4,15 @@
  * run outlives the connection while the person decides. The ChatRoom Durable Object implements
  * the gate; a plain chat has none, and such tools are not offered.
  */
+import { newId } from "../steps/recorder";
+
+/** An approval's id: `apr_` and 12 hex digits (newId). An `approval_id` of another form waits for nothing. */
+export const APPROVAL_ID_PATTERN = /^apr_[0-9a-f]{12}$/;
+
+export function newApprovalId(): string {
+  return newId("apr_");
+}
+
 export interface ApprovalDecision {
   approve: boolean;
   reason?: string;

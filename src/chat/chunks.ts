@@ -4,10 +4,10 @@
  * A plain read loop with a callback: in workerd the per-read cost is dominated by promise hops,
  * and an async generator per read measurably adds to it (see `npm run bench`).
  *
- * SSE framing is eventsource-parser's, but it is fed one complete line at a time: it re-scans the
- * incomplete line it holds on every feed (and scans to the end of a feed for every line in it), so
- * one long line fed piece by piece costs quadratic time — an 8 MiB line took over 30 s of CPU. Here
- * a partial line is kept as pieces and joined once its end arrives, and a line or event longer than
+ * SSE framing is eventsource-parser's, but it is fed one complete line at a time by the upstreams'
+ * line splitter (src/upstream/line-splitter.ts): it re-scans the incomplete line it holds on every
+ * feed (and scans to the end of a feed for every line in it), so one long line fed piece by piece
+ * costs quadratic time — an 8 MiB line took over 30 s of CPU. A line or event longer than
  * MAX_EVENT_CHARS ends the read with a 502.
  *
  * Deadlines: only a data event resets the idle watchdog (comments and blank lines are not an
@@ -19,6 +19,8 @@ import { createParser } from "eventsource-parser";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { ApiError } from "../errors";
 import { AZURE_LABEL, type UpstreamLabel } from "../upstream/label";
+import { LineSplitter, TEXT } from "../upstream/line-splitter";
+import { roundTimeoutError } from "./upstream-errors";
 
 /** Longest SSE event (all its lines) accepted from Azure, in characters (each at least a byte). */
 export const MAX_EVENT_CHARS = 1024 * 1024;
@@ -51,10 +53,6 @@ const roundDeadlines = new WeakMap<ReadableStream<Uint8Array>, RoundDeadline>();
 /** Registers the deadline of the round this body belongs to (upstream.ts, when the response arrives). */
 export function setRoundDeadline(body: ReadableStream<Uint8Array>, at: number, timeoutMs: number): void {
   roundDeadlines.set(body, { at, timeoutMs });
-}
-
-export function roundTimeoutMessage(timeoutMs: number, label: UpstreamLabel = AZURE_LABEL): string {
-  return `${label.Name} did not finish the round within ${timeoutMs} ms (UPSTREAM_ROUND_TIMEOUT_MS)`;
 }
 
 export async function pumpChunks(
@@ -94,7 +92,9 @@ export async function pumpChunks(
       }
     },
   });
-  const lines = new LineFeeder((line) => parser.feed(line), label);
+  // Lines (and events) longer than MAX_EVENT_CHARS end the read with a 502.
+  const lines = new LineSplitter(TEXT, { maxLine: MAX_EVENT_CHARS, maxEvent: MAX_EVENT_CHARS }, () => tooLarge(label));
+  const feed = (line: string) => parser.feed(line);
 
   // One timer per quiet period, not per read: it re-arms itself for the time still left.
   const deadline = round?.at ?? Infinity;
@@ -115,7 +115,7 @@ export async function pumpChunks(
   signal.addEventListener("abort", onAbort, { once: true });
   const stopped = (now = Date.now()) => {
     if (signal.aborted) throw signal.reason;
-    if (over || now >= deadline) throw new ApiError(504, roundTimeoutMessage(round!.timeoutMs, label), {}, { reason: "timeout" });
+    if (over || now >= deadline) throw roundTimeoutError(round!.timeoutMs, label);
     if (idle) throw new ApiError(504, `${label.Name} sent no data for ${idleTimeoutMs} ms (UPSTREAM_TIMEOUT_MS)`, {}, { reason: "timeout" });
   };
 
@@ -143,7 +143,7 @@ export async function pumpChunks(
       // The events of one read leave in one write, when it has been parsed (also when it throws).
       hold?.();
       try {
-        lines.push(decoder.decode(result.value, STREAM));
+        lines.push(decoder.decode(result.value, STREAM), feed);
       } finally {
         release?.();
       }
@@ -157,55 +157,6 @@ export async function pumpChunks(
     clearTimeout(timer);
     signal.removeEventListener("abort", onAbort);
     if (!ended) reader.cancel().catch(() => {});
-  }
-}
-
-/**
- * Splits text pieces into complete lines (terminator included) and feeds each to `feed`; a partial
- * line waits, as pieces, for its end. Linear in the text: each position is scanned for a line end
- * once. Throws a 502 when a line, or an event (the lines up to a blank one), passes MAX_EVENT_CHARS.
- */
-class LineFeeder {
-  #pending: string[] = [];
-  #pendingChars = 0;
-  #eventChars = 0;
-
-  constructor(
-    private readonly feed: (line: string) => void,
-    private readonly label: UpstreamLabel,
-  ) {}
-
-  push(text: string): void {
-    const length = text.length;
-    let start = 0;
-    // Next CR / LF at or after `start`; -1 once there is none left (then never searched again).
-    let cr = text.indexOf("\r");
-    let lf = text.indexOf("\n");
-    for (;;) {
-      if (cr !== -1 && cr < start) cr = text.indexOf("\r", start);
-      if (lf !== -1 && lf < start) lf = text.indexOf("\n", start);
-      const end = cr === -1 ? lf : lf === -1 ? cr : Math.min(cr, lf);
-      if (end === -1) break;
-      const stop = end + (text.charCodeAt(end) === 13 && text.charCodeAt(end + 1) === 10 ? 2 : 1);
-      const lineChars = this.#pendingChars + (end - start);
-      this.#eventChars = lineChars === 0 ? 0 : this.#eventChars + lineChars;
-      if (this.#eventChars > MAX_EVENT_CHARS) throw tooLarge(this.label);
-      const piece = text.slice(start, stop);
-      if (this.#pendingChars) {
-        this.#pending.push(piece);
-        this.feed(this.#pending.join(""));
-        this.#pending = [];
-        this.#pendingChars = 0;
-      } else {
-        this.feed(piece);
-      }
-      start = stop;
-    }
-    if (start < length) {
-      this.#pending.push(start ? text.slice(start) : text);
-      this.#pendingChars += length - start;
-      if (this.#eventChars + this.#pendingChars > MAX_EVENT_CHARS) throw tooLarge(this.label);
-    }
   }
 }
 

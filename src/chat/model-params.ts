@@ -5,7 +5,7 @@
  * the request's `options` are validated by src/schema/request.ts, built from the same table.
  */
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
-import { ApiError } from "../errors";
+import { fieldError } from "../errors";
 
 /** Every model parameter the service passes on, with the values the chat-completions API accepts. */
 export const MODEL_PARAM_SPECS = {
@@ -120,7 +120,7 @@ export function checkClientOptions(options: ModelParams | undefined, assistant: 
   for (const name of Object.keys(options)) {
     if (!assistant.clientOptions.includes(name as ModelParamName)) {
       const allowed = assistant.clientOptions.length ? `only ${assistant.clientOptions.join(", ")} may be set` : "no option may be set";
-      throw new ApiError(400, `options.${name}: not allowed here (${allowed}: CLIENT_OPTIONS)`);
+      throw fieldError(400, ["options", name], `not allowed here (${allowed}: CLIENT_OPTIONS)`);
     }
   }
 }
@@ -150,5 +150,5 @@ export function operatorMessages(assistant: AssistantConfig): ChatCompletionMess
 export function checkClientSystem(query: readonly { role: string }[], assistant: AssistantConfig): void {
   if (assistant.clientSystem !== "deny") return;
   const i = query.findIndex((message) => message.role === "system");
-  if (i >= 0) throw new ApiError(400, `query[${i}].role: system messages are not accepted; the assistant's instructions are set by the service (CLIENT_SYSTEM=deny)`);
+  if (i >= 0) throw fieldError(400, ["query", i, "role"], "system messages are not accepted; the assistant's instructions are set by the service (CLIENT_SYSTEM=deny)");
 }

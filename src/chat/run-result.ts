@@ -1,6 +1,6 @@
 /** What a chat run ends with: the envelope for the client and a summary for the request's log line. */
 import type { ChatCompletionMessageParam } from "openai/resources/chat/completions";
-import type { Envelope, RunEvent } from "../schema/events";
+import type { RunEnvelope, RunEvent } from "../schema/events";
 
 export interface RunSummary {
   /** Model rounds started. */
@@ -13,7 +13,7 @@ export interface RunSummary {
 
 export interface RunResult {
   ok: boolean;
-  envelope: Envelope;
+  envelope: RunEnvelope;
   /** Headers that belong to the error when it is answered as a plain HTTP error (e.g. `Retry-After`). */
   headers: Record<string, string>;
   summary: RunSummary;

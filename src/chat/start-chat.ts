@@ -52,7 +52,7 @@ function toolSet(config: Config): ToolSet | undefined {
     mcp.servers.map((server) => ({
       label: server.label,
       approval: server.approval,
-      source: lazyMcpToolSource({ ...mcp, url: server.url, authToken: server.authToken, allowlist: server.allow }),
+      source: lazyMcpToolSource({ ...mcp, redact: config.redact, url: server.url, authToken: server.authToken, allowlist: server.allow }),
     })),
   );
 }

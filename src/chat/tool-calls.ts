@@ -20,8 +20,8 @@ import type { ChatCompletionMessageFunctionToolCall, ChatCompletionToolMessagePa
 import { unknownToolText } from "../mcp/tool-names";
 import type { ToolSet, ToolSpec } from "../mcp/types";
 import type { Texts } from "../steps/i18n";
-import { newId, type StepRecorder } from "../steps/recorder";
-import type { ApprovalGate } from "./approvals";
+import type { StepRecorder } from "../steps/recorder";
+import { newApprovalId, type ApprovalGate } from "./approvals";
 
 /** What the model is told, and the call's outcome for the run's summary. */
 export interface ToolReply {
@@ -77,7 +77,7 @@ export async function runToolCalls(
     }
 
     if (waits) {
-      const approvalId = newId("apr_");
+      const approvalId = newApprovalId();
       approvals!.announce({ approval_id: approvalId, server: spec!.server ?? "", tool: spec!.serverName, arguments: args });
       waiting++;
       const decision = await approvals!.gate!.wait(approvalId, approvals!.timeoutMs, signal);

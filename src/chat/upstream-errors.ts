@@ -7,7 +7,7 @@
  */
 import {
   APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError, AuthenticationError, BadRequestError,
-  InternalServerError, NotFoundError, OpenAIError, PermissionDeniedError, RateLimitError, UnprocessableEntityError,
+  InternalServerError, NotFoundError, PermissionDeniedError, RateLimitError, UnprocessableEntityError,
 } from "openai";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { ApiError } from "../errors";
@@ -16,18 +16,7 @@ import { NO_SECRETS, type Redactor } from "../security/redact";
 import { AZURE_LABEL, type UpstreamLabel } from "../upstream/label";
 import { UpstreamError } from "../upstream/safe-fetch";
 
-/** The ApiErrors this module made from an upstream failure (see isUpstreamError). */
-const fromUpstream = new WeakSet<ApiError>();
-
-/**
- * True for a failure of the upstream rather than a bug of ours: an error of the openai SDK, an
- * upstream answer we refused (a redirect, a body too large), or an ApiError made from one of those.
- */
-export function isUpstreamError(err: unknown): boolean {
-  return err instanceof OpenAIError || err instanceof UpstreamError || (err instanceof ApiError && fromUpstream.has(err));
-}
-
-/** An ApiError for an upstream failure, remembered as one (isUpstreamError), its message redacted. */
+/** An ApiError for an upstream failure, its message redacted. */
 export function upstreamApiError(
   status: ContentfulStatusCode,
   message: string,
@@ -36,9 +25,15 @@ export function upstreamApiError(
   headers: Record<string, string> = {},
   reason?: ReasonKey,
 ): ApiError {
-  const error = new ApiError(status, redact.redact(message), headers, { cause, reason });
-  fromUpstream.add(error);
-  return error;
+  return new ApiError(status, redact.redact(message), headers, { cause, reason });
+}
+
+/**
+ * The round took longer than UPSTREAM_ROUND_TIMEOUT_MS (504), whether it was still being opened
+ * (src/chat/upstream.ts, with what stopped it as the cause) or its stream was being read (chunks.ts).
+ */
+export function roundTimeoutError(timeoutMs: number, label: UpstreamLabel = AZURE_LABEL, cause?: unknown, redact: Redactor = NO_SECRETS): ApiError {
+  return upstreamApiError(504, `${label.Name} did not finish the round within ${timeoutMs} ms (UPSTREAM_ROUND_TIMEOUT_MS)`, cause, redact, {}, "timeout");
 }
 
 export function upstreamError(err: unknown, timeoutMs: number, redact: Redactor = NO_SECRETS, label: UpstreamLabel = AZURE_LABEL): ApiError {

@@ -17,8 +17,8 @@ import { NO_SECRETS, type Redactor } from "../security/redact";
 import { azureAdapter, openaiAdapter } from "../upstream/adapters";
 import { AZURE_LABEL, OPENAI_LABEL, type UpstreamLabel } from "../upstream/label";
 import { UpstreamError } from "../upstream/safe-fetch";
-import { roundTimeoutMessage, setRoundDeadline } from "./chunks";
-import { retryDelayMs, upstreamApiError, upstreamError } from "./upstream-errors";
+import { setRoundDeadline } from "./chunks";
+import { retryDelayMs, roundTimeoutError, upstreamApiError, upstreamError } from "./upstream-errors";
 
 export interface UpstreamOptions {
   signal: AbortSignal;
@@ -42,17 +42,18 @@ const DEFAULT_SETTINGS: ClientSettings = { roundTimeoutMs: 300_000, redact: NO_S
 
 /** The SDK client of the configured upstream (UPSTREAM), one per config. */
 export function upstreamClient(config: Config): OpenAI {
-  return config.upstream.kind === "openai" ? openaiClient(config.openai, config.upstreamTimeoutMs) : azureClient(config.azure, config.upstreamTimeoutMs);
+  const { upstreamTimeoutMs, redact } = config;
+  return config.upstream.kind === "openai" ? openaiClient(config.openai, upstreamTimeoutMs, redact) : azureClient(config.azure, upstreamTimeoutMs, redact);
 }
 
 /** The SDK client for the configured Azure endpoint, one per config (docs/settings.md, "Upstream options"). */
-export function azureClient(azure: Config["azure"], timeoutMs: number): OpenAI {
-  return cached(azure, () => azureAdapter(azure, timeoutMs), { roundTimeoutMs: azure.roundTimeoutMs, redact: azure.redact, label: AZURE_LABEL });
+export function azureClient(azure: Config["azure"], timeoutMs: number, redact: Redactor): OpenAI {
+  return cached(azure, () => azureAdapter(azure, timeoutMs), { roundTimeoutMs: azure.roundTimeoutMs, redact, label: AZURE_LABEL });
 }
 
 /** The SDK client for an OpenAI-compatible endpoint (`UPSTREAM=openai`), one per config. */
-export function openaiClient(openai: Config["openai"], timeoutMs: number): OpenAI {
-  return cached(openai, () => openaiAdapter(openai, timeoutMs), { roundTimeoutMs: openai.roundTimeoutMs, redact: openai.redact, label: OPENAI_LABEL });
+export function openaiClient(openai: Config["openai"], timeoutMs: number, redact: Redactor): OpenAI {
+  return cached(openai, () => openaiAdapter(openai, timeoutMs), { roundTimeoutMs: openai.roundTimeoutMs, redact, label: OPENAI_LABEL });
 }
 
 function cached(key: Config["azure"] | Config["openai"], make: () => OpenAI, known: ClientSettings): OpenAI {
@@ -86,7 +87,7 @@ export async function openCompletionStream(
     } catch (err) {
       if (options.signal.aborted) throw err;
       if (roundOver() || (err instanceof APIConnectionTimeoutError && Date.now() >= deadline)) {
-        throw roundTimeoutError(roundTimeoutMs, err, redact, label);
+        throw roundTimeoutError(roundTimeoutMs, label, err, redact);
       }
       if (err instanceof APIUserAbortError) throw err;
       // A connection that failed before any answer (e.g. a pooled keep-alive socket the server had
@@ -106,7 +107,7 @@ export async function openCompletionStream(
       try {
         await sleep(delay, signal);
       } catch (reason) {
-        if (roundOver()) throw roundTimeoutError(roundTimeoutMs, reason, redact, label);
+        if (roundOver()) throw roundTimeoutError(roundTimeoutMs, label, reason, redact);
         throw reason;
       }
       continue;
@@ -130,10 +131,6 @@ function checkEventStream(response: Response, redact: Redactor, label: UpstreamL
     const what = essence ? `with ${essence.slice(0, 100)}` : "without a content type";
     throw upstreamApiError(502, `${label.Name} answered ${what}, not an event stream: check ${label.endpoint}`, undefined, redact);
   }
-}
-
-function roundTimeoutError(roundTimeoutMs: number, cause: unknown, redact: Redactor, label: UpstreamLabel) {
-  return upstreamApiError(504, roundTimeoutMessage(roundTimeoutMs, label), cause, redact, {}, "timeout");
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -14,8 +14,9 @@ import type { ChatCompletionMessageParam } from "openai/resources/chat/completio
 import type { CheckedChat } from "../chat/start-chat";
 import type { RunResult } from "../chat/run-result";
 import { readConfig, type Config } from "../config";
-import { MAX_IMAGES } from "../request/limits";
+import { MAX_IMAGES } from "../schema/limits";
 import { newId } from "../steps/recorder";
+import { wireStep } from "../stream/wire";
 import { listName, type ChatEntry } from "./chat-list";
 import type { RoomTable } from "../resume/room-table";
 import { ConversationStore, metaOf, type ConversationMeta, type RunStatus, type StoredMessage, type StoredPart } from "./conversation-store";
@@ -195,7 +196,7 @@ function answerOf(result: RunResult, requestId: string, chatId: string, userId: 
     role: "assistant",
     content: answer ? [{ type: "output_text", text: answer }] : [],
     ...(status !== "error" && result.transcript?.length ? { transcript: completeCalls(result.transcript) } : {}),
-    steps: data.steps,
+    steps: data.steps.map(wireStep),
     usage: data.usage ?? null,
     status,
     created_at: Date.now(),

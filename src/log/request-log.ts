@@ -8,7 +8,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { RunResult } from "../chat/run-result";
-import type { Format } from "../stream/formats";
+import { isStreamed, type Format } from "../stream/formats";
 import { levelOf, runLogFields } from "./run-log";
 
 declare module "hono" {
@@ -63,7 +63,7 @@ export const requestLog: MiddlewareHandler = async (c, next) => {
 
 function line(c: Context, log: RequestLog, status: number, started: number, headersAt?: number, thrown?: unknown) {
   const result = log.result;
-  const streamed = status === 200 && log.format !== undefined && log.format !== "json";
+  const streamed = status === 200 && log.format !== undefined && isStreamed(log.format);
   const code = result?.envelope.code ?? status;
   const { level: _level, code: _code, error, ...run } = result ? runLogFields(result) : { level: undefined, code: undefined, error: undefined };
   return {

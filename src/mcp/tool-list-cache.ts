@@ -4,6 +4,7 @@
  * shared across requests. Keyed by URL and a hash of the token, so a token change is a new entry
  * and the token itself is never kept.
  */
+import { hashId } from "../security/digest";
 
 /** A tool as the server listed it: plain JSON. */
 export interface ServerTool {
@@ -24,9 +25,7 @@ const MAX_ENTRIES = 32;
 
 export async function toolListCacheKey(url: string, token: string | undefined): Promise<string> {
   if (!token) return `${url}\n-`;
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token));
-  const hex = Array.from(new Uint8Array(digest).slice(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
-  return `${url}\n${hex}`;
+  return `${url}\n${await hashId(token, 32)}`;
 }
 
 export function getCachedTools(key: string, now = Date.now()): ServerTool[] | undefined {

@@ -9,7 +9,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
 import type { CheckedChat } from "../chat/start-chat";
-import { readConfig, type Config } from "../config";
+import type { Config } from "../config";
 import { ApiError } from "../errors";
 import { checkClientOptions, checkClientSystem } from "../chat/model-params";
 import { userHash as hashUser } from "../security/digest";
@@ -28,7 +28,7 @@ export interface Checked extends CheckedChat {
 
 /** `format`: fixed by the endpoint (the UI dialect); otherwise negotiated from `Accept`. */
 export async function checkChat(c: Context<AppEnv>, request: ChatRequest, fixedFormat?: Format): Promise<Checked> {
-  const config = readConfig(c.env);
+  const config = c.var.config;
   checkLimits(request, config.limits);
   if (request.history === "server" && !request.chat_id) throw new ApiError(400, 'history: "server" needs a chat_id: the conversation is kept under it');
   if (request.replace_from !== undefined && request.history !== "server") throw new ApiError(400, 'replace_from: needs history: "server"');

@@ -4,9 +4,9 @@
  * request. Reads as little of the image as it can: one pass of a compiled character-class test
  * over the base64 text, and the first 16 characters decoded for the signature. No copy is made.
  */
-import { ApiError } from "../errors";
+import { fieldError, type FieldPath } from "../errors";
 import type { ChatRequest } from "../schema/request";
-import { IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_IMAGES, sniffImageType, type ImageType } from "./limits";
+import { IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_IMAGES, sniffImageType, type ImageType } from "../schema/limits";
 
 export { MAX_IMAGE_BYTES, MAX_IMAGES, type ImageType };
 
@@ -21,41 +21,41 @@ export interface ImageInfo {
   bytes?: number;
 }
 
-/** Checks one `image_url`; `field` names it in the error (e.g. `query[0].content[1].image_url`). */
-export function checkImageUrl(url: string, field: string): ImageInfo {
+/** Checks one `image_url`; `field` is its path, named in the error (e.g. `query[0].content[1].image_url`). */
+export function checkImageUrl(url: string, field: FieldPath): ImageInfo {
   if (url.startsWith("https://")) {
-    if (!URL.canParse(url)) throw new ApiError(400, `${field}: not a valid https URL`);
+    if (!URL.canParse(url)) throw fieldError(400, field, `not a valid https URL`);
     return { kind: "https" };
   }
   const head = DATA_URL.exec(url.length > 64 ? url.slice(0, 64) : url);
   if (!head) {
-    throw new ApiError(400, `${field}: must be a data:image/{png|jpeg|webp|gif};base64,… URL or an https:// URL`);
+    throw fieldError(400, field, `must be a data:image/{png|jpeg|webp|gif};base64,… URL or an https:// URL`);
   }
   const declared = head[1].toLowerCase();
   if (!(IMAGE_TYPES as readonly string[]).includes(declared)) {
-    throw new ApiError(400, `${field}: image type "image/${declared}" is not supported (png, jpeg, webp, gif)`);
+    throw fieldError(400, field, `image type "image/${declared}" is not supported (png, jpeg, webp, gif)`);
   }
   const type = declared as ImageType;
   const start = head[0].length;
   const length = url.length - start;
   const padding = url.endsWith("==") ? 2 : url.endsWith("=") ? 1 : 0;
   const bytes = (length / 4) * 3 - padding;
-  if (length === 0) throw new ApiError(400, `${field}: the image data is empty`);
+  if (length === 0) throw fieldError(400, field, `the image data is empty`);
   if (bytes > MAX_IMAGE_BYTES) {
-    throw new ApiError(413, `${field}: image is ${(bytes / 1048576).toFixed(1)} MiB, more than the ${MAX_IMAGE_BYTES / 1048576} MiB allowed`);
+    throw fieldError(413, field, `image is ${(bytes / 1048576).toFixed(1)} MiB, more than the ${MAX_IMAGE_BYTES / 1048576} MiB allowed`);
   }
   BASE64_BODY.lastIndex = start;
   if (length % 4 !== 0 || !BASE64_BODY.test(url)) {
-    throw new ApiError(400, `${field}: the image data is not valid base64`);
+    throw fieldError(400, field, `the image data is not valid base64`);
   }
   let head12: Uint8Array;
   try {
     head12 = Uint8Array.from(atob(url.slice(start, start + 16)), (c) => c.charCodeAt(0));
   } catch {
-    throw new ApiError(400, `${field}: the image data is not valid base64`);
+    throw fieldError(400, field, `the image data is not valid base64`);
   }
   if (sniffImageType(head12) !== type) {
-    throw new ApiError(400, `${field}: the image bytes are not a ${type.toUpperCase()} image (declared image/${declared})`);
+    throw fieldError(400, field, `the image bytes are not a ${type.toUpperCase()} image (declared image/${declared})`);
   }
   return { kind: "data", type, bytes };
 }
@@ -69,9 +69,9 @@ export function checkImages(request: ChatRequest): number {
       if (part.type !== "input_image") return;
       count++;
       if (count > MAX_IMAGES) {
-        throw new ApiError(400, `query: too many images (more than ${MAX_IMAGES} per request)`);
+        throw fieldError(400, ["query"], `too many images (more than ${MAX_IMAGES} per request)`);
       }
-      checkImageUrl(part.image_url, `query[${i}].content[${j}].image_url`);
+      checkImageUrl(part.image_url, ["query", i, "content", j, "image_url"]);
     });
   });
   return count;

@@ -8,21 +8,13 @@
 import type { Context, Next } from "hono";
 import { validator } from "hono/validator";
 import type { z } from "zod";
-import { readConfig } from "../config";
-import { ApiError } from "../errors";
-import { MAX_CONTENT_PARTS } from "./limits";
-import { requestSchemas, uiRequest } from "../schema/lazy";
+import { ApiError, fieldName } from "../errors";
+import { MAX_CONTENT_PARTS } from "../schema/limits";
+import { requestSchemas, uiRequestSchema } from "../schema/lazy";
 import type { ChatRequest } from "../schema/request";
-import type { UiChatRequest } from "../ui/ui-request";
+import type { UiChatRequest } from "../schema/ui-request";
 
-/** `query[0].content[1].image_url` from zod's path. */
-export function fieldName(path: readonly PropertyKey[]): string {
-  let name = "";
-  for (const key of path) {
-    name += typeof key === "number" ? `[${key}]` : name ? `.${String(key)}` : String(key);
-  }
-  return name || "body";
-}
+export { fieldName };
 
 export function describeIssue(issue: z.core.$ZodIssue): string {
   const field = fieldName(issue.path);
@@ -50,17 +42,22 @@ export async function requireJson(c: Context, next: Next) {
   await next();
 }
 
+/** The one check of the message count (MAX_QUERY_ITEMS), in either dialect: `field` is `query` or `messages`. */
+function checkMessageCount(field: string, list: unknown, max: number): void {
+  if (Array.isArray(list) && list.length > max) {
+    throw new ApiError(400, `${field}: ${list.length} messages, more than the ${max} allowed (MAX_QUERY_ITEMS)`);
+  }
+}
+
 /**
- * The bounds that need no schema: `query` longer than MAX_QUERY_ITEMS (the message
- * src/security/limits.ts gives for a valid body), a message's `content` longer than the parts bound.
- * Only array lengths are read, never an item's contents beyond its `content` field.
+ * The bounds that need no schema: `query` longer than MAX_QUERY_ITEMS, a message's `content`
+ * longer than the parts bound. Only array lengths are read, never an item's contents beyond its
+ * `content` field.
  */
 export function checkCheapBounds(body: unknown, maxQueryItems: number): void {
   const query = (body as { query?: unknown } | null)?.query;
   if (!Array.isArray(query)) return;
-  if (query.length > maxQueryItems) {
-    throw new ApiError(400, `query: ${query.length} messages, more than the ${maxQueryItems} allowed (MAX_QUERY_ITEMS)`);
-  }
+  checkMessageCount("query", query, maxQueryItems);
   for (let i = 0; i < query.length; i++) {
     const content = (query[i] as { content?: unknown } | null)?.content;
     if (Array.isArray(content) && content.length > MAX_CONTENT_PARTS) {
@@ -70,7 +67,7 @@ export function checkCheapBounds(body: unknown, maxQueryItems: number): void {
 }
 
 export const validateChatRequest = validator("json", async (body: unknown, c): Promise<ChatRequest> => {
-  checkCheapBounds(body, readConfig(c.env).limits.maxQueryItems);
+  checkCheapBounds(body, c.var.config.limits.maxQueryItems);
   const { ChatRequest } = await requestSchemas();
   const result = ChatRequest.safeParse(body);
   if (!result.success) throw new ApiError(400, describeIssue(result.error.issues[0]));
@@ -79,12 +76,8 @@ export const validateChatRequest = validator("json", async (body: unknown, c): P
 
 /** The AI SDK's request (src/ui): the same cheap bound on the message count, then its schema. */
 export const validateUiChatRequest = validator("json", async (body: unknown, c): Promise<UiChatRequest> => {
-  const messages = (body as { messages?: unknown } | null)?.messages;
-  const max = readConfig(c.env).limits.maxQueryItems;
-  if (Array.isArray(messages) && messages.length > max) {
-    throw new ApiError(400, `messages: ${messages.length} messages, more than the ${max} allowed (MAX_QUERY_ITEMS)`);
-  }
-  const { UiChatRequest } = await uiRequest();
+  checkMessageCount("messages", (body as { messages?: unknown } | null)?.messages, c.var.config.limits.maxQueryItems);
+  const { UiChatRequest } = await uiRequestSchema();
   const result = UiChatRequest.safeParse(body);
   if (!result.success) throw new ApiError(400, describeIssue(result.error.issues[0]));
   return result.data;

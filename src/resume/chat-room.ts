@@ -21,7 +21,8 @@ import { Conversations } from "../conversations/conversation";
 import { runLogFields } from "../log/run-log";
 import type { RunEvent } from "../schema/events";
 import { EventWriter } from "../stream/event-writer";
-import { FORMATS, isStreamed, type StreamFormat } from "../stream/formats";
+import { ENCODERS } from "../stream/encoders";
+import { isStreamed, type StreamFormat } from "../stream/formats";
 import { pushTerminal, settle } from "../stream/respond";
 import { uiEncoder } from "../ui/ui-encoder";
 import { Approvals } from "./approval-gate";
@@ -162,7 +163,7 @@ export class ChatRoom extends DurableObject<Env> {
 
   #reader(live: Live, format: StreamFormat, after: number, config: Config): RoomAnswer {
     const { log } = live;
-    const encoder = format === "ui" ? uiEncoder({ approvals: live.approvals, seen: log.events.slice(0, after) }) : FORMATS[format].encoder();
+    const encoder = format === "ui" ? uiEncoder({ approvals: live.approvals, seen: log.events.slice(0, after) }) : ENCODERS[format]();
     // No disconnect probes: a resumable run goes on without its reader, which keep-alives let go of.
     const writer = new EventWriter(encoder, { ...config.stream, probeMs: 0, requestId: log.requestId, onCancel: () => {} });
     log.follow(writer, after);

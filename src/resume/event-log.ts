@@ -9,7 +9,7 @@
  * response there) ends its body with it when it reaches the pause.
  */
 import { envelope } from "../errors";
-import type { RunEvent, Step } from "../schema/events";
+import type { RunEvent, RunStep } from "../schema/events";
 import type { EventWriter } from "../stream/event-writer";
 
 export class EventLog {
@@ -137,7 +137,7 @@ class LogReader {
 export function interruptedEvent(events: readonly RunEvent[], requestId: string): RunEvent {
   const message = "The run was interrupted inside the service (its Durable Object restarted); the events above are what was kept";
   // Every step once, in its latest state, in start order.
-  const steps = new Map<string, Step>();
+  const steps = new Map<string, RunStep>();
   for (const event of events) if (event.type === "step") steps.set(event.step.message_id, event.step);
   return { type: "error", ...envelope(503, message, requestId, { steps: [...steps.values()] }) };
 }

@@ -1,7 +1,7 @@
 /** What the Worker and a ChatRoom say to each other over RPC: who calls, the run to start, and what comes back. */
 import type { CheckedChat } from "../chat/start-chat";
 import { envelope, type EnvelopeData } from "../errors";
-import type { Envelope } from "../schema/events";
+import type { RunEnvelope } from "../schema/events";
 import type { Format, StreamFormat } from "../stream/formats";
 import type { UiApprovals } from "../ui/ui-encoder";
 
@@ -24,7 +24,7 @@ export interface RoomRun extends Caller {
 /** A run's stream (its `requestId` is the run's), an envelope (HTTP status = its code), a JSON document (`200`), or nothing (`204`). */
 export type RoomAnswer =
   | { kind: "stream"; format: StreamFormat; requestId: string; body: ReadableStream<Uint8Array> }
-  | { kind: "envelope"; envelope: Envelope; headers: Record<string, string> }
+  | { kind: "envelope"; envelope: RunEnvelope; headers: Record<string, string> }
   | { kind: "json"; body: unknown }
   | { kind: "none" };
 

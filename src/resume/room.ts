@@ -6,6 +6,7 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../app-env";
+import { APPROVAL_ID_PATTERN } from "../chat/approvals";
 import { ApiError } from "../errors";
 import { describeIssue } from "../request/validate";
 import { requestSchemas } from "../schema/lazy";
@@ -41,7 +42,7 @@ export function roomResponse(c: Context<AppEnv>, answer: RoomAnswer): Response {
 export async function answerApproval(c: Context<AppEnv>): Promise<Response> {
   const chatId = await chatIdOf(c);
   const approvalId = c.req.param("approval_id") ?? "";
-  if (!/^apr_[0-9a-f]{12}$/.test(approvalId)) throw new ApiError(404, "No tool call of this chat waits for that approval (unknown, or already answered)");
+  if (!APPROVAL_ID_PATTERN.test(approvalId)) throw new ApiError(404, "No tool call of this chat waits for that approval (unknown, or already answered)");
   let body: unknown;
   try {
     body = await c.req.json();

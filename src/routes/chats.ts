@@ -6,7 +6,7 @@ import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
 import { listName, type ChatPage } from "../conversations/chat-list";
 import { ApiError } from "../errors";
-import { USER_ID_MAX } from "../request/limits";
+import { USER_ID_MAX } from "../schema/limits";
 import { requireKey } from "../security/auth";
 import { limitPerKey } from "../security/rate-limit";
 

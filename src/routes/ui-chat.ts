@@ -8,7 +8,7 @@
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../app-env";
-import { ApiError } from "../errors";
+import { ApiError, renameField, type FieldPath } from "../errors";
 import { checkChat } from "../request/check-chat";
 import { requireJson, validateUiChatRequest } from "../request/validate";
 import { answerApproval, callerOf, chatIdOf, roomOf, roomResponse } from "../resume/room";
@@ -16,12 +16,11 @@ import { requireKey } from "../security/auth";
 import { limitBody } from "../security/body-limit";
 import { checkModelInput } from "../security/limits";
 import { limitPerKey } from "../security/rate-limit";
-import { uiRequest } from "../schema/lazy";
+import { approvalAnswers, fromUiRequest } from "../ui/ui-request";
 
 export const uiChat = new Hono<AppEnv>();
 
 uiChat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateUiChatRequest, async (c) => {
-  const { approvalAnswers, fromUiRequest } = await uiRequest();
   const body = c.req.valid("json");
   const answers = approvalAnswers(body);
   if (answers.length) return roomResponse(c, await roomOf(c, body.id).continue(callerOf(c), answers));
@@ -37,7 +36,8 @@ uiChat.post("/", requireKey, limitPerKey, requireJson, limitBody, validateUiChat
     checked = await checkChat(c, ui.request, "ui");
     checkModelInput(ui.messages, ui.origins, checked.config.limits);
   } catch (err) {
-    if (err instanceof ApiError && /^query\b/.test(err.message)) throw new ApiError(err.status, ui.fieldOf(err.message), err.headers);
+    // Errors about the chat's query name the AI SDK's field it came from.
+    if (err instanceof ApiError && err.field?.[0] === "query") throw renameField(err as ApiError & { field: FieldPath }, ui.fieldOf(err.field));
     throw err;
   }
   const chat = { request: ui.request, messages: ui.messages, ids: ui.ids, imageCount: checked.imageCount, lang: checked.lang, requestId: checked.requestId };

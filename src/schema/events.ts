@@ -82,6 +82,18 @@ export type PingEvent = z.infer<typeof PingEvent>;
 export type ApprovalRequestEvent = z.infer<typeof ApprovalRequestEvent>;
 export type ChatEvent = z.infer<typeof ChatEvent>;
 
-type WithoutSeq<T> = T extends unknown ? Omit<T, "seq"> : never;
-/** An event as the run emits it; the stream (or the resumable chat's log) numbers it. */
-export type RunEvent = WithoutSeq<ChatEvent>;
+/**
+ * A step as the run keeps it: its `parameters` an object, written as the contract's JSON string
+ * only when the step goes out (src/stream/wire.ts).
+ */
+export type RunStep = Omit<Step, "parameters"> & { parameters: Record<string, unknown> };
+/** An envelope as the run keeps it: its steps are RunSteps. */
+export type RunEnvelope = Omit<Envelope, "data"> & { data: Omit<Envelope["data"], "steps"> & { steps: RunStep[] } };
+
+/** An event as the run emits it, its steps RunSteps; the stream (or the resumable chat's log) numbers it. */
+export type RunEvent =
+  | (Omit<StepEvent, "seq" | "step"> & { step: RunStep })
+  | Omit<DeltaEvent, "seq">
+  | Omit<ApprovalRequestEvent, "seq">
+  | (RunEnvelope & { type: "done" })
+  | (RunEnvelope & { type: "error" });

@@ -5,10 +5,10 @@
  * bundle but evaluates them only when first imported; after that each call is a resolved promise.
  */
 let request: Promise<typeof import("./request")> | undefined;
-let ui: Promise<typeof import("../ui/ui-request")> | undefined;
+let ui: Promise<typeof import("./ui-request")> | undefined;
 
 /** src/schema/request.ts: ChatRequest, ChatId, SeqCursor, ApprovalDecision. */
 export const requestSchemas = () => (request ??= import("./request"));
 
-/** src/ui/ui-request.ts: the AI SDK dialect's request schema and its mapping to a chat. */
-export const uiRequest = () => (ui ??= import("../ui/ui-request"));
+/** src/schema/ui-request.ts: the AI SDK dialect's request schema. */
+export const uiRequestSchema = () => (ui ??= import("./ui-request"));

@@ -3,7 +3,7 @@
  * with it, the typed client and the published JSON Schema are derived from it.
  */
 import * as z from "zod";
-import { CHAT_ID_MAX, CHAT_ID_PATTERN, MAX_CONTENT_PARTS, USER_ID_MAX } from "../request/limits";
+import { CHAT_ID_MAX, CHAT_ID_PATTERN, MAX_CONTENT_PARTS, USER_ID_MAX } from "./limits";
 import { MODEL_PARAM_NAMES, MODEL_PARAM_SPECS, type ModelParamName } from "../chat/model-params";
 
 export const ImageDetail = z.enum(["auto", "low", "high"]);

@@ -8,7 +8,6 @@
  */
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
-import { readConfig } from "../config";
 import { ApiError } from "../errors";
 import { hex, sha256 } from "./digest";
 
@@ -25,7 +24,7 @@ const NO_KEYS_TO_MATCH =
 const digests = new WeakMap<readonly string[], Promise<ArrayBuffer[]>>();
 
 export const requireKey: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const { apiKeys, allowAnonymous } = readConfig(c.env).auth;
+  const { apiKeys, allowAnonymous } = c.var.config.auth;
   if (!apiKeys.length && !allowAnonymous) throw new ApiError(503, NOT_CONFIGURED);
 
   const key = bearerToken(c.req.header("authorization"));

@@ -6,13 +6,12 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { AppEnv } from "../app-env";
-import { readConfig } from "../config";
-import { ApiError } from "../errors";
+import { ApiError, size } from "../errors";
 
 const byLimit = new Map<number, MiddlewareHandler>();
 
 export const limitBody: MiddlewareHandler<AppEnv> = (c, next) => {
-  const max = readConfig(c.env).limits.maxBodyBytes;
+  const max = c.var.config.limits.maxBodyBytes;
   let middleware = byLimit.get(max);
   if (!middleware) {
     middleware = bodyLimit({
@@ -25,7 +24,3 @@ export const limitBody: MiddlewareHandler<AppEnv> = (c, next) => {
   }
   return middleware(c, next);
 };
-
-function size(bytes: number): string {
-  return bytes % 1048576 === 0 ? `${bytes / 1048576} MiB` : `${bytes} bytes`;
-}

@@ -8,10 +8,9 @@
 import type { MiddlewareHandler } from "hono";
 import { cors } from "hono/cors";
 import type { AppEnv } from "../app-env";
-import { readConfig } from "../config";
 
 const allowed = cors({
-  origin: (origin, c) => (readConfig(c.env).corsOrigins === "*" ? "*" : origin),
+  origin: (origin, c) => (c.var.config.corsOrigins === "*" ? "*" : origin),
   allowMethods: ["GET", "POST", "OPTIONS"],
   allowHeaders: ["Authorization", "Content-Type", "Accept", "Accept-Language"],
   exposeHeaders: ["X-Request-Id", "Retry-After", "WWW-Authenticate"],
@@ -20,7 +19,7 @@ const allowed = cors({
 
 export const corsPolicy: MiddlewareHandler<AppEnv> = async (c, next) => {
   const origin = c.req.header("origin");
-  const origins = readConfig(c.env).corsOrigins;
+  const origins = c.var.config.corsOrigins;
   if (origin && isAllowed(origins, origin)) return allowed(c, next);
   await next();
   // The answer depends on Origin: caches must not hand it to an allowed origin.

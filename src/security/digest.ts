@@ -1,4 +1,4 @@
-/** SHA-256 helpers: key comparison, key fingerprints and hashed user ids in logs and rate-limit keys. */
+/** SHA-256 and hex helpers: key comparison, key fingerprints, hashed user ids in logs and rate-limit keys, MCP tokens in cache keys, random ids. */
 
 const utf8 = new TextEncoder();
 

@@ -8,7 +8,6 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { AppEnv } from "../app-env";
-import { readConfig } from "../config";
 import { ApiError } from "../errors";
 import { ANONYMOUS } from "./auth";
 
@@ -34,7 +33,7 @@ async function check(c: Context<AppEnv>, limiter: RateLimit | undefined, key: st
     return;
   }
   if (!success) {
-    const seconds = readConfig(c.env).rateLimitRetryAfterS;
+    const seconds = c.var.config.rateLimitRetryAfterS;
     throw new ApiError(429, `Rate limit exceeded: too many requests ${scope}; retry after ${seconds} s`, { "Retry-After": String(seconds) });
   }
 }

@@ -2,14 +2,15 @@
  * Keeps every step of one chat in start order and announces each change as a `step` event:
  * once on `Start`, again with the same `message_id` on `Success` or `Error`.
  */
-import type { Step, ToolType } from "../schema/events";
+import type { RunStep, ToolType } from "../schema/events";
+import { hex } from "../security/digest";
 
-export type StepListener = (step: Step) => void;
+export type StepListener = (step: RunStep) => void;
 
 export class StepHandle {
   private readonly startedAt = Date.now();
   constructor(
-    readonly step: Step,
+    readonly step: RunStep,
     private readonly announce: StepListener,
   ) {}
 
@@ -25,9 +26,9 @@ export class StepHandle {
     this.finish("Error", observation, presentContent);
   }
 
-  /** Replaces the step's parameters, announced with its next change. */
-  setParameters(parameters: unknown): void {
-    this.step.parameters = JSON.stringify(parameters ?? {});
+  /** Replaces the step's parameters (never changed in place), announced with its next change. */
+  setParameters(parameters: Record<string, unknown>): void {
+    this.step.parameters = parameters;
   }
 
   get finished(): boolean {
@@ -48,12 +49,12 @@ export class StepRecorder {
   private readonly handles: StepHandle[] = [];
   constructor(private readonly announce: StepListener) {}
 
-  start(toolType: ToolType, presentContent: string, parameters: unknown): StepHandle {
-    const step: Step = {
+  start(toolType: ToolType, presentContent: string, parameters: Record<string, unknown>): StepHandle {
+    const step: RunStep = {
       message_id: newId("msg_"),
       present_content: presentContent,
       tool_type: toolType,
-      parameters: JSON.stringify(parameters ?? {}),
+      parameters,
       tool_status: "Start",
     };
     const handle = new StepHandle(step, this.announce);
@@ -63,15 +64,12 @@ export class StepRecorder {
   }
 
   /** Every step once, in its current state, in start order. */
-  snapshot(): Step[] {
+  snapshot(): RunStep[] {
     return this.handles.map((h) => ({ ...h.step }));
   }
 }
 
 /** A short random id: `prefix` + 12 hex digits. */
 export function newId(prefix: string): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(6));
-  let hex = "";
-  for (const b of bytes) hex += b.toString(16).padStart(2, "0");
-  return prefix + hex;
+  return prefix + hex(crypto.getRandomValues(new Uint8Array(6)).buffer);
 }

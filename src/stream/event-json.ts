@@ -1,8 +1,9 @@
 /**
- * The JSON text of one event with its `seq`, shared by the NDJSON and SSE encoders. Deltas, the
- * bulk of a stream, take a prefix built once per model step.
+ * The JSON text of one event with its `seq`, shared by the NDJSON and SSE encoders; steps as the
+ * contract has them (./wire.ts). Deltas, the bulk of a stream, take a prefix built once per model step.
  */
 import type { RunEvent } from "../schema/events";
+import { wireEvent } from "./wire";
 
 export function eventJson(): (event: RunEvent, seq: number) => string {
   let prefixFor = "";
@@ -15,9 +16,10 @@ export function eventJson(): (event: RunEvent, seq: number) => string {
       }
       return `${prefix}${seq},"text":${JSON.stringify(event.text)}}`;
     }
-    // As JSON.stringify({ ...event, seq }) (seq last), without copying the event first.
-    if ("seq" in event) return JSON.stringify({ ...event, seq });
-    const json = JSON.stringify(event);
+    // As JSON.stringify({ ...event, seq }) (seq last), without copying the event again.
+    const wire = wireEvent(event);
+    if ("seq" in wire) return JSON.stringify({ ...wire, seq });
+    const json = JSON.stringify(wire);
     return `${json.slice(0, -1)},"seq":${seq}}`;
   };
 }

@@ -1,18 +1,15 @@
 /**
- * The response formats of the chat endpoints, in one table read by negotiation, the response, the
- * request log and the typed client: the media type `Accept` names, the response's
- * `Content-Type`, and for the streamed formats their encoder.
+ * The response formats of the chat endpoints, in one table of plain data read by negotiation, the
+ * response, the request log and the typed client: the media type `Accept` names, the response's
+ * `Content-Type`, and whether it is streamed (each streamed format's encoder: ./encoders.ts).
  */
-import type { Encoder } from "./encoder";
 import { MEDIA_TYPES } from "./media-types";
-import { uiEncoder } from "../ui/ui-encoder";
-import { ndjsonEncoder } from "./ndjson-encoder";
-import { sseEncoder } from "./sse-encoder";
 
 interface FormatSpec {
   mediaType: string;
   contentType: string;
-  encoder: (() => Encoder) | undefined;
+  /** Events as they happen (an encoder in ./encoders.ts), or the envelope at the end. */
+  streamed: boolean;
   /** Chosen by `Accept` on /api/chat (the UI dialect has endpoints of its own). */
   negotiable: boolean;
   /** Response headers the format's clients look for. */
@@ -20,21 +17,22 @@ interface FormatSpec {
 }
 
 export const FORMATS = {
-  ndjson: { mediaType: MEDIA_TYPES.ndjson, contentType: "application/x-ndjson; charset=utf-8", encoder: ndjsonEncoder, negotiable: true },
-  sse: { mediaType: MEDIA_TYPES.sse, contentType: "text/event-stream; charset=utf-8", encoder: sseEncoder, negotiable: true },
-  json: { mediaType: MEDIA_TYPES.json, contentType: "application/json", encoder: undefined, negotiable: true },
+  ndjson: { mediaType: MEDIA_TYPES.ndjson, contentType: "application/x-ndjson; charset=utf-8", streamed: true, negotiable: true },
+  sse: { mediaType: MEDIA_TYPES.sse, contentType: "text/event-stream; charset=utf-8", streamed: true, negotiable: true },
+  json: { mediaType: MEDIA_TYPES.json, contentType: "application/json", streamed: false, negotiable: true },
   /** The Vercel AI SDK's UI message stream (src/ui). */
   ui: {
     mediaType: MEDIA_TYPES.sse,
     contentType: "text/event-stream; charset=utf-8",
-    encoder: uiEncoder,
+    streamed: true,
     negotiable: false,
     headers: { "x-vercel-ai-ui-message-stream": "v1" },
   },
 } as const satisfies Record<string, FormatSpec>;
 
 export type Format = keyof typeof FORMATS;
-export type StreamFormat = Exclude<Format, "json">;
+/** The streamed formats: those whose `streamed` is true. */
+export type StreamFormat = { [F in Format]: (typeof FORMATS)[F]["streamed"] extends true ? F : never }[Format];
 
 /** The formats `Accept` chooses among, in negotiation order: among equal q-values the first wins (NDJSON). */
 export const FORMAT_NAMES = (Object.keys(FORMATS) as Format[]).filter((f) => FORMATS[f].negotiable);
@@ -55,5 +53,5 @@ export function streamHeaders(format: StreamFormat, requestId: string): Record<s
 }
 
 export function isStreamed(format: Format): format is StreamFormat {
-  return FORMATS[format].encoder !== undefined;
+  return FORMATS[format].streamed;
 }

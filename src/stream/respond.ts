@@ -9,9 +9,11 @@
  */
 import type { RunResult, RunSink } from "../chat/run-result";
 import { envelope, RunAborted, stackOf } from "../errors";
-import type { Envelope, RunEvent } from "../schema/events";
+import type { RunEnvelope, RunEvent } from "../schema/events";
 import { EventWriter } from "./event-writer";
-import { FORMATS, streamHeaders, type StreamFormat } from "./formats";
+import { ENCODERS } from "./encoders";
+import { streamHeaders, type StreamFormat } from "./formats";
+import { wireEnvelope } from "./wire";
 
 export interface StreamSettings {
   heartbeatMs: number;
@@ -31,15 +33,15 @@ export interface RespondOptions {
 
 const baseHeaders = (requestId: string) => ({ "X-Request-Id": requestId, "Cache-Control": "no-store" });
 
-/** An envelope as the HTTP answer: status equal to its code, its `requestId` as `X-Request-Id`, not stored. */
-export function envelopeResponse(body: Envelope, headers: Record<string, string> = {}): Response {
-  return Response.json(body, { status: body.code, headers: { ...baseHeaders(body.requestId), ...headers } });
+/** An envelope as the HTTP answer (its steps as the contract has them): status equal to its code, its `requestId` as `X-Request-Id`, not stored. */
+export function envelopeResponse(body: RunEnvelope, headers: Record<string, string> = {}): Response {
+  return Response.json(wireEnvelope(body), { status: body.code, headers: { ...baseHeaders(body.requestId), ...headers } });
 }
 
 export function streamResponse(format: StreamFormat, settings: StreamSettings, options: RespondOptions): Response {
   const { requestId } = options;
   const abort = new AbortController();
-  const writer = new EventWriter(FORMATS[format].encoder(), {
+  const writer = new EventWriter(ENCODERS[format](), {
     ...settings,
     requestId,
     onCancel: () => abort.abort(new RunAborted("client_closed")),

@@ -20,8 +20,9 @@
  * Stateful: one encoder per reader, fed from the run's first event; a response that goes on after
  * a pause is first told what came before (`seen`).
  */
-import type { RunEvent, Step } from "../schema/events";
+import type { RunEvent, RunStep } from "../schema/events";
 import type { Encoder } from "../stream/encoder";
+import { stepParameters, wireStep } from "../stream/wire";
 
 const chunk = (value: object) => `data: ${JSON.stringify(value)}\n\n`;
 
@@ -71,7 +72,7 @@ export function uiEncoder({ approvals = "sdk", seen = [] }: UiEncoderOptions = {
           }
           return `${out}${deltaPrefix}${JSON.stringify(event.text)}}\n\n`;
         case "step":
-          return out + stepChunks(event.step) + chunk({ type: "data-step", id: event.step.message_id, data: event.step });
+          return out + stepChunks(event.step) + chunk({ type: "data-step", id: event.step.message_id, data: wireStep(event.step) });
         case "approval_request":
           if (approvals === "data") {
             return out + chunk({ type: "data-approval", id: event.approval_id, data: { approval_id: event.approval_id, server: event.server, tool: event.tool, arguments: event.arguments } });
@@ -104,13 +105,13 @@ export function uiEncoder({ approvals = "sdk", seen = [] }: UiEncoderOptions = {
   };
 
   /** Model rounds as steps, tool calls as dynamic tool parts. */
-  function stepChunks(step: Step): string {
+  function stepChunks(step: RunStep): string {
     if (step.tool_type === "AzureOpenAI" || step.tool_type === "OpenAI") {
       if (step.tool_status === "Start") return chunk({ type: "start-step" });
       return closeText() + chunk({ type: "finish-step" });
     }
     if (step.tool_type !== "MCP") return "";
-    const call = toolCall(step.parameters);
+    const call = toolCall(stepParameters(step));
     if (!call) return ""; // the tool listing
     const toolCallId = step.message_id;
     if (step.tool_status === "Start") {
@@ -126,11 +127,7 @@ export function uiEncoder({ approvals = "sdk", seen = [] }: UiEncoderOptions = {
   }
 }
 
-function toolCall(parameters: string): { tool: string; arguments?: unknown; approval?: unknown } | undefined {
-  try {
-    const value = JSON.parse(parameters) as { tool?: unknown; arguments?: unknown; approval?: unknown };
-    return typeof value.tool === "string" ? { tool: value.tool, arguments: value.arguments, approval: value.approval } : undefined;
-  } catch {
-    return undefined;
-  }
+/** The tool call an MCP step's parameters describe (none for the tool listing). */
+function toolCall(parameters: Record<string, unknown> | undefined): { tool: string; arguments?: unknown; approval?: unknown } | undefined {
+  return typeof parameters?.tool === "string" ? { tool: parameters.tool, arguments: parameters.arguments, approval: parameters.approval } : undefined;
 }

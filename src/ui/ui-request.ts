@@ -1,6 +1,5 @@
 /**
- * The Vercel AI SDK's chat request (`DefaultChatTransport`: `id`, `messages` of UI messages,
- * `trigger`, `messageId`, plus extra body fields such as `user_id`) as a chatapi chat: `text`
+ * The Vercel AI SDK's chat request (its schema: src/schema/ui-request.ts) as a chatapi chat: `text`
  * parts become text, `file` parts with an image media type become images (byte for byte), an
  * assistant message's text becomes an assistant turn, and its earlier tool parts the tool calls
  * and results they were. Parts the model never saw (`step-start`, `data-step`, reasoning,
@@ -12,50 +11,26 @@
  * (`approvalAnswers`).
  */
 import type { ChatCompletionMessageParam, ChatCompletionMessageToolCall } from "openai/resources/chat/completions";
-import * as z from "zod";
 import { toAzureMessages } from "../chat/messages";
-import { ApiError } from "../errors";
-import { MAX_CONTENT_PARTS, USER_ID_MAX } from "../request/limits";
-import { ChatId, ModelOptions, type ChatRequest, type QueryMessage } from "../schema/request";
-
-const UiPart = z.looseObject({ type: z.string() });
-const UiMessage = z.looseObject({
-  id: z.string().optional(),
-  role: z.enum(["system", "user", "assistant"]),
-  parts: z.array(UiPart).max(MAX_CONTENT_PARTS),
-});
-
-export const UiChatRequest = z.looseObject({
-  id: ChatId,
-  messages: z.array(UiMessage).min(1).optional(),
-  /**
-   * Instead of `messages`: the one new message (the AI SDK's message persistence pattern, through
-   * `prepareSendMessagesRequest`); the conversation before it is the one the service keeps.
-   */
-  message: UiMessage.optional(),
-  trigger: z.enum(["submit-message", "regenerate-message"]).optional(),
-  messageId: z.string().optional(),
-  user_id: z.string().min(1).max(USER_ID_MAX).optional(),
-  /** How a tool call that waits for approval is shown: the AI SDK's approval flow (ai 6 and 7), or a `data-approval` part (ai 5). */
-  approval_flow: z.enum(["ai-sdk", "data"]).optional(),
-  /** Model parameters, an extra body field as `user_id` is: the same as /api/chat's `options`. */
-  options: ModelOptions.optional(),
-});
-export type UiChatRequest = z.infer<typeof UiChatRequest>;
+import { ApiError, fieldName, type FieldPath } from "../errors";
+import { USER_ID_MAX } from "../schema/limits";
+import type { ChatRequest, QueryMessage } from "../schema/request";
+import type { UiChatRequest } from "../schema/ui-request";
 
 export interface UiChat {
   request: ChatRequest;
   /** What the model is sent: the query's messages with the earlier tool calls and results in place. */
   messages: ChatCompletionMessageParam[];
   /** The UI field each of `messages` came from (`messages[i]`, or the tool part `messages[i].parts[j]`). */
-  origins: string[];
+  origins: FieldPath[];
   /** The UI message id of each query message. */
   ids: (string | undefined)[];
-  /** `query[i].content[j]` → the UI field it came from, for error messages. */
-  fieldOf(queryField: string): string;
+  /** The UI field a field of the chat's query came from (`query[i].content[j]` → `messages[k].parts[m]`). */
+  fieldOf(queryField: FieldPath): FieldPath;
 }
 
-type Part = z.infer<typeof UiPart> & Record<string, unknown>;
+/** A UI message part: its `type`, and whatever else its kind holds. */
+type Part = NonNullable<UiChatRequest["messages"]>[number]["parts"][number] & Record<string, unknown>;
 
 export function fromUiRequest(body: UiChatRequest): UiChat {
   if (!body.messages && !body.message) throw new ApiError(400, "messages: required (or message: the one new message of a conversation the service keeps)");
@@ -67,9 +42,10 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
   }
   const query: QueryMessage[] = [];
   const messages: ChatCompletionMessageParam[] = [];
-  const origins: string[] = [];
+  const origins: FieldPath[] = [];
   const ids: (string | undefined)[] = [];
-  const fields = new Map<string, string>();
+  /** `i` (query[i]) and `i.j` (query[i].content[j]) → the UI field. */
+  const fields = new Map<string, FieldPath>();
 
   uiMessages.forEach((message, i) => {
     const parts = message.parts as Part[];
@@ -77,11 +53,11 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
       let text = "";
       let calls: ChatCompletionMessageToolCall[] = [];
       let results: ChatCompletionMessageParam[] = [];
-      let resultOrigins: string[] = [];
+      let resultOrigins: FieldPath[] = [];
       const flushTools = () => {
         if (!calls.length) return;
         messages.push({ role: "assistant", content: text || null, tool_calls: calls }, ...results);
-        origins.push(`messages[${i}]`, ...resultOrigins);
+        origins.push(["messages", i], ...resultOrigins);
         text = "";
         calls = [];
         results = [];
@@ -100,25 +76,26 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
             : part.state === "output-denied" ? "Error: The user declined this tool call."
             : `Error: ${String(part.errorText ?? "failed")}`;
           results.push({ role: "tool", tool_call_id: id, content: typeof output === "string" ? output : JSON.stringify(output ?? null) });
-          resultOrigins.push(`messages[${i}].parts[${j}]`);
+          resultOrigins.push(["messages", i, "parts", j]);
         }
       });
       flushTools();
       if (text) {
-        fields.set(`query[${query.length}]`, `messages[${i}]`);
+        fields.set(`${query.length}`, ["messages", i]);
         query.push({ role: "assistant", content: text });
         ids.push(message.id);
         messages.push({ role: "assistant", content: text });
-        origins.push(`messages[${i}]`);
+        origins.push(["messages", i]);
       }
       return;
     }
     const content: Extract<QueryMessage, { role: "user" }>["content"] = [];
     parts.forEach((part, j) => {
-      const at = `messages[${i}].parts[${j}]`;
+      const partPath: FieldPath = ["messages", i, "parts", j];
+      const at = fieldName(partPath);
       if (part.type === "text") {
         if (typeof part.text !== "string") throw new ApiError(400, `${at}.text: must be a string`);
-        fields.set(`query[${query.length}].content[${content.length}]`, at);
+        fields.set(`${query.length}.${content.length}`, partPath);
         content.push({ type: "input_text", text: part.text });
       } else if (part.type === "file") {
         const { mediaType, url } = part;
@@ -126,12 +103,12 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
           throw new ApiError(400, `${at}: only image files (an image/* mediaType with a data: or https: url) are supported`);
         }
         if (message.role === "system") throw new ApiError(400, `${at}: a system message cannot hold an image`);
-        fields.set(`query[${query.length}].content[${content.length}]`, at);
+        fields.set(`${query.length}.${content.length}`, partPath);
         content.push({ type: "input_image", image_url: url });
       }
     });
     if (!content.length) return;
-    fields.set(`query[${query.length}]`, `messages[${i}]`);
+    fields.set(`${query.length}`, ["messages", i]);
     const entry: QueryMessage =
       message.role === "system"
         ? { role: "system", content: content.map((p) => ({ type: "input_text" as const, text: (p as { text: string }).text })) }
@@ -139,7 +116,7 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
     query.push(entry);
     ids.push(message.id);
     messages.push(...toAzureMessages([entry]));
-    origins.push(`messages[${i}]`);
+    origins.push(["messages", i]);
   });
 
   if (!query.some((m) => m.role === "user")) throw new ApiError(400, "messages: no user message with text or an image");
@@ -148,11 +125,14 @@ export function fromUiRequest(body: UiChatRequest): UiChat {
     messages,
     origins,
     ids,
-    fieldOf: (message) => {
-      const match = /^query\[\d+\](?:\.content\[\d+\])?/.exec(message);
-      const ui = match && fields.get(match[0]);
-      if (ui) return ui + message.slice(match[0].length).replace(/^\.image_url\b/, ".url");
-      return message.replace(/^query\b/, "messages");
+    fieldOf: (field) => {
+      const [, i, key, j] = field;
+      // The query's message (`query[i]`) or its part (`query[i].content[j]`), as the UI field it came from.
+      const known = key === "content" && typeof j === "number" ? 4 : typeof i === "number" ? 2 : 0;
+      const ui = known === 4 ? fields.get(`${String(i)}.${String(j)}`) : known === 2 ? fields.get(`${String(i)}`) : undefined;
+      if (!ui) return ["messages", ...field.slice(1)];
+      const rest = field.slice(known);
+      return [...ui, ...(rest[0] === "image_url" ? ["url", ...rest.slice(1)] : rest)];
     },
   };
 }

@@ -7,10 +7,12 @@
  *   `UpstreamError` that names the setting to check.
  * - With `maxBodyBytes`, a response body longer than that errors (an `UpstreamError`) instead of
  *   being read to the end. A `text/event-stream` body is also re-chunked at line ends, a line at
- *   most `maxLineBytes` long: SSE parsers (eventsource-parser, used by the MCP SDK's transports)
- *   re-scan a pending incomplete line on every chunk, so a long line fed piece by piece costs
- *   quadratic time. Fed only complete lines, they stay linear.
+ *   most `maxLineBytes` long (src/upstream/line-splitter.ts): SSE parsers (eventsource-parser, used
+ *   by the MCP SDK's transports) re-scan a pending incomplete line on every chunk, so a long line
+ *   fed piece by piece costs quadratic time. Fed only complete lines, they stay linear.
  */
+import { size } from "../errors";
+import { BYTES, LineSplitter } from "./line-splitter";
 
 export type UpstreamErrorKind = "redirect" | "too-large";
 
@@ -69,14 +71,13 @@ function boundBody(response: Response, options: SafeFetchOptions, init: RequestI
   const eventStream = /^\s*text\/event-stream\s*(?:;|$)/i.test(response.headers.get("content-type") ?? "");
   const reader = response.body!.getReader();
   let total = 0;
-  // The current line's pieces (event streams): passed on once its end arrives.
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
+  // Event streams: passed on in whole lines (src/upstream/line-splitter.ts).
+  const lines = eventStream ? new LineSplitter(BYTES, { maxLine }, () => new Error("line too long")) : undefined;
 
   const refuse = (controller: ReadableStreamDefaultController<Uint8Array>, what: string, max: number) => {
     const error = new UpstreamError("too-large", `${options.upstream} sent ${what} larger than the ${size(max)} allowed`);
     reader.cancel(error).catch(() => {});
-    pending = [];
+    lines?.rest();
     controller.error(error);
     options.onBodyRefused?.(error, init);
   };
@@ -86,82 +87,32 @@ function boundBody(response: Response, options: SafeFetchOptions, init: RequestI
       for (;;) {
         const { done, value } = await reader.read();
         if (done) {
-          if (pendingBytes) controller.enqueue(concat(pending, pendingBytes));
-          pending = [];
+          const rest = lines?.rest();
+          if (rest?.length) controller.enqueue(BYTES.join(rest.pieces, rest.length));
           controller.close();
           return;
         }
         total += value.byteLength;
         if (total > maxBody) return refuse(controller, "a response", maxBody);
-        if (!eventStream) {
+        if (!lines) {
           controller.enqueue(value);
           return;
         }
-        const end = lastLineEnd(value);
-        if (end < 0) {
-          pending.push(value);
-          pendingBytes += value.byteLength;
-          if (pendingBytes > maxLine) return refuse(controller, "an event line", maxLine);
-          continue;
-        }
-        if (pendingBytes + value.byteLength > maxLine && longestLine(pendingBytes, value) > maxLine) {
+        let complete: Uint8Array[] | undefined;
+        try {
+          complete = lines.cut(value);
+        } catch {
           return refuse(controller, "an event line", maxLine);
         }
-        const complete = value.subarray(0, end + 1);
-        const out = pendingBytes ? concat([...pending, complete], pendingBytes + complete.byteLength) : complete;
-        const rest = value.subarray(end + 1);
-        pending = rest.byteLength ? [rest] : [];
-        pendingBytes = rest.byteLength;
-        controller.enqueue(out);
+        if (!complete) continue;
+        controller.enqueue(BYTES.join(complete, complete.reduce((sum, piece) => sum + piece.byteLength, 0)));
         return;
       }
     },
     cancel(reason) {
-      pending = [];
+      lines?.rest();
       return reader.cancel(reason);
     },
   });
   return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
-}
-
-const LF = 0x0a;
-const CR = 0x0d;
-
-/** Index of the last CR or LF in `bytes`, or -1. */
-function lastLineEnd(bytes: Uint8Array): number {
-  return Math.max(bytes.lastIndexOf(LF), bytes.lastIndexOf(CR));
-}
-
-/** The longest line in `bytes`, the first one continuing `carried` bytes from before. */
-function longestLine(carried: number, bytes: Uint8Array): number {
-  let longest = 0;
-  let run = carried;
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i];
-    if (b === LF || b === CR) {
-      if (run > longest) longest = run;
-      run = 0;
-    } else {
-      run++;
-    }
-  }
-  return Math.max(longest, run);
-}
-
-function concat(parts: Uint8Array[], length: number): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.byteLength;
-  }
-  return out;
-}
-
-/** `4 MiB`, `1 KiB`, or `1500 bytes`. */
-export function size(bytes: number): string {
-  if (bytes % 1048576 === 0) return `${bytes / 1048576} MiB`;
-  if (bytes % 1024 === 0) return `${bytes / 1024} KiB`;
-  return `${bytes} bytes`;
 }

@@ -16,6 +16,7 @@ import { answerApproval, ChatApiError, streamChat, type ChatEvent } from "../../
 import { launchChromium, SCREENSHOTS } from "../../tools/chromium";
 import { cliProcess } from "../../tools/cli-process";
 import { fakeRequests, newNonce } from "../../tools/fake-azure-client";
+import { readNdjsonTimed } from "../../tools/ndjson";
 import { startWorker, type RunningWorker } from "../../tools/worker";
 
 type Event = { type: string; seq?: number; [key: string]: unknown };
@@ -67,32 +68,11 @@ function answer(chatId: string, approvalId: string, body: unknown, key = KEY_A) 
   });
 }
 
-/** Reads NDJSON events, calling `onEvent` as each arrives (it may act, e.g. approve). */
+/** Reads NDJSON events, calling `onEvent` as each arrives (it may act, e.g. approve); keep-alives left out. */
 async function read(res: Response, onEvent: (e: Event) => void | Promise<void> = () => {}, stopWhen?: (e: Event) => boolean): Promise<Event[]> {
-  const reader = res.body!.getReader();
-  const decoder = new TextDecoder();
-  const events: Event[] = [];
-  let buffer = "";
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    buffer += decoder.decode(value, { stream: true });
-    let nl;
-    while ((nl = buffer.indexOf("\n")) >= 0) {
-      const line = buffer.slice(0, nl).trim();
-      buffer = buffer.slice(nl + 1);
-      if (!line) continue;
-      const event = JSON.parse(line) as Event;
-      if (event.type === "ping") continue;
-      events.push(event);
-      await onEvent(event);
-      if (stopWhen?.(event)) {
-        await reader.cancel();
-        return events;
-      }
-    }
-  }
-  return events;
+  const notPing = (e: Event) => e.type !== "ping";
+  const arrivals = await readNdjsonTimed<Event>(res.body!, { onEvent: (e) => (notPing(e) ? onEvent(e) : undefined), stopWhen: (e) => notPing(e) && stopWhen?.(e) === true });
+  return arrivals.map((a) => a.event).filter(notPing);
 }
 
 const steps = (events: Event[]) => (events.filter((e) => e.type === "step") as StepEvent[]).map((e) => e.step);

@@ -233,6 +233,22 @@ describe("hangs and client disconnects", () => {
   });
 });
 
+describe("a client that does not read", () => {
+  it("blocks the fake's write: the record says since when (blockedMs) and how much the connection took (sentBytes); reading lets it finish", async () => {
+    const nonce = newNonce();
+    const raw = `data: ${JSON.stringify({ pad: "x".repeat(1 << 20) })}\n\n`.repeat(12);
+    await scriptFake(fake.url, nonce, [{ raw, split: 65536, pause: 0 }]);
+    const res = await post(ask(`nobody reads ${nonce}`));
+    const [blocked] = await waitForFake(fake.url, nonce, (r) => r[0]?.blockedMs >= 200, 20_000);
+    expect(blocked.finished).toBe(false);
+    expect(blocked.sentBytes).toBeGreaterThan(0);
+    expect(blocked.sentBytes).toBeLessThan(raw.length);
+    expect((await res.text()).length).toBe(raw.length);
+    const [done] = await waitForFake(fake.url, nonce, (r) => r[0]?.finished);
+    expect(done).toMatchObject({ sentBytes: raw.length, blockedMs: 0 });
+  });
+});
+
 describe("scripting and recording", () => {
   it("queues responses per nonce: tool calls (parallel, malformed args), text, error, raw, then echo", async () => {
     const nonce = newNonce();

@@ -5,13 +5,15 @@ import { sseEncoder } from "../../src/stream/sse-encoder";
 import { uiEncoder } from "../../src/ui/ui-encoder";
 
 const events: RunEvent[] = [
-  { type: "step", requestId: "req_1", step: { message_id: "m1", present_content: "开始", tool_type: "System", parameters: "{}", tool_status: "Start" } },
+  { type: "step", requestId: "req_1", step: { message_id: "m1", present_content: "开始", tool_type: "System", parameters: {}, tool_status: "Start" } },
   { type: "delta", requestId: "req_1", message_id: "m2", text: 'say "hi"\n\u2028😀' },
   { type: "delta", requestId: "req_1", message_id: "m2", text: "second" },
   { type: "delta", requestId: "req_1", message_id: "m3", text: "x" },
   { type: "done", code: 200, message: "成功", timestamp: "t", requestId: "req_1", data: { steps: [], answer: "a" } },
 ];
-const numbered = events.map((e, i) => ({ ...e, seq: i + 1 }));
+/** An event as the contract has it: a step's parameters (an object while the run keeps it) as their JSON text. */
+const onWire = (e: RunEvent) => (e.type === "step" ? { ...e, step: { ...e.step, parameters: JSON.stringify(e.step.parameters) } } : e);
+const numbered = events.map((e, i) => ({ ...onWire(e), seq: i + 1 }));
 
 describe("ndjson", () => {
   it("writes one parseable line per event with its seq, deltas included", () => {
@@ -29,7 +31,7 @@ describe("ndjson", () => {
       { type: "error", code: 502, message: "x", timestamp: "t", requestId: "req_1", data: { steps: [], answer: undefined } },
     ];
     const whole = more.filter((e) => e.type !== "delta"); // deltas: a prefix of their own (seq before text)
-    whole.forEach((e, i) => expect(enc.event(e, i + 1)).toBe(JSON.stringify({ ...e, seq: i + 1 }) + "\n"));
+    whole.forEach((e, i) => expect(enc.event(e, i + 1)).toBe(JSON.stringify({ ...onWire(e), seq: i + 1 }) + "\n"));
   });
 
   it("pings with the last seq, and its probe is white space a JSON parser skips", () => {
@@ -68,7 +70,7 @@ describe("ui (the AI SDK's UI message stream): text", () => {
     const text = events.map((e, i) => enc.event(e, i + 1)).join("");
     const expected = [
       { type: "start", messageId: "req_1", messageMetadata: { requestId: "req_1" } },
-      { type: "data-step", id: "m1", data: (events[0] as { step: object }).step },
+      { type: "data-step", id: "m1", data: (onWire(events[0]) as { step: object }).step },
       { type: "text-start", id: "m2" },
       { type: "text-delta", id: "m2", delta: 'say "hi"\n\u2028😀' },
       { type: "text-delta", id: "m2", delta: "second" },
@@ -83,10 +85,10 @@ describe("ui (the AI SDK's UI message stream): text", () => {
 });
 
 describe("ui (the AI SDK's UI message stream): tool approval", () => {
-  const step = (id: string, status: "Start" | "Success" | "Error", parameters: object, observation?: string): RunEvent => ({
+  const step = (id: string, status: "Start" | "Success" | "Error", parameters: Record<string, unknown>, observation?: string): RunEvent => ({
     type: "step",
     requestId: "req_1",
-    step: { message_id: id, present_content: "…", tool_type: "MCP", parameters: JSON.stringify(parameters), tool_status: status, ...(observation ? { observation } : {}) },
+    step: { message_id: id, present_content: "…", tool_type: "MCP", parameters, tool_status: status, ...(observation ? { observation } : {}) },
   });
   const waiting = (tool: string) => ({ tool, server: "one", arguments: { q: 1 }, approval: "pending" });
   const request = (id: string, tool: string): RunEvent => ({ type: "approval_request", requestId: "req_1", approval_id: id, server: "one", tool, arguments: { q: 1 } });
@@ -116,7 +118,7 @@ describe("ui (the AI SDK's UI message stream): tool approval", () => {
   });
 
   it("a response that goes on after a pause knows the calls sent before it: a denied or timed-out one ends as tool-output-denied, an approved one with its output", () => {
-    const round = (status: "Start" | "Success"): RunEvent => ({ type: "step", requestId: "req_1", step: { message_id: "msg_r", present_content: "…", tool_type: "AzureOpenAI", parameters: "{}", tool_status: status } });
+    const round = (status: "Start" | "Success"): RunEvent => ({ type: "step", requestId: "req_1", step: { message_id: "msg_r", present_content: "…", tool_type: "AzureOpenAI", parameters: {}, tool_status: status } });
     const seen = [round("Start"), { type: "delta", requestId: "req_1", message_id: "msg_r", text: "a" } as RunEvent, round("Success"), step("msg_a", "Start", waiting("echo")), request("apr_1", "echo"), step("msg_b", "Start", waiting("add")), request("apr_2", "add")];
     const enc = uiEncoder({ seen });
     const text = [

@@ -7,7 +7,7 @@
  */
 import { describe, expect, inject, it } from "vitest";
 import { fakeRequests, newNonce, scriptFake } from "../../tools/fake-azure-client";
-import { deltas, envelopeOf, fakeUrl, ndjson, post, terminal } from "./helpers";
+import { deltas, envelopeOf, fakeUrl, ndjson, post, settled, terminal } from "./helpers";
 import { allLogs } from "./leak-registry";
 
 const PROMPT = "You are the support assistant of Example Corp. Never discuss pricing. 密码是 hunter2-operator.";
@@ -59,7 +59,7 @@ describe("SYSTEM_PROMPT", () => {
     const res = await post({ user_id: "u", query: [user(`hi ${nonce}`)] }, { env: { SYSTEM_PROMPT: PROMPT }, accept: "application/json" });
     const body = await envelopeOf(res, 400, /^Azure OpenAI rejected the request: Invalid prompt: \[redacted\]/);
     expect(JSON.stringify(body)).not.toContain("Example Corp");
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await settled(res);
     expect(allLogs().some((l) => l.includes(body.requestId))).toBe(true);
     expect(allLogs().filter((l) => l.includes("Example Corp"))).toEqual([]);
   });

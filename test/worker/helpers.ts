@@ -5,7 +5,7 @@ import { expect, inject } from "vitest";
 import app from "../../src/index";
 import type { ChatEvent, Envelope } from "../../src/schema/events";
 import { assertValid } from "../support/event-schema";
-import { addSecret, addSecretsFrom, recordResponse } from "./leak-registry";
+import { addSecret, addSecretsFrom, backgroundOf, recordBackground, recordResponse } from "./leak-registry";
 
 export const fakeUrl = () => inject("fakeAzureUrl");
 
@@ -39,9 +39,20 @@ export async function fetchApp(request: Request, overrides: Partial<Env> = {}): 
   if (presented) addSecret(presented[1]);
   const ctx = createExecutionContext();
   const response = await app.fetch(request, { ...env, ...overrides }, ctx);
-  // Let the run finish in the background like the runtime would; the body is read by the caller.
-  void waitOnExecutionContext(ctx);
+  // Let the run finish in the background like the runtime would; the body is read by the caller,
+  // and settled() waits for that background work.
+  const background = waitOnExecutionContext(ctx);
+  const requestId = response.headers.get("x-request-id");
+  if (requestId) recordBackground(requestId, background);
   return recordResponse(`${request.method} ${new URL(request.url).pathname}`, response);
+}
+
+/**
+ * Waits until the request's work in the background is over (a stream's run and its log line; for
+ * a resumable chat, the Worker's side): after that, nothing it started writes to the log.
+ */
+export function settled(res: Response | string): Promise<void> {
+  return backgroundOf(typeof res === "string" ? res : res.headers.get("x-request-id")!);
 }
 
 /** A request body sent in `count` pieces without a Content-Length, as a chunked upload arrives. */

@@ -5,5 +5,5 @@
  * front, as the static imports were before, so the tests time the Worker, not the module loader.
  */
 import "../../src/schema/request";
-import "../../src/ui/ui-request";
+import "../../src/schema/ui-request";
 import "../../src/mcp/tool-source";

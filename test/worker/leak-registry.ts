@@ -1,9 +1,11 @@
 /**
  * What the worker tests saw, for the leak scan (leak-scan.ts) and for log assertions: every log
  * line the code under test wrote (console is patched by leak-scan.ts), every response that
- * helpers.ts `post()` returned (headers, and the body as the test reads it), and every secret in
- * play (the configured ones, the env overrides of a test, the keys clients presented). Lives on
- * globalThis so the patched console and each test file's modules share one registry.
+ * helpers.ts `post()` returned (headers, and the body as the test reads it), the work each request
+ * left running in the background (its execution context's `waitUntil`, where a stream's log line is
+ * written), and every secret in play (the configured ones, the env overrides of a test, the keys
+ * clients presented). Lives on globalThis so the patched console and each test file's modules
+ * share one registry.
  */
 import { env } from "cloudflare:workers";
 
@@ -11,6 +13,8 @@ interface Registry {
   logs: string[];
   responses: { label: string; text: string }[];
   secrets: Set<string>;
+  /** Per request id, when its execution context's background work is over. */
+  background: Map<string, Promise<unknown>>;
 }
 
 const KEY = "__chatapiLeakRegistry";
@@ -18,6 +22,7 @@ const registry: Registry = ((globalThis as Record<string, unknown>)[KEY] ??= {
   logs: [],
   responses: [],
   secrets: new Set<string>(),
+  background: new Map<string, Promise<unknown>>(),
 }) as Registry;
 
 /** Shorter strings would match by accident; every test secret is longer. */
@@ -56,6 +61,26 @@ export function recordResponse(label: string, response: Response): Response {
     },
   });
   return new Response(response.body.pipeThrough(tap), response);
+}
+
+/** The background work of the request `requestId` (its execution context's `waitUntil`), settling when it is over. */
+export function recordBackground(requestId: string, done: Promise<unknown>): void {
+  registry.background.set(requestId, done.catch(() => {}));
+}
+
+/** When the request's background work is over: after that, nothing it started writes a log line. */
+export async function backgroundOf(requestId: string): Promise<void> {
+  await registry.background.get(requestId);
+}
+
+/** When the background work of every request is over; false if some is still going after `timeoutMs`. */
+export async function allBackground(timeoutMs: number): Promise<boolean> {
+  const all = Promise.all(registry.background.values()).then(() => true as const);
+  const bound = new Promise<false>((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    void all.then(() => clearTimeout(timer));
+  });
+  return Promise.race([all, bound]);
 }
 
 /** The parsed request log lines (src/log/request-log.ts) written so far. */
@@ -108,6 +133,7 @@ export function counts() {
 export function clearRecords(): void {
   registry.logs.length = 0;
   registry.responses.length = 0;
+  registry.background.clear();
 }
 
 function mask(secret: string): string {

@@ -6,7 +6,7 @@
  * or a key a client presented. See leak-registry.ts.
  */
 import { afterAll, expect } from "vitest";
-import { clearRecords, findLeaks, recordLog } from "./leak-registry";
+import { allBackground, clearRecords, findLeaks, recordLog } from "./leak-registry";
 
 const PATCHED = Symbol.for("chatapi.leakScan.console");
 const patched = globalThis as { [PATCHED]?: boolean };
@@ -25,8 +25,10 @@ if (!patched[PATCHED]) {
 }
 
 afterAll(async () => {
-  // Let responses streamed in the background finish their log lines.
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  // Responses streamed in the background write their log lines when they end: wait for every
+  // request's background work (a run nobody stopped ends by its own timeouts, within the hook's time).
+  const over = await allBackground(8_000);
+  if (!over) console.warn("[leak-scan] some requests were still running after 8 s; scanning what they wrote so far");
   const leaks = findLeaks();
   clearRecords();
   expect(leaks, "a secret appeared in a response or a log line").toEqual([]);

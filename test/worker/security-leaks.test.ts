@@ -5,7 +5,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { envelopeOf, ndjson, post, terminal, userText } from "./helpers";
+import { envelopeOf, ndjson, post, settled, terminal, userText } from "./helpers";
 import { allLogs, clearRecords, counts, findLeaks } from "./leak-registry";
 import { chatBody, KEY_A, logLineOf, send } from "./security-support";
 
@@ -33,7 +33,7 @@ describe("the leak scan", () => {
     const before = counts();
     const res = await post(userText("count me"));
     await res.text();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await settled(res);
     const after = counts();
     expect(after.responses).toBe(before.responses + 1);
     expect(after.logs).toBeGreaterThan(before.logs);

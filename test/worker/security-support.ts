@@ -1,6 +1,6 @@
 /** Shared by the security tests: requests of any shape, the request's log line. */
 import { expect } from "vitest";
-import { fetchApp } from "./helpers";
+import { fetchApp, settled } from "./helpers";
 import { requestLines } from "./leak-registry";
 
 export const KEY_A = "sk-test-alpha-5b0c6e1f9a2d4c7e";
@@ -33,8 +33,8 @@ export async function logLineOf(res: Response | string, timeoutMs = 3000): Promi
   for (;;) {
     const lines = requestLines().filter((line) => line.requestId === requestId);
     if (lines.length) {
-      // Exactly one line per request, ever.
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      // Exactly one line per request, ever: also once everything it left running is over.
+      await settled(requestId!);
       expect(requestLines().filter((line) => line.requestId === requestId)).toHaveLength(1);
       return lines[0];
     }

@@ -31,7 +31,7 @@ async function streamOf(run: (sink: RunSink) => Promise<RunResult>) {
   return { events, end: terminals[0] as ChatEvent & { type: "error" | "done" }, result: await result };
 }
 
-const step: RunEvent = { type: "step", requestId: "req_test", step: { message_id: "m1", present_content: "x", tool_type: "System", parameters: "{}", tool_status: "Start" } };
+const step: Extract<RunEvent, { type: "step" }> = { type: "step", requestId: "req_test", step: { message_id: "m1", present_content: "x", tool_type: "System", parameters: {}, tool_status: "Start" } };
 
 describe("a run that fails in our own code", () => {
   it("throwing before its first event: a 500 error event, the stack kept for the log", async () => {
@@ -56,7 +56,7 @@ describe("a run that fails in our own code", () => {
 
   it("emitting an event the encoder cannot write (a BigInt): a 500 error event, numbered without a gap", async () => {
     const { end, result } = await streamOf(async (sink) => {
-      sink.emit({ ...step, step: { ...step.step, parameters: 1n as unknown as string } } as RunEvent);
+      sink.emit({ ...step, step: { ...step.step, parameters: 1n as unknown as Record<string, unknown> } });
       return { ok: true, outcome: "done", headers: {}, summary: { rounds: 0, tools: [] }, envelope: envelope(200, "ok", "req_test", { steps: [] }) };
     });
     expect(end).toMatchObject({ type: "error", code: 500 });
@@ -80,7 +80,7 @@ describe("a tool source that breaks its promise never to throw", () => {
   const chat = (tools: ToolSource) => (sink: RunSink) =>
     runChat({
       config: readConfig(env),
-      client: azureClient(readConfig(env).azure, 5000),
+      client: azureClient(readConfig(env).azure, 5000, readConfig(env).redact),
       request: { user_id: "u", query: [{ role: "user", content: "[[fake:tools]] call a tool" }] },
       imageCount: 0,
       lang: "en",

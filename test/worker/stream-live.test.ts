@@ -5,33 +5,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { fakeRequests, newNonce, scriptFake, waitForFake } from "../../tools/fake-azure-client";
-import { fakeUrl, post, userText } from "./helpers";
+import { readNdjsonTimed } from "../../tools/ndjson";
+import { fakeUrl, post, settled, userText } from "./helpers";
 
 const decoder = new TextDecoder();
 
 /** Reads NDJSON lines as they arrive, with the time each came. */
-async function readTimed(res: Response) {
-  const reader = res.body!.getReader();
-  const lines: { at: number; event: Record<string, unknown> }[] = [];
-  // Pieces of the line not yet complete: joined once its newline comes (a 32 MB line stays linear).
-  let pending: string[] = [];
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    const text = decoder.decode(value, { stream: true });
-    let from = 0;
-    let nl;
-    while ((nl = text.indexOf("\n", from)) >= 0) {
-      pending.push(text.slice(from, nl));
-      const line = pending.join("").trim();
-      pending = [];
-      from = nl + 1;
-      if (line) lines.push({ at: Date.now(), event: JSON.parse(line) });
-    }
-    if (from < text.length) pending.push(text.slice(from));
-  }
-  return lines;
-}
+const readTimed = (res: Response) => readNdjsonTimed(res.body!);
 
 describe("the stream starts at once", () => {
   it("sends the System step before a slow Azure has answered (a retried 503 with retry-after-ms=1000)", async () => {
@@ -114,7 +94,8 @@ describe("a client that leaves while nothing is written (DISCONNECT_PROBE_MS at 
     await reader.read();
     await waitForFake(fakeUrl(), nonce, (r) => r.length === 1);
     await reader.cancel();
-    await new Promise((resolve) => setTimeout(resolve, 3500));
+    // Once the run is over nothing more can be sent: it ended during the wait, without the retry.
+    await settled(res);
     expect(await fakeRequests(fakeUrl(), nonce)).toHaveLength(1);
   });
 });
@@ -125,14 +106,19 @@ describe("backpressure", () => {
     const piece = "x".repeat(8000);
     const chunk = `data: {"choices":[{"index":0,"delta":{"content":"${piece}"},"finish_reason":null}]}\n\n`;
     const count = 1500; // 12 MB of answer: more than every buffer between here and the fake.
+    // Written 64 KiB at a time, each write waiting until the connection takes it.
     await scriptFake(fakeUrl(), nonce, [
-      { raw: chunk.repeat(count) + 'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n' },
+      { raw: chunk.repeat(count) + 'data: {"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n', split: 65536, pause: 0 },
     ]);
     const res = await post(userText(`big ${nonce}`), { env: { MAX_ANSWER_CHARS: "50000000", STREAM_BUFFER_BYTES: "65536" } });
-    await waitForFake(fakeUrl(), nonce, (r) => r.length === 1);
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    // Nobody has read the response: the fake could not send it all.
-    expect((await fakeRequests(fakeUrl(), nonce))[0].finished).toBe(false);
+    // Nobody reads the response: the Worker stops reading Azure, so the fake's write waits (for a
+    // whole second: not the gap between two reads), or, were it read regardless, the fake finishes
+    // (or the Worker gives up on the upstream request).
+    const [stalled] = await waitForFake(fakeUrl(), nonce, (r) => r[0] !== undefined && (r[0].blockedMs >= 1000 || r[0].finished || r[0].closedByClientAt !== null), 20_000);
+    // The fake could not send it all, and the upstream request is still open.
+    expect(stalled.finished).toBe(false);
+    expect(stalled.closedByClientAt).toBeNull();
+    expect(stalled.sentBytes).toBeLessThan(chunk.length * count);
     const lines = await readTimed(res);
     const end = lines.at(-1)!.event as { type: string; data: { answer: string } };
     expect(end.type).toBe("done");

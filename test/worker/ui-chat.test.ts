@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { PNG_1X1_BASE64 } from "../../tools/png";
+import { sseChunks } from "../../tools/sse";
 import { fetchApp } from "./helpers";
 
 type Chunk = { type: string; [key: string]: unknown };
@@ -14,16 +15,7 @@ function uiPost(body: unknown) {
 }
 
 async function chunks(res: Response): Promise<{ chunks: Chunk[]; done: boolean }> {
-  const text = await res.text();
-  const out: Chunk[] = [];
-  let done = false;
-  for (const block of text.split("\n\n")) {
-    const data = block.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
-    if (!data) continue;
-    if (data === "[DONE]") done = true;
-    else out.push(JSON.parse(data) as Chunk);
-  }
-  return { chunks: out, done };
+  return sseChunks(await res.text());
 }
 
 const chatId = () => `ui${crypto.randomUUID().replaceAll("-", "").slice(0, 14)}`;

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { fakeRequests, newNonce, scriptFake, waitForFake } from "../../tools/fake-azure-client";
 import type { Envelope } from "../../src/schema/events";
-import { deltas, fakeUrl, ndjson, post, terminal, userText } from "./helpers";
+import { deltas, fakeUrl, ndjson, post, settled, terminal, userText } from "./helpers";
 import { allLogs } from "./leak-registry";
 
 const AZURE_KEY = "test-azure-key-7f3a9c";
@@ -123,7 +123,7 @@ describe("secrets in Azure's error text", () => {
     const body = await envelopeOf(res);
     expect(body.message).toMatch(/^Azure OpenAI rejected the request: Header api-key '\[redacted\]' is not valid/);
     expect(JSON.stringify(body)).not.toContain(AZURE_KEY);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await settled(res);
     const line = allLogs().find((l) => l.includes(body.requestId));
     expect(line).toBeDefined();
     expect(line).toContain("[redacted]");

@@ -9,7 +9,7 @@
 import { describe, expect, inject, it } from "vitest";
 import { fakeRequests, newNonce, scriptFake, waitForFake, type RecordedRequest } from "../../tools/fake-azure-client";
 import type { ChatEvent, Step } from "../../src/schema/events";
-import { deltas, envelopeOf, fakeUrl, ndjson, post, terminal, userText } from "./helpers";
+import { deltas, envelopeOf, fakeUrl, ndjson, post, settled, terminal, userText } from "./helpers";
 import { allLogs } from "./leak-registry";
 
 const AZURE_KEY = "test-azure-key-7f3a9c";
@@ -191,7 +191,7 @@ describe.each(UPSTREAMS)("through $name", (upstream) => {
     const res = await chat(`echo my key ${nonce}`, {}, "application/json");
     const body = await envelopeOf(res, 400, new RegExp(`^${escape(upstream.says)} rejected the request: Incorrect API key provided: \\[redacted\\]`));
     expect(JSON.stringify(body)).not.toContain(key);
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await settled(res);
     expect(allLogs().some((l) => l.includes(body.requestId))).toBe(true);
     expect(allLogs().filter((l) => l.includes(key))).toEqual([]);
   });
