@@ -1,9 +1,9 @@
 /**
  * `npm run bench`: what chatapi costs on top of simply proxying Azure's stream, measured in one
- * run against the same local fake upstream (tools/fake-azure.ts, Azure's wire format).
+ * run against the same local fake upstream (tools/fakes/fake-azure.ts, Azure's wire format).
  *
  *   - chatapi: the deployable bundle (`wrangler deploy --dry-run`), in its own workerd (Miniflare,
- *     tools/miniflare-worker.ts: not `wrangler dev`, see there why), with its ChatRoom Durable
+ *     tools/lab/miniflare-worker.ts: not `wrangler dev`, see there why), with its ChatRoom Durable
  *     Object (SQLite files in a temp directory). Two paths: plain chats, and resumable ones
  *     (`chat_id`: the run in the Durable Object, its events batched into storage).
  *   - pass-through: a Worker that POSTs the same Azure request and pipes the bytes back unparsed,
@@ -43,12 +43,12 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Cdp } from "../tools/cdp";
-import { busySamples, busyUs, nowUs, readProfile, topFunctions, type CpuProfile, type Sample, type TopFunction } from "../tools/cpu-profile";
-import { startFakeAzure } from "../tools/fake-azure";
-import { buildBundle, compatibility, cpuMs, startChatapiMiniflare, startMiniflareWorker, type Bundle } from "../tools/miniflare-worker";
-import { startupCost, type StartupCost } from "../tools/startup-cost";
-import { freePort } from "../tools/worker";
+import { Cdp } from "../tools/lab/cdp";
+import { busySamples, busyUs, nowUs, readProfile, topFunctions, type CpuProfile, type Sample, type TopFunction } from "../tools/lab/cpu-profile";
+import { startFakeAzure } from "../tools/fakes/fake-azure";
+import { buildBundle, compatibility, cpuMs, startChatapiMiniflare, startMiniflareWorker, type Bundle } from "../tools/lab/miniflare-worker";
+import { startupCost, type StartupCost } from "../tools/lab/startup-cost";
+import { freePort } from "../tools/run/worker";
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -63,7 +63,7 @@ const PROFILE_ANSWERS = arg("profile-answers", 10);
 const BEFORE_RUNS = arg("before-runs", 30);
 /** Figure 5 repeated, sides in turn, so that a machine whose load changes skews every side alike. */
 const PROFILE_ROUNDS = Math.max(1, arg("profile-rounds", 1));
-/** Fresh isolates in which chatapi's startup is measured (tools/startup-cost.ts); the median is shown. */
+/** Fresh isolates in which chatapi's startup is measured (tools/lab/startup-cost.ts); the median is shown. */
 const STARTUP_RUNS = arg("startup-runs", 7);
 const PROFILE = !process.argv.includes("--no-profile");
 /** `--only 5,6`: just these figures (1 and 2 go together; 7, the bundle, is always shown). */
@@ -588,7 +588,7 @@ function startupProfile(bundlePath: string): StartupFigures {
   }
 }
 
-/** Startup per Worker, finely (tools/startup-cost.ts): chatapi's bundle, and each baseline's script. */
+/** Startup per Worker, finely (tools/lab/startup-cost.ts): chatapi's bundle, and each baseline's script. */
 async function startupCosts(bundle: Bundle): Promise<Record<string, StartupCost>> {
   const dir = mkdtempSync(join(tmpdir(), "chatapi-bench-startup-"));
   try {
@@ -709,7 +709,7 @@ function report({ first, slow, cpu, rows, profiles, startup, startupFine, bundle
   }
   if (startupFine) {
     const s = startupFine.chatapi;
-    console.log(`6. Startup: chatapi's bundle evaluated by import() in a fresh isolate, V8 sampling every 50 µs (tools/startup-cost.ts): median ${s.medianMs.toFixed(2)} ms of ${s.runsMs.length} isolates (${s.runsMs.map((x) => x.toFixed(1)).join(", ")}); baselines: pass-through ${startupFine["pass-through"].medianMs.toFixed(2)} ms, js-floor ${startupFine["js-floor"].medianMs.toFixed(2)} ms  (budget ≤ 10 ms) ${s.medianMs <= 10 ? "OK" : "OVER"}\n`);
+    console.log(`6. Startup: chatapi's bundle evaluated by import() in a fresh isolate, V8 sampling every 50 µs (tools/lab/startup-cost.ts): median ${s.medianMs.toFixed(2)} ms of ${s.runsMs.length} isolates (${s.runsMs.map((x) => x.toFixed(1)).join(", ")}); baselines: pass-through ${startupFine["pass-through"].medianMs.toFixed(2)} ms, js-floor ${startupFine["js-floor"].medianMs.toFixed(2)} ms  (budget ≤ 10 ms) ${s.medianMs <= 10 ? "OK" : "OVER"}\n`);
     printTop(s.top);
     console.log("");
   }

@@ -1,6 +1,6 @@
 /**
  * `npm run chat`: a terminal client of chatapi, built on the typed client (client/src); its printing and self-test
- * are in tools/chat-print.ts and tools/chat-selftest.ts.
+ * are in tools/cli/chat-print.ts and tools/cli/chat-selftest.ts.
  *
  *   npm run chat -- "你好" [--image cat.jpg]… [--url http://127.0.0.1:8000] [--key KEY]
  *                  [--format ndjson|sse|json] [--lang zh|en] [--user ID] [--system TEXT] [--verbose]
@@ -19,14 +19,14 @@
  * start or after event N. A tool call that waits for approval (an `approval_request`) is asked
  * about on a terminal (`Approve server/tool {args}? [y/N/reason]`); when stdin is not a terminal,
  * `--approve all|none` answers every one, and without it the call is left waiting and the curl
- * that answers it is printed (tools/chat-approve.ts). Exit code: 0 done (or stopped with --stop; listed, shown or deleted), 1 an error from the server
+ * that answers it is printed (tools/cli/chat-approve.ts). Exit code: 0 done (or stopped with --stop; listed, shown or deleted), 1 an error from the server
  * (or a failed selftest), 2 a usage error, 130 interrupted. CHATAPI_URL and CHATAPI_KEY are the
  * defaults of --url and --key. --temperature and --max-tokens are the request's `options`: the
  * service takes them when its CLIENT_OPTIONS allows (by default it does), and never a max_tokens
  * above its own. With --history server the service keeps the conversation (`history: "server"`):
  * each run sends only its new message, under --chat ID (one is made up, and said on stderr, when
  * there is none); --replace-from MSG_ID (an id --messages shows) edits that message and regenerates.
- * The conversation helpers' printing is in tools/chat-history.ts.
+ * The conversation helpers' printing is in tools/cli/chat-history.ts.
  */
 import { readFileSync, statSync } from "node:fs";
 import { basename } from "node:path";
@@ -35,10 +35,10 @@ import {
   CHAT_ID_MAX, CHAT_ID_PATTERN, ChatApiError, MAX_IMAGE_BYTES, chat, deleteChat, getMessages, listChats, resumeChat, sniffImageType, stopChat, streamChat, toDataUrl,
   type ChatEvent, type ChatRequest, type ReconnectInfo,
 } from "../client/src";
-import { Approver, type ApproveMode } from "../tools/chat-approve";
-import { printChats, printConversation } from "../tools/chat-history";
-import { ChatPrinter } from "../tools/chat-print";
-import { selftest } from "../tools/chat-selftest";
+import { Approver, type ApproveMode } from "../tools/cli/chat-approve";
+import { printChats, printConversation } from "../tools/cli/chat-history";
+import { ChatPrinter } from "../tools/cli/chat-print";
+import { selftest } from "../tools/cli/chat-selftest";
 
 const USAGE = `usage: npm run chat -- MESSAGE [--image FILE]… [--url URL] [--key KEY] [--format ndjson|sse|json] [--lang zh|en] [--user ID] [--system TEXT] [--verbose] [--temperature T] [--max-tokens N] [--chat ID [--approve all|none]] [--history server [--replace-from MSG_ID]]
        npm run chat -- --chat ID --resume [--after N] [--approve all|none] [--url URL] [--key KEY] [--format ndjson|sse] [--verbose]

@@ -1,5 +1,5 @@
-/** `npm run check:types`: every tsconfig's type check, side by side (tools/type-checks.ts). */
-import { describeTypeChecks, runTypeChecks } from "../tools/type-checks";
+/** `npm run check:types`: every tsconfig's type check, side by side (tools/build/type-checks.ts). */
+import { describeTypeChecks, runTypeChecks } from "../tools/build/type-checks";
 
 const results = await runTypeChecks();
 console.log(describeTypeChecks(results));

@@ -1,8 +1,8 @@
 /**
  * `npm run demo:upstream -- [--port 8788] [--host 127.0.0.1] [--delay 15]`: the demo upstream
- * (tools/demo-upstream.ts) on its own, until Ctrl-C.
+ * (tools/fakes/demo-upstream.ts) on its own, until Ctrl-C.
  */
-import { DEMO_MODEL, startDemoUpstream } from "../tools/demo-upstream";
+import { DEMO_MODEL, startDemoUpstream } from "../tools/fakes/demo-upstream";
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);

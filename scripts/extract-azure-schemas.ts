@@ -1,13 +1,13 @@
 /**
- * Regenerates tools/fixtures/azure-openai-2024-10-21.schemas.json from Microsoft's published
- * OpenAPI file (Azure/azure-rest-api-specs, MIT licence; see tools/fixtures/README.md):
+ * Regenerates tools/fakes/fixtures/azure-openai-2024-10-21.schemas.json from Microsoft's published
+ * OpenAPI file (Azure/azure-rest-api-specs, MIT licence; see tools/fakes/fixtures/README.md):
  *
  *   npx tsx scripts/extract-azure-schemas.ts path/to/inference.json
  *
  * Keeps the schemas the tests validate against (AZURE_TEST_SCHEMAS) and what they reference.
  */
 import { readFileSync, writeFileSync } from "node:fs";
-import { AZURE_FIXTURE_PATH, AZURE_SOURCE, AZURE_TEST_SCHEMAS, extractSchemas } from "../tools/azure-openapi";
+import { AZURE_FIXTURE_PATH, AZURE_SOURCE, AZURE_TEST_SCHEMAS, extractSchemas } from "../tools/fakes/azure-openapi";
 
 const input = process.argv[2];
 if (!input) {

@@ -7,9 +7,9 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { clientWireTypesText } from "../tools/client-wire-types";
-import { openApiText } from "../tools/openapi-doc";
-import { schemaText } from "../tools/schema-doc";
+import { clientWireTypesText } from "../tools/build/client-wire-types";
+import { openApiText } from "../tools/build/openapi-doc";
+import { schemaText } from "../tools/build/schema-doc";
 
 const files: [string, () => string | Promise<string>][] = [
   ["schema/chatapi.schema.json", schemaText],

@@ -1,7 +1,7 @@
 /**
  * `npm run load`: hundreds of concurrent streaming chats through wrangler's dev server (the Worker
- * in workerd, booted by tools/worker.ts as for the tests, with wrangler.toml's bindings: keys, rate
- * limits) against the local fake Azure upstream (tools/fake-azure-thread.ts: in this process, on its
+ * in workerd, booted by tools/run/worker.ts as for the tests, with wrangler.toml's bindings: keys, rate
+ * limits) against the local fake Azure upstream (tools/fakes/fake-azure-thread.ts: in this process, on its
  * own thread). Loopback only, bounded in count and time, stops by itself; exit code 1 if any chat failed.
  *
  * Each chat carries its own nonce and asks the fake for a multi-chunk echo of it; every answer must
@@ -12,7 +12,7 @@
  *
  *   npm run load -- [--chats 300] [--concurrency 300] [--words 24] [--delay 5] [--timeout 120]
  *
- * `--soak` runs tools/soak.ts instead: plain and resumable (`chat_id`) chats at once, with slow
+ * `--soak` runs tools/lab/soak.ts instead: plain and resumable (`chat_id`) chats at once, with slow
  * readers and clients that leave mid-stream or in a quiet phase, with DISCONNECT_PROBE_MS=250 (the default) and
  * HEARTBEAT_MS=1000; it checks every plain stream ended with its terminal event or had its upstream
  * request cancelled within a second of its client leaving, every resumable chat reads back whole,
@@ -21,19 +21,19 @@
  *
  *   npm run load -- --soak [--chats 200] [--rounds 2] [--ramp 5] [--settle 15] [--timeout 90] [--flat-mib 32] [--probe-ms 250] [--kinds plain/slow,…] [--direct]
  *
- * `--direct` soaks the deployable bundle in Miniflare (tools/miniflare-worker.ts) instead of wrangler's
+ * `--direct` soaks the deployable bundle in Miniflare (tools/lab/miniflare-worker.ts) instead of wrangler's
  * dev server: no dev proxy between the clients and the Worker (it adds a hop a disconnect must cross).
  *
  * wrangler.toml allows 600 chats a minute per API key: the chats are spread over enough keys. The
- * dev server runs without the DevTools inspector (see tools/worker.ts).
+ * dev server runs without the DevTools inspector (see tools/run/worker.ts).
  */
-import { startFakeAzureThread } from "../tools/fake-azure-thread";
+import { startFakeAzureThread } from "../tools/fakes/fake-azure-thread";
 import { readNdjsonTimed } from "../tools/ndjson";
-import { Cdp, heapAfterGc } from "../tools/cdp";
-import { buildBundle, startChatapiMiniflare } from "../tools/miniflare-worker";
-import { listeningPorts, workerdPids } from "../tools/proc";
-import { KINDS, printSoak, runSoak, type Kind } from "../tools/soak";
-import { freePort, startWorker } from "../tools/worker";
+import { Cdp, heapAfterGc } from "../tools/lab/cdp";
+import { buildBundle, startChatapiMiniflare } from "../tools/lab/miniflare-worker";
+import { listeningPorts, workerdPids } from "../tools/lab/proc";
+import { KINDS, printSoak, runSoak, type Kind } from "../tools/lab/soak";
+import { freePort, startWorker } from "../tools/run/worker";
 
 // Loopback only: no metrics, and no fetch of the `Request.cf` placeholder from workers.cloudflare.com.
 process.env.WRANGLER_SEND_METRICS = "false";

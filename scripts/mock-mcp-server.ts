@@ -1,9 +1,9 @@
 /**
  * `npm run mock:mcp -- --port 3000 [--host 127.0.0.1] [--token SECRET]`: the ModelScope mock MCP
- * server (tools/mock-mcp-server.ts) on its own, until Ctrl-C. PORT and MOCK_MCP_TOKEN are the
+ * server (tools/fakes/mock-mcp-server.ts) on its own, until Ctrl-C. PORT and MOCK_MCP_TOKEN are the
  * defaults of --port and --token.
  */
-import { startMockMcpServer } from "../tools/mock-mcp-server";
+import { startMockMcpServer } from "../tools/fakes/mock-mcp-server";
 
 const value = (flag: string) => {
   const i = process.argv.indexOf(flag);

@@ -1,11 +1,11 @@
 /**
  * `npm run screenshot`: docs/page.png, the chat page at 1280×900 with a chat that calls a tool and
- * answers in Markdown (tools/page-screenshots.ts). `npm run screenshot -- --all DIR`: that chat at
+ * answers in Markdown (tools/lab/page-screenshots.ts). `npm run screenshot -- --all DIR`: that chat at
  * a desktop's and a phone's size in both languages, as DIR/{desktop,phone}-{zh,en}.png.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { takePageScreenshots, type Shot } from "../tools/page-screenshots";
+import { takePageScreenshots, type Shot } from "../tools/lab/page-screenshots";
 
 const all = process.argv.indexOf("--all");
 let shots: Shot[];

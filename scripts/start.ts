@@ -1,7 +1,7 @@
 /**
  * `npm start`: the Worker under wrangler's dev server on APP_HOST:APP_PORT (127.0.0.1:8000 by
  * default; `npm start -- --port 9000` wins), with .dev.vars (or .env) and the environment's
- * settings, and labelled local defaults for what is not configured: see tools/local-stack.ts.
+ * settings, and labelled local defaults for what is not configured: see tools/run/local-stack.ts.
  * Ctrl-C stops everything it started. It runs as `node --import tsx scripts/start.ts`, one process
  * that gets Ctrl-C itself: under the `tsx` command, which relays signals to its child, a child that
  * did not acknowledge one within about 60 ms (a busy machine) was killed outright (SIGKILL), and
@@ -16,8 +16,8 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { parseEnv } from "node:util";
-import { startLocalStack, type LocalStack } from "../tools/local-stack";
-import { PortInUseError } from "../tools/worker";
+import { startLocalStack, type LocalStack } from "../tools/run/local-stack";
+import { PortInUseError } from "../tools/run/worker";
 
 /** Settings that may come from the environment when .dev.vars does not name them. */
 const FROM_ENVIRONMENT = [

@@ -1,12 +1,12 @@
 /**
  * `npm test`: the type checks and every vitest project at once. vitest runs in the foreground (its
  * output as it comes, arguments passed on: `npm test -- test/node/cli.test.ts`); the three type
- * checks run beside it at a lower CPU priority (tools/type-checks.ts) and report when vitest is done.
+ * checks run beside it at a lower CPU priority (tools/build/type-checks.ts) and report when vitest is done.
  * It fails if either does.
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { describeTypeChecks, runTypeChecks } from "../tools/type-checks";
+import { describeTypeChecks, runTypeChecks } from "../tools/build/type-checks";
 
 const VITEST = fileURLToPath(new URL("../node_modules/vitest/vitest.mjs", import.meta.url));
 

@@ -1,7 +1,7 @@
 /**
  * The answers of the conversation endpoints (`history: "server"`): a chat's stored conversation,
  * a user's list of chats, and the same conversation as the AI SDK's UI messages. Published in the
- * OpenAPI document (tools/openapi-doc.ts); the Worker builds these in src/conversations.
+ * OpenAPI document (tools/build/openapi-doc.ts); the Worker builds these in src/conversations.
  */
 import * as z from "zod";
 import { Step, Usage } from "./events";

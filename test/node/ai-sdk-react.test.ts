@@ -1,7 +1,7 @@
 /**
  * `useChat` from @ai-sdk/react (the newest: 4.x, on ai 7) in real Chromium against the stack
  * `npm start` runs (demo upstream + ModelScope mock MCP server + the Worker's bundle): a React page on
- * its own origin (tools/ai-sdk-page, bundled by esbuild at test time) with `DefaultChatTransport`
+ * its own origin (tools/fakes/ai-sdk-page, bundled by esbuild at test time) with `DefaultChatTransport`
  * pointed at the Worker's /api/ui/chat, the key in `headers` and `user_id` in `body`. What it
  * renders is checked while the chat streams (steps before the answer is complete) and at its end
  * (the demo's label in the answer, the tool's output); a reload mid-run resumes the running
@@ -17,10 +17,10 @@ import { promisify } from "node:util";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium, SCREENSHOTS } from "../../tools/chromium";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { DEMO_LABEL } from "../../tools/demo-upstream";
-import { serveAiSdkPage, type AiSdkPage } from "../../tools/ai-sdk-page/serve";
-import { startLocalStack, type LocalStack } from "../../tools/local-stack";
-import { ROOT } from "../../tools/worker";
+import { DEMO_LABEL } from "../../tools/fakes/demo-upstream";
+import { serveAiSdkPage, type AiSdkPage } from "../../tools/fakes/ai-sdk-page/serve";
+import { startLocalStack, type LocalStack } from "../../tools/run/local-stack";
+import { ROOT } from "../../tools/run/worker";
 import { pageContext, type PageContext } from "../support/page-context";
 
 const SHOTS = SCREENSHOTS;
@@ -133,12 +133,12 @@ async function send(tab: Page, text: string) {
 }
 
 describe("the useChat page's own packages", () => {
-  it("type-check the page (tools/ai-sdk-page/tsconfig.json) with them, installed in its folder and not at the root", async () => {
+  it("type-check the page (tools/fakes/ai-sdk-page/tsconfig.json) with them, installed in its folder and not at the root", async () => {
     // serveAiSdkPage (beforeAll) installed them: ai 7 and @ai-sdk/react 4 declare Node 22.
     const root = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
     expect(Object.keys({ ...root.dependencies, ...root.devDependencies }).filter((name) => name === "ai" || name.startsWith("@ai-sdk/"))).toEqual([]);
     const tsc = join(ROOT, "node_modules/typescript/bin/tsc");
-    const result = await promisify(execFile)(process.execPath, [tsc, "-p", join(ROOT, "tools/ai-sdk-page/tsconfig.json")], { cwd: ROOT }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }));
+    const result = await promisify(execFile)(process.execPath, [tsc, "-p", join(ROOT, "tools/fakes/ai-sdk-page/tsconfig.json")], { cwd: ROOT }).catch((error: { stdout?: string }) => ({ stdout: error.stdout ?? String(error) }));
     expect(result.stdout).toBe("");
   }, 60_000);
 });

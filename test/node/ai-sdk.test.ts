@@ -3,7 +3,7 @@
  * aliases `ai-v5`, `ai-v6`): `DefaultChatTransport` (`sendMessages`, `reconnectToStream`) sends
  * the request and parses the SSE, `readUIMessageStream` builds the UIMessage as it grows, and
  * `createUIMessageStream`'s `onFinish` says how the SDK saw the stream end (`isAborted`). Against
- * the Worker's deployable bundle in workerd (tools/worker-bundle.ts) with the fake Azure (scripted by `[[fake:…]]` markers) and the
+ * the Worker's deployable bundle in workerd (tools/build/worker-bundle.ts) with the fake Azure (scripted by `[[fake:…]]` markers) and the
  * ModelScope mock MCP server. The wire format itself is tested in test/worker/ui-chat.test.ts;
  * `useChat` in Chromium in test/node/ai-sdk-react.test.ts.
  */
@@ -14,10 +14,10 @@ import * as aiV5 from "ai-v5";
 import * as aiV6 from "ai-v6";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Step, Usage } from "../../client/src";
-import { fakeRequests, newNonce } from "../../tools/fake-azure-client";
+import { fakeRequests, newNonce } from "../../tools/fakes/fake-azure-client";
 import { base64, tinyPng } from "../../tools/png";
-import { ROOT, startWorker, type RunningWorker } from "../../tools/worker";
-import { readWorkerBundle } from "../../tools/worker-bundle";
+import { ROOT, startWorker, type RunningWorker } from "../../tools/run/worker";
+import { readWorkerBundle } from "../../tools/build/worker-bundle";
 
 const API_KEY = "ai-sdk-test-key-5e21";
 let dev: RunningWorker;
@@ -641,13 +641,13 @@ describe("the AI SDK stays out of the Worker", () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { dependencies: Record<string, string>; devDependencies: Record<string, string> };
     expect(Object.keys(pkg.dependencies).filter((name) => SDK_PACKAGES.test(name))).toEqual([]);
     expect(pkg.devDependencies).toMatchObject({ "ai-v5": "npm:ai@5.0.277", "ai-v6": "npm:ai@6.0.325" });
-    const page = JSON.parse(readFileSync(join(ROOT, "tools/ai-sdk-page/package.json"), "utf8")) as { private: boolean; dependencies: Record<string, string> };
+    const page = JSON.parse(readFileSync(join(ROOT, "tools/fakes/ai-sdk-page/package.json"), "utf8")) as { private: boolean; dependencies: Record<string, string> };
     expect(page.private).toBe(true);
     expect(page.dependencies).toMatchObject({ ai: expect.stringMatching(/^7\.\d+\.\d+$/), "@ai-sdk/react": expect.stringMatching(/^4\.\d+\.\d+$/) });
   });
 
   it("is not in the bundle wrangler deploys (esbuild's metafile of `wrangler deploy --dry-run`)", () => {
-    // The run's bundle (tools/worker-bundle.ts), which the end-to-end tests boot.
+    // The run's bundle (tools/build/worker-bundle.ts), which the end-to-end tests boot.
     const { metafile } = readWorkerBundle(inject("workerBundle"));
     const inputs = Object.keys((JSON.parse(readFileSync(metafile, "utf8")) as { inputs: Record<string, unknown> }).inputs);
     const packages = new Set(inputs.flatMap((path) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path)?.[1] ?? []));

@@ -1,6 +1,6 @@
 /**
  * Several MCP servers and tool approval, end to end through the Worker's deployable bundle (booted by
- * tools/worker.ts) with two real `@modelcontextprotocol/server-everything` processes (one over
+ * tools/run/worker.ts) with two real `@modelcontextprotocol/server-everything` processes (one over
  * Streamable HTTP, one over legacy HTTP+SSE) and the fake Azure: tools from both, named
  * `{label}__{tool}`, the `server` in every MCP step, one server down, approve, deny with a reason,
  * time out, reconnect while waiting, two calls waiting at once, bad approval requests, and tools
@@ -14,10 +14,10 @@ import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { answerApproval, ChatApiError, streamChat, type ChatEvent } from "../../client/src";
 import { launchChromium, SCREENSHOTS } from "../../tools/chromium";
-import { cliProcess } from "../../tools/cli-process";
-import { fakeRequests, newNonce } from "../../tools/fake-azure-client";
+import { cliProcess } from "../../tools/cli/cli-process";
+import { fakeRequests, newNonce } from "../../tools/fakes/fake-azure-client";
 import { readNdjsonTimed } from "../../tools/ndjson";
-import { startWorker, type RunningWorker } from "../../tools/worker";
+import { startWorker, type RunningWorker } from "../../tools/run/worker";
 
 type Event = { type: string; seq?: number; [key: string]: unknown };
 type StepEvent = Event & { step: { message_id: string; tool_type: string; tool_status: string; parameters: string; observation?: string; present_content: string } };

@@ -8,9 +8,9 @@
  */
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { ChatApiError, chat, streamChat, type ChatEvent } from "../../client/src";
-import { cliProcess } from "../../tools/cli-process";
-import { fakeRequests, newNonce, waitForFake } from "../../tools/fake-azure-client";
-import { startWorker, type RunningWorker } from "../../tools/worker";
+import { cliProcess } from "../../tools/cli/cli-process";
+import { fakeRequests, newNonce, waitForFake } from "../../tools/fakes/fake-azure-client";
+import { startWorker, type RunningWorker } from "../../tools/run/worker";
 
 const PROMPT = "You are Example Corp's assistant. Keep answers short and never mention competitors.";
 const OPENAI_KEY = "assistant-openai-key-4f1c";

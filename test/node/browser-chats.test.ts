@@ -9,7 +9,7 @@
 import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { launchChromium, SCREENSHOTS } from "../../tools/chromium";
-import { startLocalStack, type LocalStack } from "../../tools/local-stack";
+import { startLocalStack, type LocalStack } from "../../tools/run/local-stack";
 import { tinyPng } from "../../tools/png";
 import { seriousViolations } from "../support/axe";
 import { ENDED, installProbe, send, waitForTurn } from "../support/chat-page";

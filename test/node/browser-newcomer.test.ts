@@ -10,9 +10,9 @@ import type { AddressInfo } from "node:net";
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SCREENSHOTS } from "../../tools/chromium";
-import type { LocalStack } from "../../tools/local-stack";
+import type { LocalStack } from "../../tools/run/local-stack";
 import { tinyPng } from "../../tools/png";
-import type { RunningWorker } from "../../tools/worker";
+import type { RunningWorker } from "../../tools/run/worker";
 import { ENDED, send, startPageServers, step, waitForTurn, type PageServers } from "../support/chat-page";
 
 const SHOTS = SCREENSHOTS;

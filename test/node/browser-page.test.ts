@@ -8,9 +8,9 @@
 import type { BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { SCREENSHOTS } from "../../tools/chromium";
-import { newNonce, scriptFake } from "../../tools/fake-azure-client";
-import type { LocalStack } from "../../tools/local-stack";
-import type { RunningWorker } from "../../tools/worker";
+import { newNonce, scriptFake } from "../../tools/fakes/fake-azure-client";
+import type { LocalStack } from "../../tools/run/local-stack";
+import type { RunningWorker } from "../../tools/run/worker";
 import { seriousViolations } from "../support/axe";
 import { ENDED, send, startPageServers, waitForTurn, type PageServers } from "../support/chat-page";
 

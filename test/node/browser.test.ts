@@ -1,7 +1,7 @@
 /**
  * The page at `/` in real Chromium (playwright-core driving the browser at $CHROMIUM_PATH, default
  * Debian's /usr/bin/chromium) against the stack `npm start` runs: demo upstream + ModelScope mock
- * MCP server + the Worker (its deployable bundle in workerd, tools/worker-bundle.ts). Each chat is
+ * MCP server + the Worker (its deployable bundle in workerd, tools/build/worker-bundle.ts). Each chat is
  * watched while it streams (the timeline and a partial answer before `done`), not only at its end
  * (test/support/chat-page.ts). Stopping and resuming are tested against a second Worker whose
  * upstream (the fake Azure) streams a long answer slowly, so "mid-answer" is a state the page is in
@@ -17,12 +17,12 @@ import { join } from "node:path";
 import type { Browser, BrowserContextOptions, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { SCREENSHOTS } from "../../tools/chromium";
-import { startCutProxy } from "../../tools/cut-proxy";
-import { DEMO_LABEL } from "../../tools/demo-upstream";
-import { fakeRequests, newNonce, waitForFake } from "../../tools/fake-azure-client";
-import type { LocalStack } from "../../tools/local-stack";
+import { startCutProxy } from "../../tools/fakes/cut-proxy";
+import { DEMO_LABEL } from "../../tools/fakes/demo-upstream";
+import { fakeRequests, newNonce, waitForFake } from "../../tools/fakes/fake-azure-client";
+import type { LocalStack } from "../../tools/run/local-stack";
 import { tinyPng } from "../../tools/png";
-import type { RunningWorker } from "../../tools/worker";
+import type { RunningWorker } from "../../tools/run/worker";
 import { ENDED, PAGE_API_KEY as API_KEY, send, startPageServers, step, waitForTurn, words, type PageServers } from "../support/chat-page";
 
 const SHOTS = SCREENSHOTS;

@@ -2,21 +2,21 @@
  * The CLI (`npm run chat`, scripts/chat.ts) as a user runs it, a child process, against the stack
  * `npm start` runs (demo upstream + ModelScope mock MCP server + the Worker's deployable bundle).
  * The tests start it about thirty times, so they run it as compiled once for the run
- * (tools/cli-bundle.ts: esbuild, as tsx would, with plain node); the first runs `npm run chat` itself.
+ * (tools/cli/cli-bundle.ts: esbuild, as tsx would, with plain node); the first runs `npm run chat` itself.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { DEMO_LABEL } from "../../tools/demo-upstream";
-import { startLocalStack, type LocalStack } from "../../tools/local-stack";
+import { DEMO_LABEL } from "../../tools/fakes/demo-upstream";
+import { startLocalStack, type LocalStack } from "../../tools/run/local-stack";
 import { tinyPng } from "../../tools/png";
-import { freePort, startWorker, type RunningWorker } from "../../tools/worker";
-import { cliProcess as spawnCli, type CliRun } from "../../tools/cli-process";
-import { ROOT } from "../../tools/worker";
-import { fakeRequests, newNonce, waitForFake } from "../../tools/fake-azure-client";
-import { startCutProxy } from "../../tools/cut-proxy";
+import { freePort, startWorker, type RunningWorker } from "../../tools/run/worker";
+import { cliProcess as spawnCli, type CliRun } from "../../tools/cli/cli-process";
+import { ROOT } from "../../tools/run/worker";
+import { fakeRequests, newNonce, waitForFake } from "../../tools/fakes/fake-azure-client";
+import { startCutProxy } from "../../tools/fakes/cut-proxy";
 
 const API_KEY = "cli-test-key-8d21";
 const scratch = join(tmpdir(), `chatapi-cli-${process.pid}`);

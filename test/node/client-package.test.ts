@@ -14,8 +14,8 @@ import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLIENT_BUNDLE, CLIENT_DIST, CLIENT_TYPES_ENTRY, clientBundleText } from "../../tools/client-build";
-import { ROOT } from "../../tools/worker";
+import { CLIENT_BUNDLE, CLIENT_DIST, CLIENT_TYPES_ENTRY, clientBundleText } from "../../tools/build/client-build";
+import { ROOT } from "../../tools/run/worker";
 
 const run = promisify(execFile);
 const CLIENT = join(ROOT, "client");

@@ -6,16 +6,16 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { startMockMcpServer, type MockMcpServer } from "../../tools/mock-mcp-server";
+import { startMockMcpServer, type MockMcpServer } from "../../tools/fakes/mock-mcp-server";
 import {
   ChatApiError, chat, deleteChat, getFile, getImage, getMessages, health, listChats, resumeChat, stopChat, streamChat, toDataUrl,
   type ChatEvent, type ChatRequest, type FetchLike, type ReconnectInfo, type ResumeOptions, type StreamOptions, type UserContent,
 } from "../../client/src";
-import { startCutProxy, type CutProxy } from "../../tools/cut-proxy";
+import { startCutProxy, type CutProxy } from "../../tools/fakes/cut-proxy";
 import { assertValid } from "../support/event-schema";
-import { fakeRequests, newNonce, scriptFake, waitForFake } from "../../tools/fake-azure-client";
+import { fakeRequests, newNonce, scriptFake, waitForFake } from "../../tools/fakes/fake-azure-client";
 import { PNG_1X1_BASE64, tinyPng } from "../../tools/png";
-import { ROOT, startWorker, type RunningWorker } from "../../tools/worker";
+import { ROOT, startWorker, type RunningWorker } from "../../tools/run/worker";
 
 const API_KEY = "client-test-key-61b0";
 let dev: RunningWorker;

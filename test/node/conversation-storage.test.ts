@@ -8,9 +8,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { newNonce, waitForFake } from "../../tools/fake-azure-client";
+import { newNonce, waitForFake } from "../../tools/fakes/fake-azure-client";
 import { PNG_1X1_BASE64 } from "../../tools/png";
-import { startWorker, type RunningWorker } from "../../tools/worker";
+import { startWorker, type RunningWorker } from "../../tools/run/worker";
 
 const dirs: string[] = [];
 const workers: RunningWorker[] = [];

@@ -1,7 +1,7 @@
 /**
  * The interactive documentation at /docs in real Chromium (as test/node/browser.test.ts drives it:
  * playwright-core, $CHROMIUM_PATH or Debian's /usr/bin/chromium) against the stack `npm start` runs
- * (tools/local-stack.ts). Every request the browser makes to anything but the Worker is blocked and
+ * (tools/run/local-stack.ts). Every request the browser makes to anything but the Worker is blocked and
  * recorded, so the test proves the page comes from the Worker alone: no CDN, no online validator.
  * Screenshots go to test-results/screenshots/.
  */
@@ -10,8 +10,8 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { launchChromium, SCREENSHOTS } from "../../tools/chromium";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { startLocalStack, type LocalStack } from "../../tools/local-stack";
-import { DOCS_VENDOR, swaggerUiDist, VENDOR_FILES } from "../../tools/docs-build";
+import { startLocalStack, type LocalStack } from "../../tools/run/local-stack";
+import { DOCS_VENDOR, swaggerUiDist, VENDOR_FILES } from "../../tools/build/docs-build";
 import { pageContext, type PageContext } from "../support/page-context";
 
 const SHOTS = SCREENSHOTS;

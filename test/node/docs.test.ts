@@ -11,7 +11,7 @@ import { dirname, join, relative } from "node:path";
 import GithubSlugger from "github-slugger";
 import { marked, type Token, type Tokens } from "marked";
 import { describe, expect, it } from "vitest";
-import { ROOT } from "../../tools/worker";
+import { ROOT } from "../../tools/run/worker";
 
 const DOCS = join(ROOT, "docs");
 const PAGES = [join(ROOT, "README.md"), join(ROOT, "client/README.md"), ...readdirSync(DOCS).filter((f) => f.endsWith(".md")).map((f) => join(DOCS, f))];

@@ -1,14 +1,14 @@
 /**
- * End to end through the real `wrangler dev`, booted by the one helper (tools/worker.ts): the fake
+ * End to end through the real `wrangler dev`, booted by the one helper (tools/run/worker.ts): the fake
  * Azure upstream over HTTP, the stream read as it arrives. Proves each chunk is passed on at once,
  * a client that leaves cancels upstream, the vars and secrets reach the Worker through a private
  * env file rather than the command line, and the static /client.js can be imported cross-origin.
  */
 import { existsSync, statSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { newNonce, waitForFake } from "../../tools/fake-azure-client";
+import { newNonce, waitForFake } from "../../tools/fakes/fake-azure-client";
 import { readNdjsonTimed } from "../../tools/ndjson";
-import { startWorker, type RunningWorker } from "../../tools/worker";
+import { startWorker, type RunningWorker } from "../../tools/run/worker";
 
 let dev: RunningWorker;
 const fake = () => inject("fakeAzureUrl");
@@ -104,7 +104,7 @@ describe("through wrangler dev", () => {
   });
 });
 
-describe("the boot helper (tools/worker.ts)", () => {
+describe("the boot helper (tools/run/worker.ts)", () => {
   it("passes vars and secrets in a private env file, never on wrangler's command line", () => {
     const commandLine = dev.args.join(" ");
     for (const secret of [AZURE_KEY, ...TRICKY_KEYS]) expect(commandLine).not.toContain(secret);

@@ -5,9 +5,9 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { clientWireTypesText } from "../../tools/client-wire-types";
-import { openApiText } from "../../tools/openapi-doc";
-import { schemaText } from "../../tools/schema-doc";
+import { clientWireTypesText } from "../../tools/build/client-wire-types";
+import { openApiText } from "../../tools/build/openapi-doc";
+import { schemaText } from "../../tools/build/schema-doc";
 
 describe("generated files", () => {
   it("schema/chatapi.schema.json is byte for byte a fresh generation (run `npm run schema`)", () => {

@@ -3,15 +3,15 @@
  * Streamable HTTP and legacy SSE), plus the ModelScope mock where a test needs its knobs.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startMockMcpServer, type MockMcpServer } from "../../tools/mock-mcp-server";
+import { startMockMcpServer, type MockMcpServer } from "../../tools/fakes/mock-mcp-server";
 import { forgetTransportKinds } from "../../src/mcp/connect";
 import { clearToolListCache } from "../../src/mcp/tool-list-cache";
 import { API_TOOL_NAME } from "../../src/mcp/tool-names";
 import { createMcpToolSource, type McpToolSourceOptions } from "../../src/mcp/tool-source";
 import { combineToolSources } from "../../src/mcp/tool-set";
 import type { ToolSource } from "../../src/mcp/types";
-import { startEverythingServer, type EverythingServer } from "../../tools/mcp-servers";
-import { freePort } from "../../tools/worker";
+import { startEverythingServer, type EverythingServer } from "../../tools/fakes/mcp-servers";
+import { freePort } from "../../tools/run/worker";
 
 let everything: EverythingServer;
 let everythingSse: EverythingServer;

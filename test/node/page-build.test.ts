@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { PAGE_BUNDLE, pageBundleText } from "../../tools/page-build";
+import { PAGE_BUNDLE, pageBundleText } from "../../tools/build/page-build";
 
 describe("the page's built script", () => {
   it("public/app.js is byte for byte a fresh build of page/ (run `npm run build:page`)", async () => {

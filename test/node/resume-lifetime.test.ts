@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { startWorker, type RunningWorker } from "../../tools/worker";
+import { startWorker, type RunningWorker } from "../../tools/run/worker";
 
 const dirs: string[] = [];
 const workers: RunningWorker[] = [];

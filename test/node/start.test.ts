@@ -17,12 +17,12 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseEnv } from "node:util";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { DEMO_LABEL_EN } from "../../tools/demo-upstream";
-import { newNonce, scriptFake, waitForFake } from "../../tools/fake-azure-client";
-import { corsNote, isPlaceholder, keysNote, localDefaults } from "../../tools/local-stack";
+import { DEMO_LABEL_EN } from "../../tools/fakes/demo-upstream";
+import { newNonce, scriptFake, waitForFake } from "../../tools/fakes/fake-azure-client";
+import { corsNote, isPlaceholder, keysNote, localDefaults } from "../../tools/run/local-stack";
 import { readNdjsonTimed } from "../../tools/ndjson";
-import { hasProc, listeningPorts, processName, processTree, socketCount } from "../../tools/proc";
-import { freePort, ROOT } from "../../tools/worker";
+import { hasProc, listeningPorts, processName, processTree, socketCount } from "../../tools/lab/proc";
+import { freePort, ROOT } from "../../tools/run/worker";
 
 const EXAMPLE = join(ROOT, ".dev.vars.example");
 /**

@@ -1,11 +1,11 @@
 /**
  * Validates values against schemas of Azure's published OpenAPI description, from the subset kept
- * in the repository (tools/fixtures/azure-openai-2024-10-21.schemas.json; its source and MIT
- * licence are in tools/fixtures/README.md). OpenAPI 3.0's `nullable: true` is turned into JSON
+ * in the repository (tools/fakes/fixtures/azure-openai-2024-10-21.schemas.json; its source and MIT
+ * licence are in tools/fakes/fixtures/README.md). OpenAPI 3.0's `nullable: true` is turned into JSON
  * Schema (`anyOf: [schema, {type: "null"}]`).
  */
 import { Validator } from "@cfworker/json-schema";
-import fixture from "../../tools/fixtures/azure-openai-2024-10-21.schemas.json";
+import fixture from "../../tools/fakes/fixtures/azure-openai-2024-10-21.schemas.json";
 
 function convert(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(convert);
@@ -20,7 +20,7 @@ const cache = new Map<string, Validator>();
 
 /** Returns the validation errors (empty when `value` matches `#/components/schemas/{name}`). */
 export function schemaErrors(name: string, value: unknown): string[] {
-  if (!(name in fixture.components.schemas)) throw new Error(`${name} is not in tools/fixtures/azure-openai-2024-10-21.schemas.json`);
+  if (!(name in fixture.components.schemas)) throw new Error(`${name} is not in tools/fakes/fixtures/azure-openai-2024-10-21.schemas.json`);
   let v = cache.get(name);
   if (!v) {
     v = new Validator({ $ref: `#/components/schemas/${name}`, components } as never, "2019-09", false);

@@ -9,8 +9,8 @@ import type { Browser, BrowserContext, BrowserContextOptions, Page } from "playw
 import { inject } from "vitest";
 import { launchChromium } from "../../tools/chromium";
 import { pageContext } from "./page-context";
-import { startLocalStack, type LocalStack } from "../../tools/local-stack";
-import { startWorker, type RunningWorker } from "../../tools/worker";
+import { startLocalStack, type LocalStack } from "../../tools/run/local-stack";
+import { startWorker, type RunningWorker } from "../../tools/run/worker";
 
 /** The key the page tests' stacks accept (they serve anonymous clients too). */
 export const PAGE_API_KEY = "browser-test-key-3f9a";

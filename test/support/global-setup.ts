@@ -4,15 +4,15 @@
  * globalSetup (vitest.config.ts), so it runs once for all projects (a project's own globalSetup
  * would run once per project, each starting its own copies); what the root provides every project
  * inherits. The servers start side by side, and beside them the Worker's deployable bundle is built
- * once (tools/worker-bundle.ts) for the end-to-end tests that boot it (`startWorker({ bundle })`),
- * and the CLI's (tools/cli-bundle.ts) for the tests that run it.
+ * once (tools/build/worker-bundle.ts) for the end-to-end tests that boot it (`startWorker({ bundle })`),
+ * and the CLI's (tools/cli/cli-bundle.ts) for the tests that run it.
  */
 import type { TestProject } from "vitest/node";
-import { startFakeAzure } from "../../tools/fake-azure";
-import { startHostileMcp } from "../../tools/hostile-mcp";
-import { startMcpServers } from "../../tools/mcp-servers";
-import { buildCliBundle, removeCliBundle } from "../../tools/cli-bundle";
-import { buildWorkerBundle, removeWorkerBundle } from "../../tools/worker-bundle";
+import { startFakeAzure } from "../../tools/fakes/fake-azure";
+import { startHostileMcp } from "../../tools/fakes/hostile-mcp";
+import { startMcpServers } from "../../tools/fakes/mcp-servers";
+import { buildCliBundle, removeCliBundle } from "../../tools/cli/cli-bundle";
+import { buildWorkerBundle, removeWorkerBundle } from "../../tools/build/worker-bundle";
 
 export default async function setup(project: TestProject) {
   const started = await Promise.allSettled([

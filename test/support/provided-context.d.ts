@@ -4,7 +4,7 @@ import "vitest";
 declare module "vitest" {
   export interface ProvidedContext {
     fakeAzureUrl: string;
-    /** The ModelScope mock MCP server (tools/mock-mcp-server.ts): Streamable HTTP and legacy SSE. */
+    /** The ModelScope mock MCP server (tools/fakes/mock-mcp-server.ts): Streamable HTTP and legacy SSE. */
     mockMcpUrl: string;
     mockMcpSseUrl: string;
     /** @modelcontextprotocol/server-everything from npm, a real third-party server. */
@@ -12,9 +12,9 @@ declare module "vitest" {
     everythingMcpSseUrl: string;
     /** A misbehaving MCP server (test/support/hostile-mcp.ts): huge lines, redirects, token echoes. */
     hostileMcpUrl: string;
-    /** The Worker's deployable bundle, built once for the run (tools/worker-bundle.ts): `startWorker({ bundle })`. */
+    /** The Worker's deployable bundle, built once for the run (tools/build/worker-bundle.ts): `startWorker({ bundle })`. */
     workerBundle: string;
-    /** The CLI (scripts/chat.ts) as one ES module for plain node, built once for the run (tools/cli-bundle.ts). */
+    /** The CLI (scripts/chat.ts) as one ES module for plain node, built once for the run (tools/cli/cli-bundle.ts). */
     cliBundle: string;
   }
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DEMO_LABEL, DEMO_LABEL_EN, DEMO_MODEL, describeImage, extractQuery, startDemoUpstream, type DemoUpstream } from "../../tools/demo-upstream";
+import { DEMO_LABEL, DEMO_LABEL_EN, DEMO_MODEL, describeImage, extractQuery, startDemoUpstream, type DemoUpstream } from "../../tools/fakes/demo-upstream";
 import { schemaErrors } from "../support/azure-schema";
 import { contentOf, readPieces, sseChunks } from "../../tools/sse";
 import { tinyPng as png } from "../../tools/png";

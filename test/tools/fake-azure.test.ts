@@ -1,10 +1,10 @@
 import { AzureOpenAI, OpenAI } from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AUTH_MESSAGE, PROMPT_FILTER_MESSAGE } from "../../tools/azure-wire";
+import { AUTH_MESSAGE, PROMPT_FILTER_MESSAGE } from "../../tools/fakes/azure-wire";
 import { schemaErrors } from "../support/azure-schema";
-import { startFakeAzure, type FakeAzure } from "../../tools/fake-azure";
-import { fakeRequests, newNonce, scriptFake, waitForFake } from "../../tools/fake-azure-client";
-import { UNICODE_TEXT } from "../../tools/fake-azure-scenarios";
+import { startFakeAzure, type FakeAzure } from "../../tools/fakes/fake-azure";
+import { fakeRequests, newNonce, scriptFake, waitForFake } from "../../tools/fakes/fake-azure-client";
+import { UNICODE_TEXT } from "../../tools/fakes/fake-azure-scenarios";
 import { contentOf, readPieces, sseChunks } from "../../tools/sse";
 
 let fake: FakeAzure;

@@ -8,9 +8,9 @@ import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMockMcpServer, type MockMcpServer } from "../../tools/mock-mcp-server";
-import { MODELS } from "../../tools/modelscope-fixture";
-import { freePort } from "../../tools/worker";
+import { startMockMcpServer, type MockMcpServer } from "../../tools/fakes/mock-mcp-server";
+import { MODELS } from "../../tools/fakes/modelscope-fixture";
+import { freePort } from "../../tools/run/worker";
 
 let mock: MockMcpServer;
 beforeAll(async () => {

@@ -1,9 +1,9 @@
 /** The typed ModelScope client against the mock server, over both transports. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startMockMcpServer, type MockMcpServer } from "../../tools/mock-mcp-server";
+import { startMockMcpServer, type MockMcpServer } from "../../tools/fakes/mock-mcp-server";
 import { forgetTransportKinds } from "../../src/mcp/connect";
-import { ModelScopeClient, ModelScopeToolError, type ProgressUpdate } from "../../tools/modelscope-client";
-import { freePort } from "../../tools/worker";
+import { ModelScopeClient, ModelScopeToolError, type ProgressUpdate } from "../../tools/fakes/modelscope-client";
+import { freePort } from "../../tools/run/worker";
 
 let mock: MockMcpServer;
 beforeAll(async () => {

@@ -1,12 +1,12 @@
 /**
- * The bundle engine of the boot helper (`startWorker({ bundle })`, tools/worker-bundle.ts): the
+ * The bundle engine of the boot helper (`startWorker({ bundle })`, tools/build/worker-bundle.ts): the
  * run's deployable bundle, booted with wrangler.toml's settings under the caller's vars. The
  * end-to-end tests that use it rely on each of these.
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
-import { hasProc } from "../../tools/proc";
-import { startWorker, type RunningWorker } from "../../tools/worker";
+import { hasProc } from "../../tools/lab/proc";
+import { startWorker, type RunningWorker } from "../../tools/run/worker";
 
 const AZURE_KEY = "bundle-test-azure-key-6a0d";
 let worker: RunningWorker;

@@ -1,9 +1,9 @@
 /**
- * How the boot helper (tools/worker.ts) writes vars to wrangler's env file. That wrangler reads
+ * How the boot helper (tools/run/worker.ts) writes vars to wrangler's env file. That wrangler reads
  * them back byte for byte is checked end to end in test/node/e2e-wrangler-dev.test.ts.
  */
 import { describe, expect, it } from "vitest";
-import { envLine } from "../../tools/worker";
+import { envLine } from "../../tools/run/worker";
 
 describe("envLine", () => {
   it.each([

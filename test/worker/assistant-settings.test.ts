@@ -6,7 +6,7 @@
  * (The AI SDK dialect, resumable chats, the typed client and the CLI: test/node/assistant-settings.test.ts.)
  */
 import { describe, expect, inject, it } from "vitest";
-import { fakeRequests, newNonce, scriptFake } from "../../tools/fake-azure-client";
+import { fakeRequests, newNonce, scriptFake } from "../../tools/fakes/fake-azure-client";
 import { deltas, envelopeOf, fakeUrl, ndjson, post, settled, terminal } from "./helpers";
 import { allLogs } from "./leak-registry";
 

@@ -4,7 +4,7 @@
  * the HTTP status equal to its code.
  */
 import { describe, expect, it } from "vitest";
-import { fakeRequests, newNonce, scriptFake, waitForFake } from "../../tools/fake-azure-client";
+import { fakeRequests, newNonce, scriptFake, waitForFake } from "../../tools/fakes/fake-azure-client";
 import type { Envelope } from "../../src/schema/events";
 import { deltas, envelopeOf, fakeUrl, ndjson, post, terminal, userText } from "./helpers";
 

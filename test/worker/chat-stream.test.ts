@@ -1,6 +1,6 @@
 /** The happy path of POST /api/chat in every format, against the fake Azure over real HTTP. */
 import { describe, expect, it } from "vitest";
-import { fakeRequests, newNonce } from "../../tools/fake-azure-client";
+import { fakeRequests, newNonce } from "../../tools/fakes/fake-azure-client";
 import type { ChatEvent, Step } from "../../src/schema/events";
 import { deltas, fakeUrl, ndjson, post, terminal, userText } from "./helpers";
 import { PNG_1X1_BASE64 as PNG } from "../../tools/png";

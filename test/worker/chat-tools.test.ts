@@ -3,7 +3,7 @@
  * the ModelScope mock, the fake Azure scripting the model's tool calls over HTTP.
  */
 import { describe, expect, inject, it } from "vitest";
-import { fakeRequests, newNonce, scriptFake, type ScriptedResponse } from "../../tools/fake-azure-client";
+import { fakeRequests, newNonce, scriptFake, type ScriptedResponse } from "../../tools/fakes/fake-azure-client";
 import type { ChatEvent, Step } from "../../src/schema/events";
 import { deltas, fakeUrl, ndjson, post, terminal } from "./helpers";
 

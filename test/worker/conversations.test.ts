@@ -6,7 +6,7 @@
  * messages. The fake Azure records what the model was sent.
  */
 import { describe, expect, it } from "vitest";
-import { fakeRequests, newNonce, waitForFake } from "../../tools/fake-azure-client";
+import { fakeRequests, newNonce, waitForFake } from "../../tools/fakes/fake-azure-client";
 import { PNG_1X1_BASE64 } from "../../tools/png";
 import { fakeUrl, fetchApp, ndjson, post, terminal } from "./helpers";
 

@@ -6,7 +6,7 @@
  */
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, inject, it } from "vitest";
-import { fakeRequests, newNonce, scriptFake, type ScriptedResponse } from "../../tools/fake-azure-client";
+import { fakeRequests, newNonce, scriptFake, type ScriptedResponse } from "../../tools/fakes/fake-azure-client";
 import type { Step } from "../../src/schema/events";
 import { forgetTransportKinds } from "../../src/mcp/connect";
 import { clearToolListCache } from "../../src/mcp/tool-list-cache";

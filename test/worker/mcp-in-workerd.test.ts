@@ -5,7 +5,7 @@
  */
 import { beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { forgetTransportKinds } from "../../src/mcp/connect";
-import { ModelScopeClient } from "../../tools/modelscope-client";
+import { ModelScopeClient } from "../../tools/fakes/modelscope-client";
 import { clearToolListCache } from "../../src/mcp/tool-list-cache";
 import { createMcpToolSource } from "../../src/mcp/tool-source";
 
@@ -20,7 +20,7 @@ declare module "vitest" {
 
 beforeAll(() => {
   if (!inject("mockMcpUrl") || !inject("everythingMcpUrl")) {
-    throw new Error("test/support/global-setup.ts must provide the MCP server URLs (startMcpServers in tools/mcp-servers.ts)");
+    throw new Error("test/support/global-setup.ts must provide the MCP server URLs (startMcpServers in tools/fakes/mcp-servers.ts)");
   }
 });
 beforeEach(() => {

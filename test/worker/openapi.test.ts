@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import app from "../../src/index";
-import { newNonce, waitForFake } from "../../tools/fake-azure-client";
+import { newNonce, waitForFake } from "../../tools/fakes/fake-azure-client";
 import { checkResponse, openapi, resolve } from "../support/openapi";
 import { fakeUrl, fetchApp, post, userText } from "./helpers";
 

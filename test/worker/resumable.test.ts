@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { RUN_PARTS } from "../../src/resume/room-table";
 import type { ChatEvent } from "../../src/schema/events";
-import { newNonce, waitForFake } from "../../tools/fake-azure-client";
+import { newNonce, waitForFake } from "../../tools/fakes/fake-azure-client";
 import { fakeUrl, fetchApp, ndjson, post, terminal, userText } from "./helpers";
 
 const KEY_A = "test-api-key-3d9f1c2ab84e";

@@ -1,6 +1,6 @@
 /** Body and field limits: clear 400/413 envelopes naming the field, checked before the upstream is called. */
 import { describe, expect, it } from "vitest";
-import { fakeRequests, newNonce } from "../../tools/fake-azure-client";
+import { fakeRequests, newNonce } from "../../tools/fakes/fake-azure-client";
 import { PNG_1X1_BASE64 } from "../../tools/png";
 import { chunked, envelopeOf, fakeUrl, ndjson, terminal } from "./helpers";
 import { send } from "./security-support";

@@ -1,7 +1,7 @@
 /** One structured JSON log line per request, written when the response is complete; no secrets or content. */
 import { describe, expect, it } from "vitest";
 import type { Step } from "../../src/schema/events";
-import { newNonce } from "../../tools/fake-azure-client";
+import { newNonce } from "../../tools/fakes/fake-azure-client";
 import { envelopeOf, ndjson, post, terminal } from "./helpers";
 import { requestLines } from "./leak-registry";
 import { logLineOf, send } from "./security-support";

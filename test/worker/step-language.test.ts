@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Step } from "../../src/schema/events";
-import { newNonce, waitForFake } from "../../tools/fake-azure-client";
+import { newNonce, waitForFake } from "../../tools/fakes/fake-azure-client";
 import { fakeUrl, fetchApp, ndjson, post, terminal, userText } from "./helpers";
 
 /** Latin words a Chinese step text may hold: names of products, settings, deployments, tools and the user. */

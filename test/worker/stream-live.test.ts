@@ -4,7 +4,7 @@
  * written noticed within about a second, and backpressure for a client that reads slowly.
  */
 import { describe, expect, it } from "vitest";
-import { fakeRequests, newNonce, scriptFake, waitForFake } from "../../tools/fake-azure-client";
+import { fakeRequests, newNonce, scriptFake, waitForFake } from "../../tools/fakes/fake-azure-client";
 import { readNdjsonTimed } from "../../tools/ndjson";
 import { fakeUrl, post, settled, userText } from "./helpers";
 

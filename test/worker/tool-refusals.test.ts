@@ -7,7 +7,7 @@
  */
 import { describe, expect, inject, it } from "vitest";
 import type { Step } from "../../src/schema/events";
-import { fakeRequests, newNonce, scriptFake, type ScriptedResponse } from "../../tools/fake-azure-client";
+import { fakeRequests, newNonce, scriptFake, type ScriptedResponse } from "../../tools/fakes/fake-azure-client";
 import { fakeUrl, ndjson, post, terminal } from "./helpers";
 
 const hostile = (path: string) => new URL(path, inject("hostileMcpUrl")).href;

@@ -5,7 +5,7 @@
  * each error naming the UI field; nothing reaches Azure.
  */
 import { describe, expect, it } from "vitest";
-import { fakeRequests, newNonce } from "../../tools/fake-azure-client";
+import { fakeRequests, newNonce } from "../../tools/fakes/fake-azure-client";
 import { envelopeOf, fakeUrl, fetchApp } from "./helpers";
 
 function uiPost(body: unknown) {

@@ -4,7 +4,7 @@
  * stream, an error message that repeats our key. Each against the fake Azure over real HTTP.
  */
 import { describe, expect, it } from "vitest";
-import { fakeRequests, newNonce, scriptFake, waitForFake } from "../../tools/fake-azure-client";
+import { fakeRequests, newNonce, scriptFake, waitForFake } from "../../tools/fakes/fake-azure-client";
 import type { Envelope } from "../../src/schema/events";
 import { deltas, fakeUrl, ndjson, post, settled, terminal, userText } from "./helpers";
 import { allLogs } from "./leak-registry";

@@ -7,7 +7,7 @@
  * the 503s that name what to set).
  */
 import { describe, expect, inject, it } from "vitest";
-import { fakeRequests, newNonce, scriptFake, waitForFake, type RecordedRequest } from "../../tools/fake-azure-client";
+import { fakeRequests, newNonce, scriptFake, waitForFake, type RecordedRequest } from "../../tools/fakes/fake-azure-client";
 import type { ChatEvent, Step } from "../../src/schema/events";
 import { deltas, envelopeOf, fakeUrl, ndjson, post, settled, terminal, userText } from "./helpers";
 import { allLogs } from "./leak-registry";

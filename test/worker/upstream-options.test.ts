@@ -10,7 +10,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { azureApi } from "../../src/config";
-import { newNonce, type RecordedRequest, waitForFake } from "../../tools/fake-azure-client";
+import { newNonce, type RecordedRequest, waitForFake } from "../../tools/fakes/fake-azure-client";
 import { deltas, envelopeOf, fakeUrl, ndjson, post, terminal, userText } from "./helpers";
 
 const AZURE_KEY = "test-azure-key-7f3a9c";
