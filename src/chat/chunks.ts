@@ -156,7 +156,37 @@ export async function pumpChunks(
   } finally {
     clearTimeout(timer);
     signal.removeEventListener("abort", onAbort);
-    if (!ended) reader.cancel().catch(() => {});
+    if (!ended) {
+      if (sawDone && !signal.aborted) void drainTail(reader);
+      else reader.cancel().catch(() => {});
+    }
+  }
+}
+
+/** Most bytes read after `[DONE]`, and longest wait for the body's end, before it is cancelled. */
+export const TAIL_MAX_BYTES = 64 * 1024;
+export const TAIL_MAX_MS = 1000;
+
+/**
+ * After `[DONE]` the body is read to its end in the background (what comes after it is ignored),
+ * not cancelled: a response read to its end leaves its connection to the upstream open for the
+ * next request, while a cancelled one closes it, and each request would open a new one (a TCP and
+ * TLS handshake before its first text). Bounded: a body that goes on past TAIL_MAX_BYTES, or does
+ * not end within TAIL_MAX_MS, is cancelled.
+ */
+async function drainTail(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  const timer = setTimeout(() => reader.cancel().catch(() => {}), TAIL_MAX_MS);
+  try {
+    for (let bytes = 0; bytes <= TAIL_MAX_BYTES; ) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      bytes += value.byteLength;
+    }
+    await reader.cancel();
+  } catch {
+    // cancelled at the deadline, or the body broke off: either way nothing is left to read
+  } finally {
+    clearTimeout(timer);
   }
 }
 

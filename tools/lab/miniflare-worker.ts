@@ -44,6 +44,21 @@ export function compatibility(): { compatibilityDate: string; compatibilityFlags
   return { compatibilityDate, compatibilityFlags: [...flags.matchAll(/"([^"]+)"/g)].map((m) => m[1]) };
 }
 
+/** A `simple` rate limit, as wrangler.toml's `[[ratelimits]]` and Miniflare's `ratelimits` option give it. */
+export type RateLimits = Record<string, { simple: { limit: number; period?: 10 | 60 } }>;
+
+/** wrangler.toml's `[[ratelimits]]` bindings (Miniflare simulates them in the Worker's isolate: a counter per key). */
+export function rateLimits(): RateLimits {
+  const toml = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  const out: RateLimits = {};
+  for (const block of toml.split(/^\[\[ratelimits\]\]\s*$/m).slice(1)) {
+    const name = /^name\s*=\s*"([^"]+)"/m.exec(block)?.[1];
+    const simple = /^simple\s*=\s*\{\s*limit\s*=\s*(\d+)\s*,\s*period\s*=\s*(\d+)\s*\}/m.exec(block);
+    if (name && simple) out[name] = { simple: { limit: Number(simple[1]), period: Number(simple[2]) as 10 | 60 } };
+  }
+  return out;
+}
+
 export interface Bundle {
   /** The bundle's entry module (index.js). */
   path: string;
@@ -69,6 +84,8 @@ export interface ChatapiMiniflareOptions {
   persistDir?: string;
   /** Serve the DevTools protocol on this port (CPU profiles). */
   inspectorPort?: number;
+  /** Rate Limiting bindings (default: none, so no limit is checked). */
+  ratelimits?: RateLimits;
   /** A module to run instead of the bundle, which it imports as "./index.js" (e.g. to wrap the ChatRoom class). */
   entry?: string;
 }
@@ -89,6 +106,7 @@ export function startChatapiMiniflare(options: ChatapiMiniflareOptions): ReturnT
     durableObjectsPersist: options.persistDir ?? false,
     r2Buckets: ["CHAT_FILES"],
     r2Persist: options.persistDir ? join(options.persistDir, "r2") : false,
+    ...(options.ratelimits ? { ratelimits: options.ratelimits } : {}),
     ...(options.inspectorPort !== undefined ? { inspectorPort: options.inspectorPort } : {}),
   });
 }

@@ -16,6 +16,7 @@ import { busySamples, busyUs, topFunctions, type CpuProfile, type Sample, type T
 import { compatibility, startMiniflareWorker } from "./miniflare-worker";
 import { freePort } from "../run/worker";
 
+/** The default sampling interval, µs. */
 const SAMPLING_US = 50;
 
 const ENTRY = `
@@ -39,9 +40,10 @@ export interface StartupCost {
 
 /**
  * `bundlePath`: an ES module (the Worker's entry, e.g. `wrangler deploy --dry-run`'s index.js);
- * `sourceMap` names its functions.
+ * `sourceMap` names its functions; `samplingUs`: V8's sampling interval (50 µs; 1000 to sample as
+ * coarsely as `wrangler check startup` does).
  */
-export async function startupCost(bundlePath: string, runs: number, sourceMap?: string): Promise<StartupCost> {
+export async function startupCost(bundlePath: string, runs: number, sourceMap?: string, samplingUs = SAMPLING_US): Promise<StartupCost> {
   const root = dirname(bundlePath);
   const runsMs: number[] = [];
   const all: Sample[] = [];
@@ -63,12 +65,12 @@ export async function startupCost(bundlePath: string, runs: number, sourceMap?: 
       const cdp = await Cdp.connect(port, "startup");
       try {
         await cdp.send("Profiler.enable");
-        await cdp.send("Profiler.setSamplingInterval", { interval: SAMPLING_US });
+        await cdp.send("Profiler.setSamplingInterval", { interval: samplingUs });
         const profiled = async (path: string): Promise<Sample[]> => {
           await cdp.send("Profiler.start");
           await get(path);
           const { profile } = await cdp.send<{ profile: CpuProfile }>("Profiler.stop");
-          return busySamples(profile, SAMPLING_US);
+          return busySamples(profile, samplingUs);
         };
         const idle = await profiled("/idle");
         const load = await profiled("/load");
