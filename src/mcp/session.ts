@@ -73,7 +73,7 @@ export class McpSession {
   async #drop(connection: McpConnection): Promise<void> {
     // A concurrent caller may have replaced it already; only forget the one that expired.
     if (this.#current === connection) this.#connection = this.#current = undefined;
-    // The server already forgot this session: no DELETE, just release the transport.
+    // The server has already dropped the session: no DELETE, just release the transport.
     await connection.client.close().catch(() => {});
   }
 }
