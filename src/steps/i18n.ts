@@ -4,7 +4,6 @@
  * own English message (what a developer reads, with the setting to check) stays in the step's
  * `observation` and the envelope's `message`.
  */
-import type { ApiError } from "../errors";
 
 export type Lang = "zh" | "en";
 
@@ -101,8 +100,8 @@ const byStatusZh: Record<number, string> = {
   504: "上游服务响应超时",
 };
 
-/** The reason of a failed chat, for its step text in `lang`. */
-export function reasonText(error: ApiError, lang: Lang): string {
+/** The reason of a failed chat (an ApiError: its message, status and reason key), for its step text in `lang`. */
+export function reasonText(error: { message: string; status: number; reason?: ReasonKey }, lang: Lang): string {
   if (lang === "en") return error.message;
   return error.reason ? reasonsZh[error.reason] : (byStatusZh[error.status] ?? `错误 ${error.status}`);
 }
