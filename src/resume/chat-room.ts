@@ -73,10 +73,11 @@ export class ChatRoom extends DurableObject<Env> {
     const gate = this.#approvals.gate(scope, live.log, live.pauseOf);
     const start = startChat(config, chat, (promise) => this.ctx.waitUntil(promise), gate);
     live.finished = settle(start, sink, requestId).then(async (result) => {
+      // A kept conversation's turn is stored (the answer, the list entry) before its terminal
+      // event goes out: a client that has `done` finds it in the messages and the list.
+      await turn?.finish(result).catch((err) => storageFailed(requestId, err));
       const final = pushTerminal(result, (event) => this.#append(scope, live, event), requestId);
       console.log(JSON.stringify({ ...runLogFields(final), msg: "resumable run", requestId, key: scope }));
-      await turn?.finish(final).catch((err) => storageFailed(requestId, err));
-      void this.#armAlarm();
       return final;
     });
     this.ctx.waitUntil(live.finished);
