@@ -60,7 +60,7 @@ async function toModel(message: StoredMessage, readImage: ImageReader): Promise<
   const text = message.content.filter((p): p is Extract<StoredPart, { text: string }> => "text" in p).map((p) => ({ type: "text" as const, text: p.text }));
   if (message.role === "system") return [{ role: "system", content: text }];
   if (message.role === "assistant") {
-    const answer = text.map((p) => p.text).join("");
+    const answer = finalText(message);
     return [...(message.transcript ?? []), ...(answer ? [{ role: "assistant" as const, content: answer }] : [])];
   }
   const content: ChatCompletionContentPart[] = [];
@@ -76,9 +76,26 @@ async function toModel(message: StoredMessage, readImage: ImageReader): Promise<
   return [{ role: "user", content }];
 }
 
+/**
+ * An answer's last round: its stored text holds every round's, and the rounds that called tools
+ * are already in its transcript with their own text, which the model must not get twice.
+ */
+function finalText(message: StoredMessage): string {
+  const answer = message.content.map((part) => ("text" in part ? part.text : "")).join("");
+  let earlier = 0;
+  for (const entry of message.transcript ?? []) if (entry.role === "assistant" && typeof entry.content === "string") earlier += entry.content.length;
+  return answer.slice(earlier);
+}
+
 function charsOf(message: StoredMessage): number {
+  if (message.role === "assistant") return finalText(message).length + transcriptChars(message);
   let n = 0;
   for (const part of message.content) if ("text" in part) n += part.text.length;
+  return n;
+}
+
+function transcriptChars(message: StoredMessage): number {
+  let n = 0;
   for (const entry of message.transcript ?? []) {
     if (typeof entry.content === "string") n += entry.content.length;
     if (entry.role === "assistant") for (const call of entry.tool_calls ?? []) if (call.type === "function") n += call.function.arguments.length;
