@@ -5,10 +5,10 @@
  * and encoding); only `GET …/files/{file_id}` decodes it. Keys are
  * `{scope}/{chat_id}/{file_id}`: a key's files are out of another key's reach by name.
  */
+import { DATA_URL } from "../request/images";
 import { newId } from "../steps/recorder";
 import type { StoredPart } from "./conversation-store";
 
-const DATA_URL = /^data:(image\/[a-z0-9.+-]+);base64,/i;
 export const FILE_ID = /^file_[0-9a-f]{12}$/;
 
 const keyOf = (scope: string, chatId: string, fileId: string) => `${scope}/${chatId}/${fileId}`;
@@ -25,7 +25,7 @@ export function storeImage(
   const head = DATA_URL.exec(url.length > 64 ? url.slice(0, 64) : url);
   if (!head) return { type: "input_image", image_url: url, ...(detail ? { detail } : {}) };
   const fileId = newId("file_");
-  const mediaType = head[1].toLowerCase();
+  const mediaType = `image/${head[1].toLowerCase()}`;
   puts.push(bucket.put(keyOf(scope, chatId, fileId), url.slice(head[0].length), { customMetadata: { mediaType } }));
   return { type: "input_image", file_id: fileId, media_type: mediaType, ...(detail ? { detail } : {}) };
 }

@@ -10,7 +10,8 @@ import { IMAGE_TYPES, MAX_IMAGE_BYTES, MAX_IMAGES, sniffImageType, type ImageTyp
 
 export { MAX_IMAGE_BYTES, MAX_IMAGES, type ImageType };
 
-const DATA_URL = /^data:image\/([a-z0-9.+-]+);base64,/i;
+/** A `data:` image URL's head: its image type (after `image/`) in group 1. */
+export const DATA_URL = /^data:image\/([a-z0-9.+-]+);base64,/i;
 /** Sticky: run from the comma without slicing the (possibly 27 MB) string. */
 const BASE64_BODY = /[A-Za-z0-9+/]*={0,2}$/y;
 
